@@ -1,0 +1,76 @@
+"""`make run`: the demo division's stack on this machine, until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from localtwin.divisions import division_parameters
+from localtwin.twin import LocalTwin
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="haochaping-twin", description="Run a district stack locally")
+    parser.add_argument("--division", default=os.environ.get("DIVISION", "640100"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=float(os.environ.get("SPEED", "1")),
+        help="how many seconds of schedule time pass per real second",
+    )
+    parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    parser.add_argument("--quiet", action="store_true", help="do not echo the functions' logs")
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    parameters = division_parameters(args.division)
+    parameters["PublicBaseUrl"] = f"http://127.0.0.1:{args.port}"
+    twin = LocalTwin(
+        args.template,
+        parameters,
+        f"haochaping-{args.division}",
+        http_port=args.port,
+        speed=args.speed,
+        echo_logs=not args.quiet,
+    )
+    try:
+        twin.start()
+    except OSError as error:
+        print(f"cannot start: {error} (is port {args.port} in use? set PORT=...)", file=sys.stderr)
+        twin.stop()
+        return 1
+    ready = time.monotonic() - started
+    print(
+        f"""
+haochaping 好差评 — division {parameters["DivisionCode"]} {parameters["DivisionName"]} (local twin, demo data)
+  ready in {ready:.1f} s
+  API                {twin.url}
+  submit a rating    POST {twin.url}/ratings
+  OpenAPI document   {twin.url}/openapi.json
+  AWS API (moto)     {twin.endpoint}
+Ctrl-C stops.
+""",
+        flush=True,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.is_set():
+            stop.wait(0.5)
+    except KeyboardInterrupt:
+        pass
+    print("stopping…", flush=True)
+    twin.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Per-division settings (infra/divisions/<code>.toml) as template parameters."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+DIVISIONS_DIR = Path(__file__).resolve().parent.parent / "divisions"
+
+# settings file key → template parameter
+PARAMETER_NAMES = {
+    "division_code": "DivisionCode",
+    "division_name": "DivisionName",
+    "division_level": "DivisionLevel",
+    "public_base_url": "PublicBaseUrl",
+    "first_contact_working_days": "FirstContactWorkingDays",
+    "rectification_working_days": "RectificationWorkingDays",
+}
+
+
+def division_codes(directory: Path = DIVISIONS_DIR) -> list[str]:
+    return sorted(p.stem for p in directory.glob("*.toml"))
+
+
+def division_parameters(code: str, directory: Path = DIVISIONS_DIR) -> dict[str, str]:
+    path = directory / f"{code}.toml"
+    if not path.exists():
+        known = ", ".join(division_codes(directory))
+        raise SystemExit(f"no settings for division {code} in {directory} (known: {known})")
+    settings = tomllib.loads(path.read_text(encoding="utf-8"))
+    unknown = set(settings) - set(PARAMETER_NAMES)
+    if unknown:
+        raise SystemExit(f"{path}: unknown settings {sorted(unknown)}")
+    return {PARAMETER_NAMES[key]: str(value) for key, value in settings.items()}
+
+
+def samconfig_text(directory: Path = DIVISIONS_DIR) -> str:
+    """samconfig.toml: one config-env per division, so `sam deploy --config-env <code>` deploys it."""
+    lines = [
+        "# Generated from infra/divisions/*.toml by `make samconfig`; edit those files, not this one.",
+        "version = 0.1",
+        "",
+        "[default.global.parameters]",
+        'stack_name = "haochaping"',
+        "",
+        "[default.build.parameters]",
+        "cached = true",
+        "parallel = true",
+        "",
+    ]
+    for code in division_codes(directory):
+        parameters = division_parameters(code, directory)
+        overrides = ", ".join(f'"{k}={v}"' for k, v in parameters.items())
+        lines += [
+            f"[{code}.deploy.parameters]",
+            f'stack_name = "haochaping-{code}"',
+            'capabilities = "CAPABILITY_IAM CAPABILITY_AUTO_EXPAND"',
+            "confirm_changeset = true",
+            "resolve_s3 = true",
+            f"parameter_overrides = [{overrides}]",
+            f'tags = "haochaping:division={code}"',
+            "",
+        ]
+    return "\n".join(lines)

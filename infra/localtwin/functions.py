@@ -1,0 +1,195 @@
+"""Functions as worker processes: one execution environment per function, reused, restarted on crash."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from localtwin.stack import FunctionRuntimeConfig
+from localtwin.template import FunctionSpec
+
+
+class InvocationError(Exception):
+    """The function raised, timed out or could not start; Lambda would report it the same way."""
+
+    def __init__(self, function: str, error_type: str, message: str) -> None:
+        super().__init__(f"{function}: {error_type}: {message}")
+        self.error_type = error_type
+
+
+class FunctionWorker:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        config: FunctionRuntimeConfig,
+        base_env: dict[str, str],
+        log_sink: Callable[[str, str], None],
+    ) -> None:
+        self.spec = spec
+        self.config = config
+        self.base_env = base_env
+        self.log_sink = log_sink
+        self.lock = threading.Lock()
+        self.process: subprocess.Popen[str] | None = None
+        self.replies: queue.Queue[str | None] = queue.Queue()
+        self.invocations = 0
+        self.starts = 0
+
+    def _environment(self) -> dict[str, str]:
+        env = dict(self.base_env)
+        env.update({k: str(v) for k, v in self.config.environment.items()})
+        env.update(
+            {
+                "AWS_LAMBDA_FUNCTION_NAME": self.config.name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.config.memory),
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "LAMBDA_TASK_ROOT": str(self.spec.code_dir),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        return env
+
+    def _start(self) -> subprocess.Popen[str]:
+        command = [
+            sys.executable,
+            "-m",
+            "localtwin.worker",
+            str(self.spec.code_dir),
+            self.spec.handler,
+            *[str(d) for d in self.spec.layer_dirs],
+        ]
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            env=self._environment(),
+            cwd=str(self.spec.code_dir),
+        )
+        self.replies = queue.Queue()
+        threading.Thread(target=self._read_replies, args=(process, self.replies), daemon=True).start()
+        threading.Thread(target=self._read_logs, args=(process,), daemon=True).start()
+        self.starts += 1
+        return process
+
+    def _read_replies(self, process: subprocess.Popen[str], replies: queue.Queue[str | None]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            replies.put(line)
+        replies.put(None)
+
+    def _read_logs(self, process: subprocess.Popen[str]) -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            self.log_sink(self.spec.logical_id, line.rstrip("\n"))
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        with self.lock:
+            if self.process is None or self.process.poll() is not None:
+                self.process = self._start()
+            process = self.process
+            request_id = str(uuid.uuid4())
+            deadline = time.time() + self.config.timeout
+            request = {"event": event, "request_id": request_id, "deadline": deadline, "function_arn": self.config.arn}
+            assert process.stdin is not None
+            try:
+                process.stdin.write(json.dumps(request) + "\n")
+                process.stdin.flush()
+                line = self.replies.get(timeout=self.config.timeout + 5.0)  # + cold start
+            except queue.Empty:
+                self._stop_process()
+                raise InvocationError(
+                    self.spec.logical_id, "Sandbox.Timedout", f"no answer within {self.config.timeout} s"
+                ) from None
+            except (BrokenPipeError, OSError) as error:
+                self._stop_process()
+                raise InvocationError(self.spec.logical_id, "Runtime.ExitError", str(error)) from None
+            self.invocations += 1
+            if line is None:
+                self._stop_process()
+                raise InvocationError(self.spec.logical_id, "Runtime.ExitError", "the worker exited")
+            reply = json.loads(line)
+            if not reply["ok"]:
+                raise InvocationError(self.spec.logical_id, reply["error_type"], reply["error_message"])
+            return reply["result"]
+
+    def _stop_process(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def stop(self) -> None:
+        with self.lock:
+            if self.process is not None and self.process.poll() is None:
+                assert self.process.stdin is not None
+                self.process.stdin.close()
+                try:
+                    self.process.wait(timeout=3)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
+            self.process = None
+
+
+class FunctionPool:
+    """Every function of the stack, by logical id, with the log lines each one wrote."""
+
+    def __init__(
+        self,
+        specs: dict[str, FunctionSpec],
+        configs: dict[str, FunctionRuntimeConfig],
+        base_env: dict[str, str],
+        echo_logs: bool = False,
+        keep_lines: int = 20000,
+    ) -> None:
+        self.logs: dict[str, collections.deque[str]] = {name: collections.deque(maxlen=keep_lines) for name in specs}
+        self.echo_logs = echo_logs
+        self._log_lock = threading.Lock()
+        self.workers = {name: FunctionWorker(spec, configs[name], base_env, self._log) for name, spec in specs.items()}
+
+    def _log(self, function: str, line: str) -> None:
+        with self._log_lock:
+            self.logs[function].append(line)
+            if self.echo_logs:
+                print(f"[{function}] {line}", file=sys.stderr, flush=True)
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        return self.workers[function].invoke(event)
+
+    def log_lines(self, function: str | None = None) -> list[str]:
+        with self._log_lock:
+            if function is not None:
+                return list(self.logs[function])
+            return [line for lines in self.logs.values() for line in lines]
+
+    def stop(self) -> None:
+        for worker in self.workers.values():
+            worker.stop()
+
+
+def base_environment(endpoint: str, region: str) -> dict[str, str]:
+    """What Lambda's runtime would set, pointed at moto; nothing of the caller's AWS identity."""
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TZ", "SYSTEMROOT")}
+    keep.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "localtwin",
+            "AWS_SECRET_ACCESS_KEY": "localtwin",
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon on this machine
+        }
+    )
+    return keep

@@ -1,0 +1,1 @@
+"""Admin tools of a district: the `haochaping` command line."""

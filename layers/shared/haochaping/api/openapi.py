@@ -1,0 +1,23 @@
+"""GET /openapi.json: the one document of the whole HTTP API, from every router."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from haochaping.api import API_TITLE, API_VERSION, build_resolver, ratings
+
+ALL_ROUTERS: tuple[Router, ...] = (ratings.router,)
+
+router = Router()
+
+
+def document_resolver() -> APIGatewayHttpResolver:
+    """A resolver holding every route of the API, used only to describe it."""
+    return build_resolver(*ALL_ROUTERS, router)
+
+
+@router.get("/openapi.json", summary="This API's OpenAPI document", include_in_schema=True)
+def get_openapi() -> Response[str]:
+    document = document_resolver().get_openapi_json_schema(title=API_TITLE, version=API_VERSION)
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=document)

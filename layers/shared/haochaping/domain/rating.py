@@ -1,0 +1,126 @@
+"""Rating 评价: the five levels, the channels and what one rating records.
+
+The level is stored as one enum; the two national code lists that run in opposite
+directions (the platform's levelCode and GB/T 39046 A.8 满意度代码) are mapped only at the edges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import IntEnum, StrEnum
+from zoneinfo import ZoneInfo
+
+CHINA_TIME = ZoneInfo("Asia/Shanghai")
+COMMENT_MAX_LENGTH = 500
+
+
+class Level(IntEnum):
+    """Satisfaction level 满意度; the value is the platform's levelCode (5 = best)."""
+
+    VERY_SATISFIED = 5  # 非常满意
+    SATISFIED = 4  # 满意
+    BASICALLY_SATISFIED = 3  # 基本满意
+    DISSATISFIED = 2  # 不满意
+    VERY_DISSATISFIED = 1  # 非常不满意
+
+    @property
+    def is_bad_review(self) -> bool:
+        """The two lowest levels are a bad review 差评; the top three a good review 好评."""
+        return self <= Level.DISSATISFIED
+
+    @property
+    def gbt39046_code(self) -> int:
+        """GB/T 39046 A.8 满意度代码, which counts the other way round (1 = 非常满意)."""
+        return 6 - int(self)
+
+    @property
+    def name_zh(self) -> str:
+        return LEVEL_NAMES_ZH[self]
+
+
+LEVEL_NAMES_ZH = {
+    Level.VERY_SATISFIED: "非常满意",
+    Level.SATISFIED: "满意",
+    Level.BASICALLY_SATISFIED: "基本满意",
+    Level.DISSATISFIED: "不满意",
+    Level.VERY_DISSATISFIED: "非常不满意",
+}
+
+
+class Channel(StrEnum):
+    """Channel 评价渠道: where the rating came from, one schema for all ("same standard")."""
+
+    QR = "qr"  # 二维码牌
+    WINDOW_DEVICE = "window_device"  # 评价器
+    KIOSK = "kiosk"  # 自助服务端
+    WEB = "web"  # 政务服务网 PC端
+    APP = "app"  # 移动服务端
+    HOTLINE = "hotline"  # 12345
+    SMS = "sms"  # 短信
+    OPINION_BOOK = "opinion_book"  # 意见簿
+    SUPERVISION = "supervision"  # 监督平台
+    DEPT_SYSTEM = "dept_system"  # 部门自建系统
+
+    @property
+    def pf_code(self) -> int | None:
+        """The national channel code (pf); None where the national list has none or it varies."""
+        return CHANNEL_PF_CODES.get(self)
+
+
+CHANNEL_PF_CODES = {
+    Channel.WEB: 1,
+    Channel.APP: 2,
+    Channel.QR: 3,
+    Channel.WINDOW_DEVICE: 4,
+    Channel.KIOSK: 5,
+    Channel.HOTLINE: 6,
+    Channel.SMS: 7,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    """One rating as the domain sees it; personal data of the evaluator is never part of it."""
+
+    tracking_code: str
+    submission_id: str
+    division_code: str
+    window_code: str
+    level: Level
+    channel: Channel
+    tags: tuple[str, ...]
+    comment: str
+    rated_at: datetime  # always UTC; reported in Asia/Shanghai
+
+    @property
+    def is_bad_review(self) -> bool:
+        return self.level.is_bad_review
+
+    @property
+    def rated_at_china(self) -> datetime:
+        return self.rated_at.astimezone(CHINA_TIME)
+
+
+TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
+
+
+def tracking_code_for(submission_id: str, secret: bytes, length: int = 12) -> str:
+    """The citizen's tracking code: short, unguessable, and the same for the same submission.
+
+    Being derived from the client's submission id, it doubles as the rating's key, so a
+    resubmission lands on the same item and the conditional put alone makes it idempotent.
+    """
+    digest = hmac.new(secret, submission_id.encode("utf-8"), hashlib.sha256).digest()
+    number = int.from_bytes(digest, "big")
+    chars = []
+    for _ in range(length):
+        number, index = divmod(number, len(TRACKING_ALPHABET))
+        chars.append(TRACKING_ALPHABET[index])
+    return "".join(chars)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

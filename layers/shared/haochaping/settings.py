@@ -1,0 +1,41 @@
+"""The function's settings, read once per execution environment from its variables.
+
+Every variable is declared in template.yaml (Globals); a missing one fails the first
+invocation with a message naming it, instead of a KeyError deep inside a request.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(RuntimeError):
+    """The execution environment lacks a variable the template should have set."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    division_code: str = Field(pattern=r"^\d{6}$")
+    division_name: str
+    division_level: str
+    public_base_url: str
+    ratings_table: str
+    signing_secret_name: str
+    personal_data_key_id: str
+    first_contact_working_days: int = Field(ge=1)
+    rectification_working_days: int = Field(ge=1)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    try:
+        return Settings()  # type: ignore[call-arg]  # pydantic-settings fills it from the environment
+    except ValidationError as error:
+        problems = ", ".join(
+            f"{str(e['loc'][0]).upper()} ({'missing' if e['type'] == 'missing' else e['msg']})" for e in error.errors()
+        )
+        raise SettingsError(f"environment variables not usable: {problems}") from None

@@ -1,0 +1,30 @@
+"""What follows from a change in the Ratings table (the stream is the outbox)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from haochaping.adapters.ratings import rating_from_stream_image
+from haochaping.observability import logger, metrics
+
+
+def see_rating_change(record: dict[str, Any]) -> None:
+    """Record that a new rating was seen; changes to existing items are not new ratings."""
+    if record.get("eventName") != "INSERT":
+        return
+    image = record.get("dynamodb", {}).get("NewImage") or {}
+    rating = rating_from_stream_image(image)
+    if rating is None:
+        return
+    metrics.add_metric(name="RatingsSeen", unit="Count", value=1)
+    if rating.is_bad_review:
+        metrics.add_metric(name="BadReviewsSeen", unit="Count", value=1)
+    logger.info(
+        "rating seen",
+        extra={
+            "tracking_code": rating.tracking_code,
+            "window_code": rating.window_code,
+            "rating_level": int(rating.level),
+            "bad_review": rating.is_bad_review,
+        },
+    )
