@@ -1,0 +1,42 @@
+# Two commands first: `make run` serves the demo division; `make test` runs every tier.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8000
+SPEED  ?= 1
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test lint bench samconfig install system-deps clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) -m localtwin --port $(PORT) --speed $(SPEED)
+
+test: install system-deps
+	$(PY) -m pytest
+
+# The browser tier needs Debian's chromium; install it where we can, never skip silently.
+system-deps:
+	@bash infra/system-deps.sh
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/cfn-lint template.yaml
+
+bench: install
+	$(PY) bench/run.py
+
+samconfig: install
+	$(PY) -c "from localtwin.divisions import samconfig_text; open('samconfig.toml', 'w', encoding='utf-8').write(samconfig_text())"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
