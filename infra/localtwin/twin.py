@@ -90,7 +90,7 @@ class LocalTwin:
             source_arn = self.stack.outputs[source.source_output]
             on_failure = self.stack.outputs.get(source.on_failure_output or "")
             kind = StreamPoller if source.kind == "dynamodb" else QueuePoller
-            poller = kind(source, source_arn, on_failure, self.functions, session, REGION)  # type: ignore[arg-type]
+            poller = kind(source, source_arn, on_failure, self.functions, session, REGION)
             poller.start()
             self.pollers.append(poller)
         self.schedules = ScheduleDriver(self.template.schedules, self.functions, self.clock, ACCOUNT, REGION)
@@ -183,7 +183,7 @@ class _EndpointSession:
         self._endpoint = endpoint
 
     def client(self, service: str) -> Any:
-        return self._session.client(service, endpoint_url=self._endpoint)  # type: ignore[call-overload]
+        return self._session.client(service, endpoint_url=self._endpoint)
 
 
 def env_for_clients(endpoint: str) -> dict[str, str]:

@@ -44,7 +44,7 @@ _TemplateLoader.add_multi_constructor("!", _intrinsic)
 
 def test_a_new_function_in_the_template_gets_its_route(tmp_path):
     # Given template.yaml plus one function with an HttpApi event
-    template = yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=_TemplateLoader)  # noqa: S506
+    template = yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=_TemplateLoader)
     for resource in template["Resources"].values():
         for key in ("CodeUri", "ContentUri"):
             if isinstance(resource.get("Properties", {}).get(key), str):

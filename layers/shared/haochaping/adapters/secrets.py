@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import boto3
+from botocore.session import get_session
 
 
 @lru_cache(maxsize=4)
 def signing_secret(secret_name: str) -> bytes:
-    response = boto3.client("secretsmanager").get_secret_value(SecretId=secret_name)
-    return response["SecretString"].encode("utf-8")
+    # botocore (already loaded by PynamoDB) rather than boto3: one library less at cold start.
+    client = get_session().create_client("secretsmanager")
+    response = client.get_secret_value(SecretId=secret_name)
+    return str(response["SecretString"]).encode("utf-8")

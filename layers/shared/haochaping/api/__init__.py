@@ -7,6 +7,7 @@ one OpenAPI document of the API is generated from the same code that answers the
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -46,7 +47,7 @@ def _field_name(location: tuple | list) -> str:
 class DistrictResolver(APIGatewayHttpResolver):
     """The HTTP API resolver of every function: bounded bodies, one error shape."""
 
-    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         # Checked before anything parses the body, so an oversized one costs nothing more.
         body = event.get("body") or ""
         size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8"))
@@ -100,7 +101,7 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
     @app.exception_handler(ServiceError)
     def _service_error(error: ServiceError) -> Response:
         status = HTTPStatus(error.status_code)
-        return error_response(status, status.phrase.lower().replace(" ", "_"), error.msg)
+        return error_response(status, status.phrase.lower().replace(" ", "_"), str(error.msg))
 
     @app.exception_handler(NotFound)
     def _not_found(error: NotFound) -> Response:
