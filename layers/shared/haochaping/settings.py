@@ -24,10 +24,14 @@ class Settings(BaseSettings):
     division_level: str
     public_base_url: str
     ratings_table: str
+    registry_table: str
     signing_secret_name: str
     personal_data_key_id: str
     first_contact_working_days: int = Field(ge=1)
     rectification_working_days: int = Field(ge=1)
+    rating_cooldown_minutes: int = Field(ge=0)
+    follow_up_rating_days: int = Field(ge=1)
+    ticket_validity_hours: int = Field(ge=1)
 
 
 @lru_cache(maxsize=1)

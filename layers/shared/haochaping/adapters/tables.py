@@ -1,16 +1,18 @@
-"""PynamoDB models of the Ratings table, bound to the table name at run time.
+"""PynamoDB models of the stack's tables, bound to their names at run time.
 
 PynamoDB reads ``Meta.table_name`` when it opens a connection and reuses that connection,
 so names are bound from the settings before first use, and ``bind_tables`` drops cached
-connections when a test switches between AWS endpoints.
+connections when a caller switches between AWS endpoints.
 """
 
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     BooleanAttribute,
     ListAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
@@ -21,7 +23,7 @@ class RatingItem(Model):
     """One rating 评价; key ``RATING#<tracking code>`` so a resubmission hits the same item."""
 
     class Meta:
-        table_name = "unbound"
+        table_name = "unbound-ratings"
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -30,20 +32,66 @@ class RatingItem(Model):
     submission_id = UnicodeAttribute()
     division_code = UnicodeAttribute()
     window_code = UnicodeAttribute()
+    hall_code = UnicodeAttribute()
+    department_code = UnicodeAttribute()
+    staff_job_number = UnicodeAttribute(null=True)
     level = NumberAttribute()
     bad_review = BooleanAttribute()
     channel = UnicodeAttribute()
     pf_code = NumberAttribute(null=True)
     tags = ListAttribute(of=UnicodeAttribute, default=list)
+    tag_version = UnicodeAttribute()
     comment = UnicodeAttribute(default="")
+    case_no = UnicodeAttribute(null=True)
+    item_code = UnicodeAttribute(null=True)
+    real_name = BooleanAttribute(default=False)
+    assess_number = NumberAttribute(default=1)
     rated_at = UTCDateTimeAttribute()
+    # KMS ciphertext of the evaluator's name and phone; never decrypted on the citizen's side.
+    evaluator_ciphertext = BinaryAttribute(null=True, legacy_encoding=False)
 
 
-MODELS: tuple[type[Model], ...] = (RatingItem,)
+class MarkItem(Model):
+    """A one-time mark claimed in the same write as a rating: a used ticket, a device's
+    cool-down at a window, or the number of ratings a case has had."""
+
+    class Meta:
+        table_name = "unbound-ratings"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute()
+    until = NumberAttribute(null=True)  # epoch seconds; for cool-downs
+    rating_count = NumberAttribute(null=True)  # for cases: 1, then 2 after a follow-up rating
+    first_rated_at = UTCDateTimeAttribute(null=True)
+    tracking_codes = ListAttribute(of=UnicodeAttribute, null=True)
+    expires_at = TTLAttribute(null=True)
 
 
-def bind_tables(ratings_table: str) -> None:
-    for model in MODELS:
-        if model.Meta.table_name != ratings_table or model._connection is None:
-            model.Meta.table_name = ratings_table
+class RegistryItem(Model):
+    """One registry record (a window with its hall, department and roster; the tag set)."""
+
+    class Meta:
+        table_name = "unbound-registry"
+
+    kind = UnicodeAttribute(hash_key=True)
+    code = UnicodeAttribute(range_key=True)
+    body = UnicodeAttribute()  # the pydantic model as JSON
+    loaded_at = UTCDateTimeAttribute()
+
+
+RATINGS_MODELS: tuple[type[Model], ...] = (RatingItem, MarkItem)
+REGISTRY_MODELS: tuple[type[Model], ...] = (RegistryItem,)
+
+
+def _bind(models: tuple[type[Model], ...], table_name: str, reconnect: bool) -> None:
+    for model in models:
+        if reconnect or model.Meta.table_name != table_name:
+            model.Meta.table_name = table_name
             model._connection = None
+
+
+def bind_tables(ratings_table: str, registry_table: str | None = None, reconnect: bool = False) -> None:
+    _bind(RATINGS_MODELS, ratings_table, reconnect)
+    if registry_table is not None:
+        _bind(REGISTRY_MODELS, registry_table, reconnect)

@@ -6,6 +6,7 @@ one OpenAPI document of the API is generated from the same code that answers the
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -19,8 +20,11 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from haochaping.domain.errors import Conflict, DomainError, NotFound
+from haochaping.api.web import FORM_CONTENT_TYPE, form_to_submission, html
+from haochaping.domain.errors import Conflict, DomainError, Forbidden, InvalidFields, NotFound, TooManyRequests
 from haochaping.observability import logger
+from haochaping.web.i18n import TEXT, language
+from haochaping.web.pages import error_page
 
 MAX_BODY_BYTES = 16 * 1024
 API_TITLE = "haochaping 好差评 district API"
@@ -45,7 +49,7 @@ def _field_name(location: tuple | list) -> str:
 
 
 class DistrictResolver(APIGatewayHttpResolver):
-    """The HTTP API resolver of every function: bounded bodies, one error shape."""
+    """The HTTP API resolver of every function: bounded bodies, forms, one error shape."""
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         # Checked before anything parses the body, so an oversized one costs nothing more.
@@ -63,7 +67,23 @@ class DistrictResolver(APIGatewayHttpResolver):
                 "body": json.dumps(response.body, ensure_ascii=False),
                 "isBase64Encoded": False,
             }
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        if headers.get("content-type", "").startswith(FORM_CONTENT_TYPE) and event.get("body"):
+            # A browser's form post: validated exactly as the JSON body it stands for, and
+            # answered with pages instead of JSON.
+            raw = base64.b64decode(body).decode("utf-8", "replace") if event.get("isBase64Encoded") else body
+            submission, lang = form_to_submission(raw)
+            headers["content-type"] = content_types.APPLICATION_JSON
+            event = {**event, "headers": headers, "body": json.dumps(submission), "isBase64Encoded": False}
+            self.append_context(form_post=True, lang=language(lang))
         return super().resolve(event, context)
+
+
+DOMAIN_STATUS: dict[type[DomainError], HTTPStatus] = {
+    NotFound: HTTPStatus.NOT_FOUND,
+    Forbidden: HTTPStatus.FORBIDDEN,
+    Conflict: HTTPStatus.CONFLICT,
+}
 
 
 def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
@@ -71,27 +91,44 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
     for router in routers:
         app.include_router(router)
 
+    def respond(
+        status: HTTPStatus,
+        code: str,
+        message: str,
+        fields: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        """JSON for programs; a page for a browser's form post or page request."""
+        accept = app.current_event.headers.get("accept", "")
+        if app.context.get("form_post") or accept.startswith("text/html"):
+            lang = app.context.get("lang") or language(app.current_event.get_query_string_value("lang"))
+            text = TEXT[lang]
+            shown = {403: text["forbidden"], 404: text["not_found"]}.get(int(status), message)
+            if status == HTTPStatus.TOO_MANY_REQUESTS and headers:
+                shown = text["retry_after"].format(minutes=max(1, int(headers["Retry-After"]) // 60))
+            referer = app.current_event.headers.get("referer")
+            return html(error_page(lang, shown, fields, back=referer), status, headers=headers)
+        response = error_response(status, code, message, fields)
+        response.headers.update(headers or {})
+        return response
+
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response:
         problems = list(error.errors())
         if any(problem.get("type") == "json_invalid" for problem in problems):
-            return error_response(HTTPStatus.BAD_REQUEST, "malformed_json", "the body is not valid JSON")
+            return respond(HTTPStatus.BAD_REQUEST, "malformed_json", "the body is not valid JSON")
         # The submitted value is never echoed back: it may be a phone number.
         fields = [
             {"field": _field_name(problem.get("loc", ())), "problem": str(problem.get("msg", problem["type"]))}
             for problem in problems
         ]
-        return error_response(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "invalid_fields",
-            "some fields are missing or invalid: " + ", ".join(f["field"] for f in fields),
-            fields,
-        )
+        message = "some fields are missing or invalid: " + ", ".join(f["field"] for f in fields)
+        return respond(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_fields", message, fields)
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported(_: RequestUnsupportedContentType) -> Response:
         content_type = app.current_event.headers.get("content-type", "")
-        return error_response(
+        return respond(
             HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
             "unsupported_content_type",
             f"content type {content_type!r} is not accepted; send application/json "
@@ -101,28 +138,34 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
     @app.exception_handler(ServiceError)
     def _service_error(error: ServiceError) -> Response:
         status = HTTPStatus(error.status_code)
-        return error_response(status, status.phrase.lower().replace(" ", "_"), str(error.msg))
+        return respond(status, status.phrase.lower().replace(" ", "_"), str(error.msg))
 
-    @app.exception_handler(NotFound)
-    def _not_found(error: NotFound) -> Response:
-        return error_response(HTTPStatus.NOT_FOUND, error.code, error.message)
+    @app.exception_handler(InvalidFields)
+    def _invalid_fields(error: InvalidFields) -> Response:
+        fields = [{"field": field, "problem": problem} for field, problem in error.problems.items()]
+        return respond(HTTPStatus.UNPROCESSABLE_ENTITY, error.code, error.message, fields)
 
-    @app.exception_handler(Conflict)
-    def _conflict(error: Conflict) -> Response:
-        return error_response(HTTPStatus.CONFLICT, error.code, error.message)
+    @app.exception_handler(TooManyRequests)
+    def _too_many(error: TooManyRequests) -> Response:
+        headers = {"Retry-After": str(error.retry_after_seconds)}
+        return respond(HTTPStatus.TOO_MANY_REQUESTS, error.code, error.message, headers=headers)
 
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response:
-        return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, error.code, error.message)
+        status = next(
+            (mapped for kind, mapped in DOMAIN_STATUS.items() if isinstance(error, kind)),
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+        )
+        return respond(status, error.code, error.message)
 
     @app.not_found
     def _no_route(_: Exception) -> Response:
-        return error_response(HTTPStatus.NOT_FOUND, "no_such_route", "no such route")
+        return respond(HTTPStatus.NOT_FOUND, "no_such_route", "no such route")
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:
         # Never a stack trace to the caller; the log has the exception type, not the event.
         logger.exception("unexpected error", extra={"error_type": type(error).__name__})
-        return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+        return respond(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error")
 
     return app

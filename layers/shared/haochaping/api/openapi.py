@@ -5,9 +5,9 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from haochaping.api import API_TITLE, API_VERSION, build_resolver, ratings
+from haochaping.api import API_TITLE, API_VERSION, build_resolver, rating_pages, ratings
 
-ALL_ROUTERS: tuple[Router, ...] = (ratings.router,)
+ALL_ROUTERS: tuple[Router, ...] = (ratings.router, rating_pages.form_router, rating_pages.status_router)
 
 router = Router()
 

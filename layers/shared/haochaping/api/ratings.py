@@ -1,13 +1,16 @@
-"""Routes of the citizen's rating: POST /ratings."""
+"""Routes of the citizen's rating: POST /ratings (JSON or a browser's form)."""
 
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import Any
+from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from haochaping import services
+from haochaping.api.web import device_token, redirect
 from haochaping.domain.submission import RatingReceipt, RatingSubmission
 from haochaping.observability import logger, metrics
 from haochaping.settings import get_settings
@@ -18,25 +21,42 @@ router = Router()
 @router.post(
     "/ratings",
     summary="Submit a rating 提交评价",
+    description="JSON, or a browser's form post (answered with a 303 to the receipt page).",
     responses={
         201: {"description": "Rating recorded", "content": {"application/json": {"model": RatingReceipt}}},
-        200: {"description": "The same submission again: the rating already recorded"},
+        200: {"description": "The same submission_id again: the rating already recorded"},
+        303: {"description": "Form post recorded: see the receipt page"},
         400: {"description": "Malformed JSON"},
+        403: {"description": "Missing or wrong plate signature; expired or used ticket"},
+        404: {"description": "Unknown or inactive window"},
+        409: {"description": "The case was already rated and rated again (追评)"},
         413: {"description": "Body over 16 KB"},
         415: {"description": "Unsupported content type"},
         422: {"description": "Invalid fields, each named"},
+        429: {"description": "This device rated this window moments ago; see Retry-After"},
     },
 )
-def post_rating(submission: RatingSubmission) -> Response[RatingReceipt]:
-    receipt, created = services.submit_rating(submission, get_settings())
+def post_rating(submission: RatingSubmission) -> Response[Any]:
+    event = router.current_event
+    rating, created = services.submit_rating(submission, get_settings(), device_token(event))
     if created:
         metrics.add_metric(name="RatingsSubmitted", unit="Count", value=1)
+        if rating.is_bad_review:
+            metrics.add_metric(name="BadReviewsSubmitted", unit="Count", value=1)
     logger.info(
         "rating recorded" if created else "rating resubmitted",
-        extra={"tracking_code": receipt.tracking_code, "rating_level": receipt.level},
+        extra={
+            "tracking_code": rating.tracking_code,
+            "rating_level": int(rating.level),
+            "window_code": rating.window_code,
+            "real_name": rating.real_name,
+        },
     )
+    if router.context.get("form_post"):
+        lang = router.context.get("lang", "zh")
+        return redirect(f"/ratings/{rating.tracking_code}?{urlencode({'lang': lang})}")
     return Response(
         status_code=HTTPStatus.CREATED if created else HTTPStatus.OK,
         content_type=content_types.APPLICATION_JSON,
-        body=receipt.model_dump(),
+        body=services.receipt_for(rating).model_dump(),
     )

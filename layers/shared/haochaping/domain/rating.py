@@ -83,21 +83,33 @@ CHANNEL_PF_CODES = {
 
 @dataclass(frozen=True, slots=True)
 class Rating:
-    """One rating as the domain sees it; personal data of the evaluator is never part of it."""
+    """One rating as the domain sees it; the evaluator's personal data is never part of it."""
 
     tracking_code: str
     submission_id: str
     division_code: str
     window_code: str
+    hall_code: str
+    department_code: str
+    staff_job_number: str | None  # on duty at that instant, per the roster
     level: Level
     channel: Channel
     tags: tuple[str, ...]
+    tag_version: str
     comment: str
+    case_no: str | None
+    item_code: str | None
+    real_name: bool  # 是否实名
+    assess_number: int  # 评价次数: 1 first, 2 追评
     rated_at: datetime  # always UTC; reported in Asia/Shanghai
 
     @property
     def is_bad_review(self) -> bool:
         return self.level.is_bad_review
+
+    @property
+    def is_follow_up(self) -> bool:
+        return self.assess_number == 2
 
     @property
     def rated_at_china(self) -> datetime:
@@ -113,7 +125,7 @@ def tracking_code_for(submission_id: str, secret: bytes, length: int = 12) -> st
     Being derived from the client's submission id, it doubles as the rating's key, so a
     resubmission lands on the same item and the conditional put alone makes it idempotent.
     """
-    digest = hmac.new(secret, submission_id.encode("utf-8"), hashlib.sha256).digest()
+    digest = hmac.new(secret, b"tracking\x00" + submission_id.encode("utf-8"), hashlib.sha256).digest()
     number = int.from_bytes(digest, "big")
     chars = []
     for _ in range(length):

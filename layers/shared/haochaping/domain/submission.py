@@ -1,14 +1,46 @@
-"""What a citizen submits when they rate (the request body of POST /ratings)."""
+"""What a citizen submits when they rate (POST /ratings), and the rules it must pass.
+
+The pydantic model checks each field on its own; ``prepare_rating`` applies the rules that
+need the registry, the clock and the stack's secret, and decides which one-time marks the
+single write must claim (the ticket, the device's cool-down, the case's rating count).
+"""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from haochaping.domain.rating import COMMENT_MAX_LENGTH, Channel
+from haochaping.domain.errors import Forbidden, InvalidFields, NotFound
+from haochaping.domain.plates import Ticket, verify_plate, verify_ticket
+from haochaping.domain.rating import COMMENT_MAX_LENGTH, Channel, Level, Rating, tracking_code_for
+from haochaping.domain.registry import WINDOW_CODE_PATTERN, TagSet, WindowEntry
 
 TagCode = Annotated[str, Field(pattern=r"^[1-5]\d{2}$", description="评价内容 tag code: level digit + index")]
+
+# Channels a citizen uses on their own at a window; the others are entered by staff or
+# pushed by systems with an API key.
+SELF_SERVICE_CHANNELS = (Channel.QR, Channel.WINDOW_DEVICE, Channel.KIOSK)
+
+
+class Evaluator(BaseModel):
+    """评价人: given only for a real-name call-back, with consent; encrypted before storage."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=40, description="name for the call-back")
+    phone: str = Field(pattern=r"^1[3-9]\d{9}$", description="mainland mobile number, 11 digits")
+    consent: bool = Field(description="the evaluator agrees to be called back")
+
+    @field_validator("consent")
+    @classmethod
+    def _must_consent(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("a call-back needs the evaluator's consent")
+        return value
 
 
 class RatingSubmission(BaseModel):
@@ -16,19 +48,29 @@ class RatingSubmission(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    window_code: str = Field(pattern=r"^[A-Za-z0-9-]{1,40}$", description="window 窗口 code from the QR plate")
+    window_code: str = Field(pattern=WINDOW_CODE_PATTERN, description="window 窗口 code from the QR plate")
+    sig: str | None = Field(default=None, max_length=64, description="the plate's signature")
+    ticket: str | None = Field(default=None, max_length=200, description="a queue ticket's token")
     level: int = Field(ge=1, le=5, description="satisfaction level 满意度, 5 = 非常满意 … 1 = 非常不满意")
     tags: list[TagCode] = Field(default_factory=list, max_length=10, description="评价内容 tag codes")
     comment: str = Field(default="", max_length=COMMENT_MAX_LENGTH, description="文字评价, free text")
     channel: Channel = Field(default=Channel.QR, description="channel 评价渠道")
+    evaluator: Evaluator | None = Field(default=None, description="real-name call-back details")
+    case_no: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{4,40}$", description="办件编号")
+    item_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,40}$", description="事项编码")
     submission_id: str = Field(
         pattern=r"^[A-Za-z0-9_-]{8,64}$",
         description="client-generated id; the same id again returns the same rating",
     )
 
+    @field_validator("tags")
+    @classmethod
+    def _distinct(cls, tags: list[str]) -> list[str]:
+        return list(dict.fromkeys(tags))
+
 
 class RatingReceipt(BaseModel):
-    """What the citizen gets back: the tracking code and what was recorded."""
+    """What the citizen gets back: the tracking code and what was recorded (no personal data)."""
 
     tracking_code: str
     level: int
@@ -36,3 +78,95 @@ class RatingReceipt(BaseModel):
     window_code: str
     rated_at: str = Field(description="time of the rating, Asia/Shanghai, ISO 8601")
     bad_review: bool
+    follow_up_rating: bool = Field(description="追评: a second rating of the same case")
+
+
+@dataclass(frozen=True, slots=True)
+class RatingRules:
+    """The district's settings that shape a submission."""
+
+    division_code: str
+    cooldown: timedelta
+    follow_up_period: timedelta
+    ticket_validity: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRating:
+    """A rating ready to write, with the one-time marks its single write must claim."""
+
+    rating: Rating
+    ticket: Ticket | None
+    cooldown_key: str | None  # device+window, hashed; None without a device token
+    cooldown_until: datetime | None
+
+
+def device_key(device_token: str, window_code: str) -> str:
+    # The device token is kept only as a hash, and only for the cool-down period.
+    return hashlib.sha256(f"{device_token}\x00{window_code}".encode()).hexdigest()[:32]
+
+
+def prepare_rating(
+    submission: RatingSubmission,
+    entry: WindowEntry | None,
+    tag_set: TagSet,
+    rules: RatingRules,
+    secret: bytes,
+    now: datetime,
+    device_token: str | None,
+) -> PreparedRating:
+    """Apply the submission rules; raises NotFound, Forbidden or InvalidFields."""
+    if entry is None or not entry.window.active:
+        raise NotFound(f"window {submission.window_code} is not in service")
+    ticket = None
+    if submission.ticket:
+        ticket = verify_ticket(submission.ticket, submission.window_code, now, rules.ticket_validity, secret)
+    elif submission.sig:
+        verify_plate(submission.window_code, submission.sig, secret)
+    else:
+        raise Forbidden("a rating needs the QR plate's signature (sig) or a ticket")
+
+    level = Level(submission.level)
+    problems: dict[str, str] = {}
+    wrong_tags = tag_set.invalid_for_level(level, submission.tags)
+    if wrong_tags:
+        problems["tags"] = f"not tags of level {int(level)} in version {tag_set.version}: {', '.join(wrong_tags)}"
+    if submission.channel not in SELF_SERVICE_CHANNELS:
+        allowed = ", ".join(c.value for c in SELF_SERVICE_CHANNELS)
+        problems["channel"] = f"this form accepts {allowed}; other channels are entered by staff or systems"
+    if submission.item_code and entry.window.item_codes and submission.item_code not in entry.window.item_codes:
+        problems["item_code"] = "this window does not serve that item"
+    if problems:
+        raise InvalidFields(problems)
+
+    rating = Rating(
+        tracking_code=tracking_code_for(submission.submission_id, secret),
+        submission_id=submission.submission_id,
+        division_code=rules.division_code,
+        window_code=entry.window.code,
+        hall_code=entry.hall.code,
+        department_code=entry.department.code,
+        staff_job_number=entry.staff_on_duty(now),
+        level=level,
+        channel=submission.channel,
+        tags=tuple(submission.tags),
+        tag_version=tag_set.version,
+        comment=submission.comment,
+        case_no=submission.case_no,
+        item_code=submission.item_code,
+        real_name=submission.evaluator is not None,
+        assess_number=1,
+        rated_at=now,
+    )
+    cooldown_key = device_key(device_token, entry.window.code) if device_token else None
+    return PreparedRating(
+        rating=rating,
+        ticket=ticket,
+        cooldown_key=cooldown_key,
+        cooldown_until=now + rules.cooldown if cooldown_key else None,
+    )
+
+
+def within_follow_up_period(first_rated_at: datetime, now: datetime, period: timedelta) -> bool:
+    """一事一评: a case may be rated once more (追评) within the period after its first rating."""
+    return now <= first_rated_at + period

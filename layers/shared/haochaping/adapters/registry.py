@@ -1,0 +1,97 @@
+"""Registry storage: one item per window (with hall, department and roster), one tag set.
+
+Functions cache what they read for a few minutes per execution environment, so the
+submission path reads the registry at most once per window while warm.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+
+from haochaping.adapters.tables import RegistryItem
+from haochaping.domain.registry import Department, Hall, Registry, Staff, TagSet, WindowEntry
+
+WINDOW, TAGS, HALL, DEPARTMENT, STAFF, META = "window", "tags", "hall", "department", "staff", "meta"
+CURRENT = "current"
+CACHE_SECONDS = 300.0
+
+_cache: dict[tuple[str, str], tuple[float, str | None]] = {}
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+def _cached(kind: str, code: str) -> tuple[bool, str | None]:
+    hit = _cache.get((kind, code))
+    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return True, hit[1]
+    return False, None
+
+
+def _remember(kind: str, code: str, body: str | None) -> None:
+    _cache[(kind, code)] = (time.monotonic(), body)
+
+
+def window_and_tags(window_code: str) -> tuple[WindowEntry | None, TagSet | None]:
+    """The window's entry and the current tag set, in one batch read when not cached."""
+    wanted = [(WINDOW, window_code), (TAGS, CURRENT)]
+    missing = [key for key in wanted if not _cached(*key)[0]]
+    if missing:
+        found = {(item.kind, item.code): item.body for item in RegistryItem.batch_get(missing)}
+        for key in missing:
+            _remember(key[0], key[1], found.get(key))
+    window_body = _cached(WINDOW, window_code)[1]
+    tags_body = _cached(TAGS, CURRENT)[1]
+    return (
+        WindowEntry.model_validate_json(window_body) if window_body else None,
+        TagSet.model_validate_json(tags_body) if tags_body else None,
+    )
+
+
+def save_registry(registry: Registry) -> int:
+    """Write every record of the registry; returns how many items were written."""
+    now = datetime.now(UTC)
+    items: list[RegistryItem] = []
+
+    def add(kind: str, code: str, body: str) -> None:
+        items.append(RegistryItem(kind=kind, code=code, body=body, loaded_at=now))
+
+    for entry in registry.window_entries():
+        add(WINDOW, entry.window.code, entry.model_dump_json())
+    for hall in registry.halls:
+        add(HALL, hall.code, hall.model_dump_json())
+    for department in registry.departments:
+        add(DEPARTMENT, department.code, department.model_dump_json())
+    for person in registry.staff:
+        add(STAFF, person.job_number, person.model_dump_json())
+    add(TAGS, CURRENT, registry.tag_set.model_dump_json())
+    add(META, CURRENT, registry.model_dump_json(include={"division_code", "demo"}))
+    with RegistryItem.batch_write() as batch:
+        for item in items:
+            batch.save(item)
+    clear_cache()
+    return len(items)
+
+
+def read_registry() -> Registry | None:
+    """The whole registry back from the table, one query per kind (admin export only)."""
+    bodies: dict[str, list[str]] = {}
+    for kind in (WINDOW, HALL, DEPARTMENT, STAFF, TAGS, META):
+        bodies[kind] = [item.body for item in RegistryItem.query(kind)]
+    if not bodies[META] or not bodies[TAGS]:
+        return None
+    meta_fields = json.loads(bodies[META][0])
+    entries = [WindowEntry.model_validate_json(body) for body in bodies[WINDOW]]
+    return Registry(
+        division_code=meta_fields["division_code"],
+        demo=meta_fields.get("demo", False),
+        halls=tuple(Hall.model_validate_json(b) for b in bodies[HALL]),
+        departments=tuple(Department.model_validate_json(b) for b in bodies[DEPARTMENT]),
+        windows=tuple(entry.window for entry in entries),
+        staff=tuple(Staff.model_validate_json(b) for b in bodies[STAFF]),
+        shifts=tuple(shift for entry in entries for shift in entry.shifts),
+        tag_set=TagSet.model_validate_json(bodies[TAGS][0]),
+    )

@@ -1,0 +1,89 @@
+"""What the HTTP routes share for citizens' browsers: form bodies, cookies, HTML responses."""
+
+from __future__ import annotations
+
+import secrets
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
+
+DEVICE_COOKIE = "hcp_device"
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+# Fields a form sends flat that the JSON body nests under "evaluator".
+EVALUATOR_FIELDS = {"evaluator_name": "name", "evaluator_phone": "phone", "evaluator_consent": "consent"}
+LIST_FIELDS = {"tags"}
+
+
+def form_to_submission(body: str) -> tuple[dict[str, Any], str | None]:
+    """A form-encoded rating as the JSON body it stands for, and the page language asked for."""
+    fields = parse_qs(body, keep_blank_values=True)
+    result: dict[str, Any] = {}
+    evaluator: dict[str, Any] = {}
+    for name, values in fields.items():
+        if name in LIST_FIELDS:
+            result[name] = [v for v in values if v]
+            continue
+        value = values[-1]
+        if name in EVALUATOR_FIELDS:
+            if value:
+                evaluator[EVALUATOR_FIELDS[name]] = value in ("true", "on", "1") if name.endswith("consent") else value
+            continue
+        if name == "lang" or value == "":
+            continue  # an empty optional field is an absent one
+        result[name] = value
+    if evaluator.get("name") or evaluator.get("phone"):
+        evaluator.setdefault("consent", False)
+        result["evaluator"] = evaluator
+    lang = fields.get("lang", [None])[-1]
+    return result, lang
+
+
+def device_token(event: Any) -> str | None:
+    """The device token from the request's cookies (payload 2.0 lists them apart)."""
+    for cookie in getattr(event, "cookies", None) or []:
+        name, _, value = cookie.partition("=")
+        if name.strip() == DEVICE_COOKIE and 16 <= len(value.strip()) <= 64:
+            return value.strip()
+    return None
+
+
+def new_device_cookie(secure: bool) -> Cookie:
+    """A random token naming this browser, so one device cannot rate one window over and over."""
+    return Cookie(
+        name=DEVICE_COOKIE,
+        value=secrets.token_urlsafe(18),
+        path="/",
+        max_age=365 * 24 * 3600,
+        http_only=True,
+        secure=secure,
+        same_site=SameSite.LAX_MODE,
+    )
+
+
+def html(
+    body: str,
+    status: HTTPStatus = HTTPStatus.OK,
+    cookies: list[Cookie] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return Response(
+        status_code=int(status),
+        content_type="text/html; charset=utf-8",
+        body=body,
+        cookies=cookies or [],
+        headers={
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+            "script-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; "
+            "frame-ancestors 'none'",
+            **(headers or {}),
+        },
+    )
+
+
+def redirect(location: str) -> Response:
+    return Response(status_code=int(HTTPStatus.SEE_OTHER), headers={"Location": location}, body="")

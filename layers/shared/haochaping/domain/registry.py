@@ -1,0 +1,204 @@
+"""The registry of a division: halls, departments, windows, staff, rosters and rating tags.
+
+Admins keep it in files (infra/registry/) and load it with `haochaping registry load`; the
+functions read it back, window by window, and cache it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from haochaping.domain.rating import CHINA_TIME, Level
+
+# 统一社会信用代码: 18 characters, no I, O, S, V, Z.
+CREDIT_CODE_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+WINDOW_CODE_PATTERN = r"^[A-Z0-9]{2,12}-[A-Z0-9]{1,12}$"
+HALL_CODE_PATTERN = r"^[A-Z0-9]{2,12}$"
+
+_frozen = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Hall(BaseModel):
+    """Service hall 办事大厅."""
+
+    model_config = _frozen
+    code: str = Field(pattern=HALL_CODE_PATTERN)
+    name: str = Field(min_length=1, max_length=60)
+    name_en: str = Field(default="", max_length=120)
+    address: str = Field(default="", max_length=120)
+
+
+class Department(BaseModel):
+    """Department 部门, named by its unified social credit code 统一社会信用代码."""
+
+    model_config = _frozen
+    code: str = Field(pattern=CREDIT_CODE_PATTERN)
+    name: str = Field(min_length=1, max_length=60)
+    name_en: str = Field(default="", max_length=120)
+
+
+class Window(BaseModel):
+    """Service window 窗口: what a QR plate points at."""
+
+    model_config = _frozen
+    code: str = Field(pattern=WINDOW_CODE_PATTERN)
+    hall_code: str = Field(pattern=HALL_CODE_PATTERN)
+    number: str = Field(min_length=1, max_length=12)
+    name: str = Field(min_length=1, max_length=60)
+    name_en: str = Field(default="", max_length=120)
+    department_code: str = Field(pattern=CREDIT_CODE_PATTERN)
+    item_codes: tuple[str, ...] = ()
+    active: bool = True
+
+
+class StaffRole(StrEnum):
+    CLERK = "clerk"  # window staff 窗口工作人员
+    OFFICER = "officer"  # follow-up officer 回访专员
+    SUPERVISOR = "supervisor"  # 督办/审核
+    ADMIN = "admin"  # district admin 管理员
+
+
+class Staff(BaseModel):
+    """Staff member 工作人员; citizens only ever see the job number 工号."""
+
+    model_config = _frozen
+    job_number: str = Field(pattern=r"^[A-Z0-9]{3,16}$")
+    name: str = Field(min_length=1, max_length=40)
+    role: StaffRole
+    hall_code: str = Field(pattern=HALL_CODE_PATTERN)
+
+
+Weekday = Annotated[int, Field(ge=1, le=7)]
+
+
+class Shift(BaseModel):
+    """Roster entry 排班: who sits at which window, on which weekdays and hours, over which dates."""
+
+    model_config = _frozen
+    window_code: str = Field(pattern=WINDOW_CODE_PATTERN)
+    job_number: str
+    weekdays: tuple[Weekday, ...] = (1, 2, 3, 4, 5)
+    start: time = time(9, 0)
+    end: time = time(17, 30)
+    valid_from: date
+    valid_to: date | None = None
+
+    def covers(self, moment: datetime) -> bool:
+        local = moment.astimezone(CHINA_TIME)
+        day = local.date()
+        if day < self.valid_from or (self.valid_to is not None and day > self.valid_to):
+            return False
+        return local.isoweekday() in self.weekdays and self.start <= local.time() < self.end
+
+
+class Tag(BaseModel):
+    """Rating tag 评价内容: the level digit plus a 2-digit index, e.g. 201."""
+
+    model_config = _frozen
+    code: str = Field(pattern=r"^[1-5]\d{2}$")
+    name: str = Field(min_length=1, max_length=30)
+    name_en: str = Field(default="", max_length=60)
+
+    @property
+    def level(self) -> Level:
+        return Level(int(self.code[0]))
+
+
+class TagSet(BaseModel):
+    """The current, versioned list of tags; admins publish a new version to change it."""
+
+    model_config = _frozen
+    version: str = Field(pattern=r"^[A-Za-z0-9.-]{1,20}$")
+    tags: tuple[Tag, ...]
+
+    def for_level(self, level: Level) -> tuple[Tag, ...]:
+        return tuple(tag for tag in self.tags if tag.level == level)
+
+    def invalid_for_level(self, level: Level, codes: list[str] | tuple[str, ...]) -> list[str]:
+        valid = {tag.code for tag in self.for_level(level)}
+        return [code for code in codes if code not in valid]
+
+
+class WindowEntry(BaseModel):
+    """One window with what a rating needs to know about it, stored as one registry item."""
+
+    model_config = _frozen
+    window: Window
+    hall: Hall
+    department: Department
+    shifts: tuple[Shift, ...] = ()
+
+    def staff_on_duty(self, moment: datetime) -> str | None:
+        """Job number of the staff member on duty at that instant, per the roster."""
+        for shift in self.shifts:
+            if shift.covers(moment):
+                return shift.job_number
+        return None
+
+
+class Registry(BaseModel):
+    """A division's whole registry, as loaded from files; checked for dangling references."""
+
+    model_config = _frozen
+    division_code: str = Field(pattern=r"^\d{6}$")
+    demo: bool = False
+    halls: tuple[Hall, ...]
+    departments: tuple[Department, ...]
+    windows: tuple[Window, ...]
+    staff: tuple[Staff, ...] = ()
+    shifts: tuple[Shift, ...] = ()
+    tag_set: TagSet
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Registry:
+        problems: list[str] = []
+        for kind, codes in (
+            ("hall", [h.code for h in self.halls]),
+            ("department", [d.code for d in self.departments]),
+            ("window", [w.code for w in self.windows]),
+            ("staff", [s.job_number for s in self.staff]),
+            ("tag", [t.code for t in self.tag_set.tags]),
+        ):
+            duplicates = sorted({c for c in codes if codes.count(c) > 1})
+            if duplicates:
+                problems.append(f"duplicate {kind} codes: {', '.join(duplicates[:5])}")
+        halls = {h.code for h in self.halls}
+        departments = {d.code for d in self.departments}
+        windows = {w.code for w in self.windows}
+        staff = {s.job_number for s in self.staff}
+        for window in self.windows:
+            if window.hall_code not in halls:
+                problems.append(f"window {window.code}: unknown hall {window.hall_code}")
+            if window.department_code not in departments:
+                problems.append(f"window {window.code}: unknown department {window.department_code}")
+        for person in self.staff:
+            if person.hall_code not in halls:
+                problems.append(f"staff {person.job_number}: unknown hall {person.hall_code}")
+        for shift in self.shifts:
+            if shift.window_code not in windows:
+                problems.append(f"roster: unknown window {shift.window_code}")
+            if shift.job_number not in staff:
+                problems.append(f"roster: unknown staff {shift.job_number}")
+        if problems:
+            raise ValueError("; ".join(problems[:20]))
+        return self
+
+    def window_entries(self) -> list[WindowEntry]:
+        halls = {h.code: h for h in self.halls}
+        departments = {d.code: d for d in self.departments}
+        shifts: dict[str, list[Shift]] = {}
+        for shift in self.shifts:
+            shifts.setdefault(shift.window_code, []).append(shift)
+        return [
+            WindowEntry(
+                window=window,
+                hall=halls[window.hall_code],
+                department=departments[window.department_code],
+                shifts=tuple(shifts.get(window.code, ())),
+            )
+            for window in self.windows
+        ]

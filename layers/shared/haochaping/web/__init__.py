@@ -1,0 +1,1 @@
+"""Server-rendered pages for citizens: plain HTML that works without JavaScript."""

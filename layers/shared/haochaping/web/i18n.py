@@ -1,0 +1,124 @@
+"""The words of the citizen's pages, in Chinese (default) and English."""
+
+from __future__ import annotations
+
+from haochaping.domain.rating import Level
+
+LANGUAGES = ("zh", "en")
+
+TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "html_lang": "zh-CN",
+        "title": "服务评价",
+        "heading": "请为本次服务评价",
+        "hall": "大厅",
+        "window": "窗口",
+        "department": "部门",
+        "staff": "工号",
+        "voluntary": "评价自愿、免费，您的评价受到保护。",
+        "tap_good": "轻触一个表情即可提交。",
+        "details_heading": "哪里让您不满意？",
+        "tags_legend": "问题（可多选）",
+        "comment": "补充说明（选填，最多500字）",
+        "callback_legend": "实名回访（选填）",
+        "callback_hint": "留下姓名和手机号，回访专员将联系您核实并反馈整改结果。仅回访专员可见。",
+        "name": "姓名",
+        "phone": "手机号",
+        "consent": "我同意回访专员就本次评价与我联系",
+        "submit": "提交评价",
+        "change_level": "重新选择",
+        "switch": "English",
+        "receipt_title": "评价已提交",
+        "thanks": "感谢您的评价！",
+        "tracking_code": "查询码",
+        "keep_code": "请保存查询码，可凭此查看差评的处理进展。",
+        "rated": "评价",
+        "time": "时间",
+        "status": "处理进展",
+        "status_received": "已受理，回访专员将在规定时限内联系核实。",
+        "status_good": "无需处理。",
+        "follow_up_rating": "追评",
+        "error_title": "无法提交",
+        "back": "返回",
+        "retry_after": "请在 {minutes} 分钟后再评价此窗口。",
+        "not_found": "未找到该窗口或评价。",
+        "forbidden": "二维码无效或已过期，请扫描窗口的评价二维码。",
+        "field_problem": "请检查：",
+    },
+    "en": {
+        "html_lang": "en",
+        "title": "Rate this service",
+        "heading": "How was your service today?",
+        "hall": "Hall",
+        "window": "Window",
+        "department": "Department",
+        "staff": "Staff no.",
+        "voluntary": "Rating is voluntary and free, and you are protected.",
+        "tap_good": "Tap a face to send your rating.",
+        "details_heading": "What went wrong?",
+        "tags_legend": "Problems (choose any)",
+        "comment": "Anything else (optional, up to 500 characters)",
+        "callback_legend": "Call me back (optional)",
+        "callback_hint": "Leave your name and mobile number and a follow-up officer will call you. "
+        "Only that officer sees them.",
+        "name": "Name",
+        "phone": "Mobile number",
+        "consent": "I agree to be contacted about this rating",
+        "submit": "Send rating",
+        "change_level": "Choose again",
+        "switch": "中文",
+        "receipt_title": "Rating received",
+        "thanks": "Thank you for your rating!",
+        "tracking_code": "Tracking code",
+        "keep_code": "Keep this code to see what happens to a bad review.",
+        "rated": "Rating",
+        "time": "Time",
+        "status": "Follow-up",
+        "status_received": "Received: a follow-up officer will contact you within the time limit.",
+        "status_good": "Nothing to follow up.",
+        "follow_up_rating": "follow-up rating",
+        "error_title": "Could not send",
+        "back": "Back",
+        "retry_after": "Please wait {minutes} minutes before rating this window again.",
+        "not_found": "No such window or rating.",
+        "forbidden": "This QR code is not valid or has expired; scan the plate at the window.",
+        "field_problem": "Please check:",
+    },
+}
+
+LEVEL_NAMES = {
+    "zh": {
+        Level.VERY_SATISFIED: "非常满意",
+        Level.SATISFIED: "满意",
+        Level.BASICALLY_SATISFIED: "基本满意",
+        Level.DISSATISFIED: "不满意",
+        Level.VERY_DISSATISFIED: "非常不满意",
+    },
+    "en": {
+        Level.VERY_SATISFIED: "Very satisfied",
+        Level.SATISFIED: "Satisfied",
+        Level.BASICALLY_SATISFIED: "Basically satisfied",
+        Level.DISSATISFIED: "Dissatisfied",
+        Level.VERY_DISSATISFIED: "Very dissatisfied",
+    },
+}
+
+FIELD_NAMES = {
+    "zh": {
+        "window_code": "窗口",
+        "level": "满意度",
+        "tags": "问题标签",
+        "comment": "补充说明",
+        "evaluator.name": "姓名",
+        "evaluator.phone": "手机号（11位大陆手机号）",
+        "evaluator.consent": "回访同意",
+        "case_no": "办件编号",
+        "submission_id": "表单",
+        "channel": "渠道",
+    },
+    "en": {},
+}
+
+
+def language(value: str | None) -> str:
+    return value if value in LANGUAGES else "zh"
