@@ -17,7 +17,9 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(PY) -m localtwin --port $(PORT) --speed $(SPEED)
+	$(PY) -m localtwin --port $(PORT) --speed $(SPEED) \
+	  --after "$(VENV)/bin/haochaping registry load infra/registry/demo-640100/registry.yaml --stack {stack}" \
+	  --after 'echo "rating form, window YC01-A001: $$($(VENV)/bin/haochaping qr url YC01-A001 --stack {stack})"'
 
 test: install system-deps
 	$(PY) -m pytest
@@ -33,7 +35,7 @@ lint: install
 	$(VENV)/bin/cfn-lint template.yaml
 
 bench: install
-	$(PY) bench/run.py
+	$(PY) -m bench.run
 
 samconfig: install
 	$(PY) -c "from localtwin.divisions import samconfig_text; open('samconfig.toml', 'w', encoding='utf-8').write(samconfig_text())"

@@ -74,6 +74,12 @@ def main() -> int:
         flag = "" if ratio <= TARGET_RATIO else "  over target"
         print(f"{name:<28}{handler_ms:>12.1f}{boto3_ms:>10.1f}{ratio:>8.2f}{flag}")
     print(f"worst ratio {worst:.2f}")
+    print()
+    from bench import submission
+
+    submission.requests_per_rating()
+    print()
+    submission.latency()
     return 0
 
 

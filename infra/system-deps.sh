@@ -2,8 +2,8 @@
 # System packages the test tiers need. Installs them when this user can; otherwise stops
 # with the package names, so no tier is ever skipped in silence.
 set -euo pipefail
-needed=()
-# (the browser tier adds chromium here when it lands)
+needed=(chromium fonts-noto-cjk)
+# chromium: the browser tier (Playwright drives Debian's build); fonts-noto-cjk: Chinese text in screenshots
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
 from localtwin.divisions import division_parameters
-from localtwin.twin import LocalTwin
+from localtwin.twin import LocalTwin, env_for_clients
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,9 +29,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
     parser.add_argument("--quiet", action="store_true", help="do not echo the functions' logs")
+    parser.add_argument(
+        "--after",
+        action="append",
+        default=[],
+        metavar="COMMAND",
+        help="run COMMAND once the stack is up, against it, as an admin would (e.g. load a registry); "
+        "{stack} is replaced by the stack name",
+    )
     args = parser.parse_args(argv)
 
     started = time.monotonic()
+    extra_lines: list[str] = []
     parameters = division_parameters(args.division)
     parameters["PublicBaseUrl"] = f"http://127.0.0.1:{args.port}"
     twin = LocalTwin(
@@ -40,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         http_port=args.port,
         speed=args.speed,
         echo_logs=not args.quiet,
+        warm=True,
     )
     try:
         twin.start()
@@ -47,6 +58,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot start: {error} (is port {args.port} in use? set PORT=...)", file=sys.stderr)
         twin.stop()
         return 1
+    for command in args.after:
+        # Admin commands reach the twin exactly as they would reach AWS: through the AWS API.
+        result = subprocess.run(  # noqa: S602 - the developer's own command line
+            command.replace("{stack}", twin.stack_name),
+            shell=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env_for_clients(twin.endpoint)},
+            check=False,
+        )
+        if result.returncode != 0:
+            print(f"{command} failed:\n{result.stderr}", file=sys.stderr)
+            twin.stop()
+            return 1
+        extra_lines.extend(line for line in result.stdout.splitlines() if line.strip())
     ready = time.monotonic() - started
     print(
         f"""
@@ -55,11 +81,12 @@ haochaping 好差评 — division {parameters["DivisionCode"]} {parameters["Divi
   API                {twin.url}
   submit a rating    POST {twin.url}/ratings
   OpenAPI document   {twin.url}/openapi.json
-  AWS API (moto)     {twin.endpoint}
-Ctrl-C stops.
-""",
+  AWS API (moto)     {twin.endpoint}""",
         flush=True,
     )
+    for line in extra_lines:
+        print(f"  {line}")
+    print("Ctrl-C stops.", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -94,6 +94,11 @@ class FunctionWorker:
         for line in process.stderr:
             self.log_sink(self.spec.logical_id, line.rstrip("\n"))
 
+    def warm(self) -> None:
+        with self.lock:
+            if self.process is None or self.process.poll() is not None:
+                self.process = self._start()
+
     def invoke(self, event: dict[str, Any]) -> Any:
         with self.lock:
             if self.process is None or self.process.poll() is not None:
@@ -167,6 +172,11 @@ class FunctionPool:
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         return self.workers[function].invoke(event)
+
+    def warm(self) -> None:
+        """Start every execution environment now, in the background, so first requests are quick."""
+        for worker in self.workers.values():
+            threading.Thread(target=worker.warm, daemon=True).start()
 
     def log_lines(self, function: str | None = None) -> list[str]:
         with self._log_lock:

@@ -36,6 +36,7 @@ class LocalTwin:
         speed: float = 1.0,
         echo_logs: bool = False,
         host: str = "127.0.0.1",
+        warm: bool = False,
     ) -> None:
         self.template_path = Path(template_path)
         self.parameters = dict(parameters)
@@ -44,6 +45,7 @@ class LocalTwin:
         self.moto_port = moto_port
         self.host = host
         self.echo_logs = echo_logs
+        self.warm = warm
         self.clock = Clock(speed=speed)
         self.moto: ThreadedMotoServer | None = None
         self.server: BaseWSGIServer | None = None
@@ -59,7 +61,7 @@ class LocalTwin:
     def start(self) -> LocalTwin:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         # moto warns for every type its CloudFormation skips; the twin handles those itself.
-        logging.getLogger("moto.cloudformation.parsing").setLevel(logging.ERROR)
+        logging.getLogger("moto").setLevel(logging.ERROR)
         warnings.filterwarnings("ignore", message="Tried to parse", category=UserWarning)
         self.moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
         self.moto.start()
@@ -78,6 +80,8 @@ class LocalTwin:
         )
         self._start_event_sources()
         self._start_http()
+        if self.warm:
+            self.functions.warm()
         return self
 
     def _session(self) -> _EndpointSession:
@@ -183,7 +187,8 @@ class _EndpointSession:
         self._endpoint = endpoint
 
     def client(self, service: str) -> Any:
-        return self._session.client(service, endpoint_url=self._endpoint)
+        session: Any = self._session  # any service by name, so not one typed overload
+        return session.client(service, endpoint_url=self._endpoint)
 
 
 def env_for_clients(endpoint: str) -> dict[str, str]:

@@ -3,30 +3,64 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from localtwin.divisions import division_parameters
-from localtwin.twin import LocalTwin
+from localtwin.twin import LocalTwin, env_for_clients
 
-from tests.conftest import TEMPLATE
+from tests.conftest import ROOT, TEMPLATE
 
 pytestmark = pytest.mark.integration
 
 
+DEMO_REGISTRY = ROOT / "infra" / "registry" / "demo-640100" / "registry.yaml"
+
+
+def admin(twin: LocalTwin, *args: str) -> str:
+    """Run the `haochaping` admin command against the twin, as an admin would against AWS."""
+    cli = Path(sys.executable).parent / "haochaping"
+    result = subprocess.run(
+        [str(cli), *args, "--stack", twin.stack_name],
+        env={**os.environ, **env_for_clients(twin.endpoint)},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout
+
+
 @pytest.fixture(scope="session")
 def district_twin() -> Iterator[LocalTwin]:
+    """The demo division, its demo registry loaded through the admin command line."""
     parameters = division_parameters("640100")
     twin = LocalTwin(TEMPLATE, parameters, "haochaping-640100")
     twin.start()
     try:
+        admin(twin, "registry", "load", str(DEMO_REGISTRY))
         yield twin
     finally:
         twin.stop()
+
+
+@pytest.fixture(scope="session")
+def plate_sig(district_twin: LocalTwin) -> Callable[[str], str]:
+    """The signature from a window's QR plate URL, as printed by `haochaping qr url`."""
+
+    def sig(window_code: str) -> str:
+        url = admin(district_twin, "qr", "url", window_code).strip()
+        return parse_qs(urlparse(url).query)["sig"][0]
+
+    return sig
 
 
 def http(

@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from haochaping.adapters.tables import MarkItem, RatingItem
+from haochaping.adapters.tables import MarkItem, RatingItem, transaction_connection
 from haochaping.domain.errors import Conflict, Forbidden, TooManyRequests
 from haochaping.domain.rating import Channel, Level, Rating
 from haochaping.domain.submission import PreparedRating, within_follow_up_period
@@ -131,7 +130,7 @@ def _write(
     follow_up_of: MarkItem | None,
 ) -> None:
     rating = prepared.rating
-    with TransactWrite(connection=Connection()) as transaction:
+    with TransactWrite(connection=transaction_connection()) as transaction:
         transaction.save(_to_item(rating, evaluator_ciphertext), condition=RatingItem.pk.does_not_exist())
         if prepared.cooldown_key and prepared.cooldown_until:
             until = _epoch(prepared.cooldown_until)

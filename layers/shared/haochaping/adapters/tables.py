@@ -16,6 +16,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.connection import Connection
 from pynamodb.models import Model
 
 
@@ -84,6 +85,17 @@ RATINGS_MODELS: tuple[type[Model], ...] = (RatingItem, MarkItem)
 REGISTRY_MODELS: tuple[type[Model], ...] = (RegistryItem,)
 
 
+_transactions: Connection | None = None
+
+
+def transaction_connection() -> Connection:
+    """The connection transactions use (PynamoDB 6 wants one given), kept like the models' own."""
+    global _transactions
+    if _transactions is None:
+        _transactions = Connection()
+    return _transactions
+
+
 def _bind(models: tuple[type[Model], ...], table_name: str, reconnect: bool) -> None:
     for model in models:
         if reconnect or model.Meta.table_name != table_name:
@@ -92,6 +104,9 @@ def _bind(models: tuple[type[Model], ...], table_name: str, reconnect: bool) -> 
 
 
 def bind_tables(ratings_table: str, registry_table: str | None = None, reconnect: bool = False) -> None:
+    global _transactions
+    if reconnect:
+        _transactions = None
     _bind(RATINGS_MODELS, ratings_table, reconnect)
     if registry_table is not None:
         _bind(REGISTRY_MODELS, registry_table, reconnect)

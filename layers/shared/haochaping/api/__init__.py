@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -43,8 +44,15 @@ def error_response(status: HTTPStatus, code: str, message: str, fields: list[dic
     )
 
 
+SAFE_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
+
+
 def _field_name(location: tuple | list) -> str:
+    """The dotted name of a field; a key the client invented is named only if it looks like a
+    field name, since it could be anything (a name, a phone number)."""
     parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
+    if any(not (part.isdigit() or SAFE_FIELD_NAME.match(part)) for part in parts):
+        return "body (an unknown field)"
     return ".".join(parts) or "body"
 
 

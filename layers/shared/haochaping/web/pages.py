@@ -198,6 +198,11 @@ def receipt_page(rating: Rating, entry: WindowEntry | None, lang: str) -> str:
     return _page(lang, text["receipt_title"], body)
 
 
+def _field_label(names: dict[str, str], field: str) -> str:
+    # "tags.1" is the second tag: shown under the tags' own label.
+    return names.get(field) or names.get(field.split(".")[0]) or field
+
+
 def error_page(lang: str, message: str, fields: list[dict[str, str]] | None = None, back: str | None = None) -> str:
     text = TEXT[lang]
     items = ""
@@ -205,7 +210,7 @@ def error_page(lang: str, message: str, fields: list[dict[str, str]] | None = No
         names = FIELD_NAMES.get(lang, {})
         items = (
             "<ul>"
-            + "".join(f"<li>{escape(names.get(f['field'], f['field']))}: {escape(f['problem'])}</li>" for f in fields)
+            + "".join(f"<li>{escape(_field_label(names, f['field']))}: {escape(f['problem'])}</li>" for f in fields)
             + "</ul>"
         )
         message = f"{text['field_problem']}"

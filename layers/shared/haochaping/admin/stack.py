@@ -1,0 +1,114 @@
+"""A deployed district stack as the admin tools see it: its outputs, parameters and secret.
+
+Everything is found from the stack's name through CloudFormation, so an admin never copies a
+table name by hand. boto3 takes its credentials, region and endpoint (``AWS_ENDPOINT_URL`` for
+the local twin) from the standard environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from haochaping.adapters.tables import bind_tables
+
+REGISTRY_TABLE_OUTPUT = "RegistryTableName"
+RATINGS_TABLE_OUTPUT = "RatingsTableName"
+DIVISION_CODE_PARAMETER = "DivisionCode"
+PUBLIC_BASE_URL_PARAMETER = "PublicBaseUrl"
+TICKET_VALIDITY_PARAMETER = "TicketValidityHours"
+
+
+class StackError(RuntimeError):
+    """The stack cannot be found or lacks something the admin tools need."""
+
+
+@dataclass(frozen=True)
+class DistrictStack:
+    """One division's deployed stack: what ``describe_stacks`` says about it."""
+
+    name: str
+    outputs: Mapping[str, str]
+    parameters: Mapping[str, str]
+
+    def output(self, key: str) -> str:
+        if key not in self.outputs:
+            known = ", ".join(sorted(self.outputs)) or "none"
+            raise StackError(f"stack {self.name} has no output {key} (outputs: {known})")
+        return self.outputs[key]
+
+    def parameter(self, key: str) -> str:
+        if key not in self.parameters:
+            raise StackError(f"stack {self.name} has no parameter {key}")
+        return self.parameters[key]
+
+    @property
+    def registry_table(self) -> str:
+        return self.output(REGISTRY_TABLE_OUTPUT)
+
+    @property
+    def ratings_table(self) -> str:
+        return self.output(RATINGS_TABLE_OUTPUT)
+
+    @property
+    def division_code(self) -> str:
+        return self.parameter(DIVISION_CODE_PARAMETER)
+
+    @property
+    def public_base_url(self) -> str:
+        return self.parameter(PUBLIC_BASE_URL_PARAMETER).rstrip("/")
+
+    @property
+    def signing_secret_name(self) -> str:
+        """As the template names it: ``haochaping/<DivisionCode>/signing``."""
+        return f"haochaping/{self.division_code}/signing"
+
+    @property
+    def ticket_validity_hours(self) -> int | None:
+        value = self.parameters.get(TICKET_VALIDITY_PARAMETER)
+        return int(value) if value and value.isdigit() else None
+
+
+def describe_district_stack(stack_name: str, session: boto3.Session | None = None) -> DistrictStack:
+    client: Any = (session or boto3.Session()).client("cloudformation")
+    try:
+        stacks = client.describe_stacks(StackName=stack_name)["Stacks"]
+    except ClientError as error:
+        raise StackError(
+            f"cannot describe stack {stack_name}: {error.response['Error'].get('Message', error)}"
+        ) from None
+    except BotoCoreError as error:
+        raise StackError(f"cannot reach CloudFormation for stack {stack_name}: {error}") from None
+    if not stacks:
+        raise StackError(f"stack {stack_name} not found")
+    description = stacks[0]
+    return DistrictStack(
+        name=stack_name,
+        outputs={item["OutputKey"]: item["OutputValue"] for item in description.get("Outputs", [])},
+        parameters={
+            item["ParameterKey"]: item.get("ResolvedValue", item.get("ParameterValue", ""))
+            for item in description.get("Parameters", [])
+        },
+    )
+
+
+def bind_stack_tables(stack: DistrictStack) -> None:
+    """Point the PynamoDB models at this stack's tables (dropping connections made before)."""
+    bind_tables(stack.ratings_table, stack.registry_table, reconnect=True)
+
+
+def read_signing_secret(stack: DistrictStack, session: boto3.Session | None = None) -> bytes:
+    """The stack's signing secret; it signs plates and tickets and is never printed."""
+    client: Any = (session or boto3.Session()).client("secretsmanager")
+    try:
+        response = client.get_secret_value(SecretId=stack.signing_secret_name)
+    except ClientError as error:
+        message = error.response["Error"].get("Message", str(error))
+        raise StackError(f"cannot read the signing secret {stack.signing_secret_name}: {message}") from None
+    except BotoCoreError as error:
+        raise StackError(f"cannot reach Secrets Manager: {error}") from None
+    return str(response["SecretString"]).encode("utf-8")

@@ -1,0 +1,283 @@
+"""The HTTP error shapes of POST /ratings that are decided before anything touches AWS."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from haochaping.api import MAX_BODY_BYTES, build_resolver
+from haochaping.api import ratings as ratings_routes
+
+pytestmark = pytest.mark.unit
+
+PHONE = "13812345678"  # a made-up mobile number: it must never come back in a response
+
+
+@pytest.fixture
+def resolver() -> Any:
+    return build_resolver(ratings_routes.router)
+
+
+@pytest.fixture
+def post_ratings(
+    resolver: Any, lambda_context: Any, load_event: Callable[[str], dict[str, Any]]
+) -> Callable[..., dict[str, Any]]:
+    """POST /ratings through the resolver, from the sample event with another body."""
+
+    def post(
+        body: str, content_type: str | None = "application/json", base64_encoded: bool = False, accept: str = ""
+    ) -> dict[str, Any]:
+        event = load_event("submit_rating/post_rating.json")
+        event["headers"].pop("content-length", None)
+        event["headers"]["accept"] = accept
+        if content_type is None:
+            event["headers"].pop("content-type", None)
+        else:
+            event["headers"]["content-type"] = content_type
+        event["body"] = base64.b64encode(body.encode("utf-8")).decode("ascii") if base64_encoded else body
+        event["isBase64Encoded"] = base64_encoded
+        return resolver.resolve(event, lambda_context)
+
+    return post
+
+
+def error_of(response: dict[str, Any]) -> dict[str, Any]:
+    assert response["headers"]["Content-Type"] == "application/json"
+    body = json.loads(response["body"])
+    assert set(body) == {"error"}
+    return body["error"]
+
+
+VALID: dict[str, Any] = {
+    "window_code": "640104-A017",
+    "level": 2,
+    "submission_id": "Zp3vN8cQ1yFj6uEa",
+    "tags": ["201", "203"],
+    "comment": "排队等了很久",
+    "channel": "qr",
+}
+
+
+@pytest.mark.parametrize("body", ["{not json", '{"level": 2,', "level=2", '{"comment": "' + PHONE])
+def test_malformed_json_is_400(post_ratings: Callable[..., dict[str, Any]], body: str) -> None:
+    # Given a body that is not JSON
+    # When posting it as JSON
+    response = post_ratings(body)
+    # Then it is 400 malformed_json, and the body is not echoed
+    assert response["statusCode"] == 400
+    assert error_of(response) == {"status": 400, "code": "malformed_json", "message": "the body is not valid JSON"}
+    assert PHONE not in response["body"]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "text/csv; charset=utf-8"])
+def test_unsupported_content_type_is_415(post_ratings: Callable[..., dict[str, Any]], content_type: str) -> None:
+    # Given a valid rating sent with a content type the API does not read
+    # When posting it
+    response = post_ratings(json.dumps(VALID), content_type=content_type)
+    # Then it is 415, naming what is accepted
+    assert response["statusCode"] == 415
+    error = error_of(response)
+    assert error["status"] == 415
+    assert error["code"] == "unsupported_content_type"
+    assert "application/json" in error["message"]
+    assert "application/x-www-form-urlencoded" in error["message"]
+
+
+def test_body_over_16_kb_is_413(post_ratings: Callable[..., dict[str, Any]]) -> None:
+    # Given a body one byte over 16 KB
+    body = '{"comment": "' + "a" * (MAX_BODY_BYTES - 14) + '"}'
+    assert len(body.encode("utf-8")) == MAX_BODY_BYTES + 1
+    # When posting it
+    response = post_ratings(body)
+    # Then it is 413 payload_too_large
+    assert response["statusCode"] == 413
+    assert error_of(response) == {
+        "status": 413,
+        "code": "payload_too_large",
+        "message": "the body is larger than 16 KB",
+    }
+
+
+def test_body_of_exactly_16_kb_is_not_refused_for_its_size(post_ratings: Callable[..., dict[str, Any]]) -> None:
+    # Given a body of exactly 16 KB, not valid JSON
+    body = '{"comment": "' + "a" * (MAX_BODY_BYTES - 13)
+    assert len(body.encode("utf-8")) == MAX_BODY_BYTES
+    # When posting it
+    response = post_ratings(body)
+    # Then it is parsed (and found malformed), not refused as too large
+    assert response["statusCode"] == 400
+    assert error_of(response)["code"] == "malformed_json"
+
+
+def test_body_size_is_counted_in_bytes_not_characters(post_ratings: Callable[..., dict[str, Any]]) -> None:
+    # Given 6000 Chinese characters: under 16 K characters, but 18000 bytes of UTF-8
+    body = json.dumps({**VALID, "comment": "好" * 6000}, ensure_ascii=False)
+    assert len(body) < MAX_BODY_BYTES < len(body.encode("utf-8"))
+    # When posting it
+    response = post_ratings(body)
+    # Then it is 413
+    assert response["statusCode"] == 413
+
+
+def test_base64_body_over_16_kb_decoded_is_413(post_ratings: Callable[..., dict[str, Any]]) -> None:
+    # Given a form body over 16 KB, sent base64-encoded as API Gateway does
+    form = urlencode({**VALID, "comment": "a" * (MAX_BODY_BYTES + 100)})
+    # When posting it
+    response = post_ratings(form, content_type="application/x-www-form-urlencoded", base64_encoded=True)
+    # Then it is 413
+    assert response["statusCode"] == 413
+    assert error_of(response)["code"] == "payload_too_large"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("window_code", f"{PHONE} 王某"),
+        ("level", int(PHONE)),
+        ("tags", [PHONE]),
+        ("comment", f"请回电 {PHONE} " * 40),
+        ("channel", PHONE),
+        ("submission_id", f"{PHONE}!"),
+    ],
+)
+def test_invalid_field_is_422_naming_it_without_echoing_the_value(
+    post_ratings: Callable[..., dict[str, Any]], field: str, value: Any
+) -> None:
+    # Given a rating with one invalid field whose value carries a phone number
+    # When posting it
+    response = post_ratings(json.dumps({**VALID, field: value}, ensure_ascii=False))
+    # Then it is 422 naming that field, and the value is not in the response
+    assert response["statusCode"] == 422
+    error = error_of(response)
+    assert error["status"] == 422
+    assert error["code"] == "invalid_fields"
+    named = {problem["field"].split(".")[0] for problem in error["fields"]}
+    assert named == {field}
+    assert all(set(problem) == {"field", "problem"} for problem in error["fields"])
+    assert PHONE not in response["body"]
+
+
+def test_every_invalid_field_is_named_at_once(post_ratings: Callable[..., dict[str, Any]]) -> None:
+    # Given a rating where every field is wrong
+    submission = {
+        "window_code": "窗口 17",
+        "level": 9,
+        "submission_id": "x",
+        "tags": ["999"],
+        "comment": PHONE * 50,
+        "channel": "fax",
+    }
+    # When posting it
+    response = post_ratings(json.dumps(submission, ensure_ascii=False))
+    # Then each field is named, in the message too, and no value is echoed
+    assert response["statusCode"] == 422
+    error = error_of(response)
+    fields = [problem["field"] for problem in error["fields"]]
+    assert sorted(fields) == ["channel", "comment", "level", "submission_id", "tags.0", "window_code"]
+    for field in fields:
+        assert field in error["message"]
+    for value in ("窗口 17", "999", "fax", PHONE):
+        assert value not in response["body"]
+
+
+def test_missing_required_fields_are_named(post_ratings: Callable[..., dict[str, Any]]) -> None:
+    # Given a rating with only a comment
+    # When posting it
+    response = post_ratings(json.dumps({"comment": "很好"}, ensure_ascii=False))
+    # Then each required field is named
+    assert response["statusCode"] == 422
+    fields = {problem["field"] for problem in error_of(response)["fields"]}
+    assert fields == {"window_code", "level", "submission_id"}
+
+
+def test_unknown_field_is_named_but_its_value_is_not_echoed(post_ratings: Callable[..., dict[str, Any]]) -> None:
+    # Given a rating that also carries the citizen's phone number in a field the API does not know
+    # When posting it
+    response = post_ratings(json.dumps({**VALID, "phone": PHONE}))
+    # Then the field is named and refused; the number is not in the response
+    assert response["statusCode"] == 422
+    assert [problem["field"] for problem in error_of(response)["fields"]] == ["phone"]
+    assert PHONE not in response["body"]
+
+
+def page_of(response: dict[str, Any]) -> str:
+    assert response["headers"]["Content-Type"] == "text/html; charset=utf-8"
+    return response["body"]
+
+
+def test_invalid_form_is_a_422_page_naming_only_the_bad_fields(post_ratings: Callable[..., dict[str, Any]]) -> None:
+    # Given a browser's form post with a level out of range and a bad case number, a phone number in the comment
+    form = urlencode({**VALID, "level": "7", "case_no": "x", "comment": f"请回电 {PHONE}", "lang": "zh"}, doseq=True)
+    # When posting it base64-encoded, as API Gateway passes forms
+    response = post_ratings(form, content_type="application/x-www-form-urlencoded", base64_encoded=True)
+    # Then the browser gets a 422 page naming those two fields by their Chinese labels, and no value
+    assert response["statusCode"] == 422
+    page = page_of(response)
+    assert "满意度" in page
+    assert "办件编号" in page
+    assert "窗口" not in page
+    assert PHONE not in page
+
+
+def test_a_form_is_validated_as_the_json_body_it_stands_for(post_ratings: Callable[..., dict[str, Any]]) -> None:
+    # Given the same invalid rating once as JSON and once as a form
+    invalid = {**VALID, "level": "0", "tags": ["201", "9"]}
+    as_json = post_ratings(json.dumps(invalid))
+    # When posting it as a form
+    as_form = post_ratings(urlencode(invalid, doseq=True), content_type="application/x-www-form-urlencoded")
+    # Then both are 422 about the same fields
+    assert as_json["statusCode"] == as_form["statusCode"] == 422
+    fields = sorted(problem["field"] for problem in error_of(as_json)["fields"])
+    assert fields == ["level", "tags.1"]
+    page = page_of(as_form)
+    assert "满意度" in page
+    assert "tags.1" in page
+
+
+def test_a_page_is_answered_to_a_browser_asking_for_html(post_ratings: Callable[..., dict[str, Any]]) -> None:
+    # Given a malformed JSON body from a client that accepts HTML only
+    # When posting it
+    response = post_ratings("{not json", accept="text/html")
+    # Then the error is a page, not JSON
+    assert response["statusCode"] == 400
+    assert page_of(response).startswith("<!doctype html>")
+
+
+@pytest.mark.parametrize("body", ["[]", '"a string"', "42"])
+def test_json_that_is_not_an_object_is_422(post_ratings: Callable[..., dict[str, Any]], body: str) -> None:
+    # Given valid JSON that is not an object
+    # When posting it
+    response = post_ratings(body)
+    # Then it is 422 about the body as a whole
+    assert response["statusCode"] == 422
+    assert [problem["field"] for problem in error_of(response)["fields"]] == ["body"]
+
+
+def test_unknown_route_is_404_in_the_same_shape(
+    resolver: Any, lambda_context: Any, load_event: Callable[[str], dict[str, Any]]
+) -> None:
+    # Given a request for a path no route serves
+    event = load_event("submit_rating/post_rating.json")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/nothing-here"
+    event["routeKey"] = event["requestContext"]["routeKey"] = "POST /nothing-here"
+    # When resolving it
+    response = resolver.resolve(event, lambda_context)
+    # Then it is 404 no_such_route
+    assert response["statusCode"] == 404
+    assert error_of(response) == {"status": 404, "code": "no_such_route", "message": "no such route"}
+
+
+def test_valid_rating_without_settings_is_500_without_details(
+    post_ratings: Callable[..., dict[str, Any]], no_settings_env: None
+) -> None:
+    # Given a valid rating, and a function whose environment lacks its variables
+    # When posting it
+    response = post_ratings(json.dumps(VALID, ensure_ascii=False))
+    # Then it fails before any AWS call with a bare 500: no trace, no variable names, no values
+    assert response["statusCode"] == 500
+    assert error_of(response) == {"status": 500, "code": "internal_error", "message": "internal error"}
+    assert "RATINGS_TABLE" not in response["body"]
