@@ -9,12 +9,15 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import importlib.util
+import io
 import json
 import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -38,8 +41,11 @@ def counted_calls() -> Iterator[collections.Counter[str]]:
     counts: collections.Counter[str] = collections.Counter()
     original = BaseClient._make_api_call
 
+    caller = threading.get_ident()
+
     def counting(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        counts[f"{self.meta.service_model.service_name}:{operation}"] += 1
+        if threading.get_ident() == caller:  # the handler's calls, not the twin's pollers'
+            counts[f"{self.meta.service_model.service_name}:{operation}"] += 1
         return original(self, operation, params)
 
     BaseClient._make_api_call = counting  # type: ignore[method-assign]
@@ -96,7 +102,7 @@ def requests_per_rating() -> None:
                 },
                 "isBase64Encoded": False,
             }
-            with counted_calls() as counts:
+            with counted_calls() as counts, contextlib.redirect_stdout(io.StringIO()):
                 response = module.lambda_handler(event, Context())
             return int(response["statusCode"]), counts
 
@@ -164,11 +170,40 @@ def latency() -> None:
             )
             return (time.perf_counter() - started) * 1000
 
+        def transact_put() -> float:
+            started = time.perf_counter()
+            dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": table,
+                            "Item": {
+                                "pk": {"S": f"BENCH#{uuid.uuid4().hex}"},
+                                "sk": {"S": "BENCH"},
+                                "kind": {"S": "bench"},
+                            },
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    }
+                ]
+            )
+            return (time.perf_counter() - started) * 1000
+
         put()
+        transact_put()
         put_ms = [put() for _ in range(RATINGS)]
+        transact_ms = [transact_put() for _ in range(RATINGS)]
+        first, last = submit_ms[:100], submit_ms[-100:]
     print(f"latency over {RATINGS} sequential requests, same moto server, same run (ms)")
     print(f"  {'':<34}{'p50':>8}{'p99':>8}{'mean':>8}")
-    for name, values in (("POST /ratings through the twin", submit_ms), ("bare PutItem against moto", put_ms)):
+    rows = (
+        ("POST /ratings through the twin", submit_ms),
+        ("  its first 100", first),
+        ("  its last 100", last),
+        ("bare PutItem against moto", put_ms),
+        ("bare 1-item TransactWriteItems", transact_ms),
+    )
+    for name, values in rows:
         print(
             f"  {name:<34}{_percentile(values, 0.5):>8.1f}{_percentile(values, 0.99):>8.1f}"
             f"{statistics.fmean(values):>8.1f}"

@@ -5,17 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import warnings
 from pathlib import Path
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from localtwin.clock import Clock
 from localtwin.functions import FunctionPool, base_environment
 from localtwin.gateway import HttpApi, cors_settings
+from localtwin.moto_process import MotoProcess
 from localtwin.pollers import Poller, QueuePoller, StreamPoller
 from localtwin.schedules import RuleRouter, ScheduleDriver
 from localtwin.stack import Stack, create_stack
@@ -47,7 +46,7 @@ class LocalTwin:
         self.echo_logs = echo_logs
         self.warm = warm
         self.clock = Clock(speed=speed)
-        self.moto: ThreadedMotoServer | None = None
+        self.moto: MotoProcess | None = None
         self.server: BaseWSGIServer | None = None
         self.template: TwinTemplate | None = None
         self.stack: Stack | None = None
@@ -60,13 +59,9 @@ class LocalTwin:
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> LocalTwin:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        # moto warns for every type its CloudFormation skips; the twin handles those itself.
-        logging.getLogger("moto").setLevel(logging.ERROR)
-        warnings.filterwarnings("ignore", message="Tried to parse", category=UserWarning)
-        self.moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
+        self.moto = MotoProcess(self.host, self.moto_port)
         self.moto.start()
-        moto_host, moto_port = self.moto.get_host_and_port()
-        self.endpoint = f"http://{moto_host}:{moto_port}"
+        self.endpoint = self.moto.endpoint
         self.session = boto3.Session(
             aws_access_key_id="localtwin", aws_secret_access_key="localtwin", region_name=REGION
         )

@@ -1,0 +1,256 @@
+"""An evaluator's name and mobile number, given for a call-back, exist only as KMS ciphertext.
+
+Against the running twin: a real-name bad review is posted as JSON and through the form a QR
+plate opens, a refused (422) attempt carries the number in a bad field, and every page and
+status a citizen would then open is fetched. After the stream consumer has seen the ratings,
+the name and number are in no response (body or header), no log line of any function and no
+item of any table; the ratings carry the evaluator as ciphertext that opens with the stack's
+key, bound to its tracking code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.error import HTTPError
+from urllib.parse import quote, quote_plus, urlencode
+from urllib.request import HTTPRedirectHandler, Request, build_opener
+
+import pytest
+from localtwin.twin import LocalTwin
+
+from tests.integration.conftest import wait_for
+
+pytestmark = pytest.mark.integration
+
+NAME = "测试回访人"
+PHONE = "13987654321"
+JSON_WINDOW = "YC01-A001"
+FORM_WINDOW = "YC01-A002"
+BAD_REVIEW_TAG = "101"
+COMMENT = "窗口让我回家等电话，一直没有消息。"
+
+
+def spellings(secret: str) -> set[str]:
+    """The ways a value may be written out: as is, JSON-escaped, URL-encoded."""
+    return {secret, json.dumps(secret)[1:-1], quote(secret), quote_plus(secret)}
+
+
+SECRETS = {"name": spellings(NAME), "phone": spellings(PHONE)}
+
+
+@dataclass
+class Exchange:
+    method: str
+    url: str
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def header(self, name: str) -> str | None:
+        return next((value for key, value in self.headers if key.lower() == name.lower()), None)
+
+
+@dataclass
+class Visit:
+    """Everything received while rating with a call-back, and the tracking codes of the ratings."""
+
+    exchanges: list[Exchange] = field(default_factory=list)
+    tracking_codes: dict[str, str] = field(default_factory=dict)
+
+
+class _NoRedirect(HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # a 303 is answered to the test, as to a browser's network log
+
+
+_opener = build_opener(_NoRedirect)
+
+
+def fetch(visit: Visit, method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None):
+    """One request, recorded with every header of its answer (Set-Cookie included)."""
+    request = Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with _opener.open(request, timeout=30) as response:
+            exchange = Exchange(method, url, response.status, list(response.headers.items()), response.read())
+    except HTTPError as error:
+        exchange = Exchange(method, url, error.code, list(error.headers.items()), error.read())
+    visit.exchanges.append(exchange)
+    return exchange
+
+
+@pytest.fixture(scope="module")
+def visit(district_twin: LocalTwin, plate_sig: Any) -> Iterator[Visit]:
+    """A citizen rates two windows badly asking for a call-back, once refused, and looks at the results."""
+    base = district_twin.url
+    visit = Visit()
+    json_headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    evaluator = {"name": NAME, "phone": PHONE, "consent": True}
+
+    # A real-name bad review as JSON (the window device, a mini program) …
+    sig = plate_sig(JSON_WINDOW)
+    rating = {
+        "window_code": JSON_WINDOW,
+        "sig": sig,
+        "level": 1,
+        "tags": [BAD_REVIEW_TAG],
+        "comment": COMMENT,
+        "evaluator": evaluator,
+        "submission_id": uuid.uuid4().hex,
+    }
+    posted = fetch(visit, "POST", f"{base}/ratings", json.dumps(rating, ensure_ascii=False).encode(), json_headers)
+    assert posted.status == 201, posted.text
+    visit.tracking_codes["json"] = json.loads(posted.body)["tracking_code"]
+    # … sent again by a retrying phone …
+    again = fetch(visit, "POST", f"{base}/ratings", json.dumps(rating).encode(), json_headers)
+    assert again.status == 200, again.text
+    # … and refused: the number where a case number goes, and a call-back without consent.
+    for refused in (
+        {**rating, "case_no": f"{PHONE} {NAME}", "submission_id": uuid.uuid4().hex},
+        {**rating, "evaluator": {**evaluator, "consent": False}, "submission_id": uuid.uuid4().hex},
+    ):
+        answer = fetch(visit, "POST", f"{base}/ratings", json.dumps(refused, ensure_ascii=False).encode(), json_headers)
+        assert answer.status == 422, answer.text
+
+    # The same through the form the QR plate opens, as a browser sends it.
+    form_sig = plate_sig(FORM_WINDOW)
+    form_url = f"{base}/r/{FORM_WINDOW}?{urlencode({'sig': form_sig, 'lang': 'zh', 'level': 1})}"
+    page = fetch(visit, "GET", form_url, headers={"Accept": "text/html"})
+    assert page.status == 200, page.text
+    submission_id = re.search(r'name="submission_id" value="([^"]+)"', page.text)
+    cookie = page.header("Set-Cookie")
+    assert submission_id and cookie
+    browser = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Accept": "text/html",
+        "Cookie": cookie.split(";", 1)[0],
+        "Referer": form_url,
+    }
+    form = {
+        "window_code": FORM_WINDOW,
+        "sig": form_sig,
+        "submission_id": submission_id.group(1),
+        "lang": "zh",
+        "level": "1",
+        "tags": BAD_REVIEW_TAG,
+        "comment": COMMENT,
+        "evaluator_name": NAME,
+        "evaluator_phone": PHONE,
+    }
+    # First without the consent box ticked: a 422 page …
+    refused_form = fetch(visit, "POST", f"{base}/ratings", urlencode(form).encode(), browser)
+    assert refused_form.status == 422, refused_form.text
+    # … then with it: a 303 to the receipt page.
+    sent_form = fetch(
+        visit, "POST", f"{base}/ratings", urlencode({**form, "evaluator_consent": "true"}).encode(), browser
+    )
+    assert sent_form.status == 303, sent_form.text
+    location = sent_form.header("Location")
+    assert location and location.startswith("/ratings/")
+    visit.tracking_codes["form"] = location.split("/")[2].split("?")[0]
+
+    # The citizen looks at each rating: the receipt page, and its status as JSON.
+    for code in visit.tracking_codes.values():
+        receipt = fetch(visit, "GET", f"{base}/ratings/{code}?lang=zh", headers={"Accept": "text/html"})
+        status = fetch(visit, "GET", f"{base}/ratings/{code}?format=json")
+        assert (receipt.status, status.status) == (200, 200), (receipt.text, status.text)
+        assert json.loads(status.body)["bad_review"] is True
+    fetch(visit, "GET", f"{base}{location}", headers={"Accept": "text/html"})
+
+    # The stream consumer sees both ratings (well within 2 s).
+    def seen() -> bool:
+        lines = [line for line in district_twin.logs("ScoreRatingsFunction") if "rating seen" in line]
+        return all(any(code in line for line in lines) for code in visit.tracking_codes.values())
+
+    wait_for(seen, timeout=5.0)
+    yield visit
+
+
+def leaks(text: str) -> list[str]:
+    return sorted(kind for kind, spelled in SECRETS.items() if any(s in text for s in spelled))
+
+
+def test_no_response_carries_the_name_or_the_number(visit: Visit) -> None:
+    assert len(visit.exchanges) >= 11
+    for exchange in visit.exchanges:
+        headers = "\n".join(f"{key}: {value}" for key, value in exchange.headers)
+        assert leaks(exchange.text) == [], f"{exchange.method} {exchange.url} → {exchange.status} body"
+        assert leaks(headers) == [], f"{exchange.method} {exchange.url} → {exchange.status} headers"
+
+
+def test_no_log_line_of_any_function_carries_the_name_or_the_number(visit: Visit, district_twin: LocalTwin) -> None:
+    lines = district_twin.logs()
+    # The functions did log these requests …
+    for code in visit.tracking_codes.values():
+        assert any("rating recorded" in line and code in line for line in lines)
+        assert any("rating seen" in line and code in line for line in lines)
+    # … and not the name or the number, in any line of any function.
+    leaking = [line for line in lines if leaks(line)]
+    assert leaking == [], leaking[:3]
+
+
+def _tables(district_twin: LocalTwin) -> list[str]:
+    client = district_twin.client("dynamodb")
+    return [name for page in client.get_paginator("list_tables").paginate() for name in page["TableNames"]]
+
+
+def _items(district_twin: LocalTwin, table: str) -> list[dict[str, Any]]:
+    client = district_twin.client("dynamodb")
+    pages = client.get_paginator("scan").paginate(TableName=table, ConsistentRead=True)
+    return [item for page in pages for item in page["Items"]]
+
+
+def _binary_values(value: Any) -> Iterator[bytes]:
+    if isinstance(value, bytes | bytearray):
+        yield bytes(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _binary_values(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _binary_values(item)
+
+
+def test_no_item_of_any_table_holds_the_name_or_the_number_in_plain_text(
+    visit: Visit, district_twin: LocalTwin
+) -> None:
+    tables = _tables(district_twin)
+    ratings_table = district_twin.function_environment("SubmitRatingFunction")["RATINGS_TABLE"]
+    assert ratings_table in tables
+    plain = [NAME.encode("utf-8"), PHONE.encode("ascii"), NAME.encode("utf-16-le"), PHONE.encode("utf-16-le")]
+    for table in tables:
+        for item in _items(district_twin, table):
+            as_text = json.dumps(item, default=repr, ensure_ascii=False)
+            assert leaks(as_text) == [], f"{table}: {item.get('pk')}"
+            for blob in _binary_values(item):
+                assert not any(p in blob for p in plain), f"{table}: {item.get('pk')} holds it in a binary value"
+
+
+def test_each_rating_holds_the_evaluator_as_ciphertext_bound_to_its_tracking_code(
+    visit: Visit, district_twin: LocalTwin
+) -> None:
+    ratings_table = district_twin.function_environment("SubmitRatingFunction")["RATINGS_TABLE"]
+    client = district_twin.client("dynamodb")
+    kms = district_twin.client("kms")
+    for channel, code in visit.tracking_codes.items():
+        item = client.get_item(
+            TableName=ratings_table, Key={"pk": {"S": f"RATING#{code}"}, "sk": {"S": "RATING"}}, ConsistentRead=True
+        )["Item"]
+        assert item["real_name"] == {"BOOL": True}, channel
+        assert item["level"] == {"N": "1"} and item["bad_review"] == {"BOOL": True}
+        ciphertext = item["evaluator_ciphertext"]["B"]
+        assert len(ciphertext) > len(NAME.encode()) + len(PHONE)
+        # It opens with the stack's key only together with its own tracking code.
+        opened = kms.decrypt(CiphertextBlob=ciphertext, EncryptionContext={"tracking_code": code})
+        assert json.loads(opened["Plaintext"]) == {"name": NAME, "phone": PHONE}
+        other = next(other for other in visit.tracking_codes.values() if other != code)
+        with pytest.raises(kms.exceptions.InvalidCiphertextException):
+            kms.decrypt(CiphertextBlob=ciphertext, EncryptionContext={"tracking_code": other})
