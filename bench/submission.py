@@ -72,6 +72,7 @@ def requests_per_rating() -> None:
         sig = url.split("sig=")[1]
         os.environ.update(env)
         os.environ.update(twin.function_environment("SubmitRatingFunction"))
+        os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # figures, not the handler's log lines
         spec = importlib.util.spec_from_file_location(
             "submit_rating_app", ROOT / "functions" / "submit_rating" / "app.py"
         )
