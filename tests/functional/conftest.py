@@ -249,6 +249,8 @@ class Stack:
     key_arn: str
     stream_arns: dict[str, str]
     registry: Registry
+    queues: dict[str, str] = field(default_factory=dict)  # logical id → queue URL
+    topics: dict[str, str] = field(default_factory=dict)  # logical id → topic ARN
     region: str = REGION
 
     @property
@@ -339,6 +341,27 @@ def stack(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[St
             intrinsics.refs[logical_id] = secret["ARN"]
             intrinsics.attributes[(logical_id, "Id")] = secret["ARN"]
 
+        sqs = boto3.client("sqs")
+        queues: dict[str, str] = {}
+        for logical_id, resource in resources_of_type(template, "AWS::SQS::Queue").items():
+            del resource  # attributes such as the redrive policy do not matter to a handler
+            name = f"{STACK_NAME}-{logical_id}-FUNCTIONAL"
+            url = sqs.create_queue(QueueName=name)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            queues[logical_id] = url
+            intrinsics.refs[logical_id] = url
+            intrinsics.attributes[(logical_id, "Arn")] = arn
+            intrinsics.attributes[(logical_id, "QueueName")] = name
+
+        sns = boto3.client("sns")
+        topics: dict[str, str] = {}
+        for logical_id in resources_of_type(template, "AWS::SNS::Topic"):
+            name = f"{STACK_NAME}-{logical_id}-FUNCTIONAL"
+            arn = sns.create_topic(Name=name)["TopicArn"]
+            topics[logical_id] = arn
+            intrinsics.refs[logical_id] = arn
+            intrinsics.attributes[(logical_id, "TopicName")] = name
+
         environment = {
             name: intrinsics.resolve(value, f"Globals.Function.Environment.Variables.{name}")
             for name, value in global_environment(template).items()
@@ -363,6 +386,8 @@ def stack(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[St
             key_arn=environment["PERSONAL_DATA_KEY_ID"],
             stream_arns=stream_arns,
             registry=registry,
+            queues=queues,
+            topics=topics,
         )
         observability.metrics.clear_metrics()
         reset_cached_state()

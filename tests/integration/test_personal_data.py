@@ -10,11 +10,15 @@ key, bound to its tracking code.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.error import HTTPError
 from urllib.parse import quote, quote_plus, urlencode
@@ -109,9 +113,6 @@ def visit(district_twin: LocalTwin, plate_sig: Any) -> Iterator[Visit]:
     posted = fetch(visit, "POST", f"{base}/ratings", json.dumps(rating, ensure_ascii=False).encode(), json_headers)
     assert posted.status == 201, posted.text
     visit.tracking_codes["json"] = json.loads(posted.body)["tracking_code"]
-    # … sent again by a retrying phone …
-    again = fetch(visit, "POST", f"{base}/ratings", json.dumps(rating).encode(), json_headers)
-    assert again.status == 200, again.text
     # … and refused: the number where a case number goes, and a call-back without consent.
     for refused in (
         {**rating, "case_no": f"{PHONE} {NAME}", "submission_id": uuid.uuid4().hex},
@@ -164,14 +165,70 @@ def visit(district_twin: LocalTwin, plate_sig: Any) -> Iterator[Visit]:
         assert (receipt.status, status.status) == (200, 200), (receipt.text, status.text)
         assert json.loads(status.body)["bad_review"] is True
     fetch(visit, "GET", f"{base}{location}", headers={"Accept": "text/html"})
+    # Last, a retrying phone sends the JSON rating again (see deliver_to_the_stream_consumer).
+    again = fetch(visit, "POST", f"{base}/ratings", json.dumps(rating).encode(), json_headers)
+    assert again.status == 200, again.text
 
-    # The stream consumer sees both ratings (well within 2 s).
-    def seen() -> bool:
-        lines = [line for line in district_twin.logs("ScoreRatingsFunction") if "rating seen" in line]
-        return all(any(code in line for line in lines) for code in visit.tracking_codes.values())
-
-    wait_for(seen, timeout=5.0)
+    deliver_to_the_stream_consumer(district_twin, visit)
     yield visit
+
+
+def _seen_by_the_stream_consumer(district_twin: LocalTwin, codes: list[str]) -> bool:
+    lines = [line for line in district_twin.logs("ScoreRatingsFunction") if "rating seen" in line]
+    return all(any(code in line for line in lines) for code in codes)
+
+
+def deliver_to_the_stream_consumer(district_twin: LocalTwin, visit: Visit, wait: float = 1.5) -> None:
+    """Let the stream consumer handle the ratings (so its log lines are checked too).
+
+    The twin's stream poller normally delivers them within ~1 s. But a failed transaction
+    (a resubmission, a cool-down, a case conflict; other tests make them too) makes moto swap
+    the table for a deep copy, and the poller's shard iterator keeps reading the old copy's
+    stream: later records are never delivered. Then the records are read afresh from the
+    stream and handed to the consumer as Lambda would, and a warning says so.
+    """
+    codes = list(visit.tracking_codes.values())
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if _seen_by_the_stream_consumer(district_twin, codes):
+            return
+        time.sleep(0.05)
+    warnings.warn(
+        "the twin's stream poller did not deliver the ratings (stale shard iterator after a failed "
+        "transaction); delivering the stream records to ScoreRatingsFunction directly",
+        stacklevel=1,
+    )
+    table = district_twin.function_environment("SubmitRatingFunction")["RATINGS_TABLE"]
+    stream_arn = district_twin.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    streams = district_twin.client("dynamodbstreams")
+    records = []
+    for shard in streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            response = streams.get_records(ShardIterator=iterator, Limit=1000)
+            records += response["Records"]
+            iterator = response.get("NextShardIterator") if response["Records"] else None
+    ours = [record for record in records if any(code in json.dumps(record, default=str) for code in codes)]
+    assert ours, "the ratings are not in the table's stream"
+    event = {"Records": [_as_lambda_record(record, stream_arn) for record in ours]}
+    result = district_twin.invoke("ScoreRatingsFunction", event)
+    assert result == {"batchItemFailures": []}, result
+    wait_for(lambda: _seen_by_the_stream_consumer(district_twin, codes), timeout=2.0)
+
+
+def _as_lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A stream record as Lambda passes it: binary values in base64, times as epoch seconds."""
+
+    def encode(value: Any) -> Any:
+        if isinstance(value, bytes | bytearray):
+            return base64.b64encode(value).decode("ascii")
+        if isinstance(value, datetime):
+            return int(value.timestamp())
+        raise TypeError(type(value).__name__)
+
+    return {**json.loads(json.dumps(record, default=encode)), "eventSourceARN": stream_arn, "awsRegion": "us-east-1"}
 
 
 def leaks(text: str) -> list[str]:

@@ -38,6 +38,8 @@ SETTINGS_VARIABLES = {
     "RATING_COOLDOWN_MINUTES": "10",
     "FOLLOW_UP_RATING_DAYS": "15",
     "TICKET_VALIDITY_HOURS": "24",
+    "FOLLOW_UP_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/unit-follow-up",
+    "OFFICER_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:unit-officers",
 }
 
 

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     public_base_url: str
     ratings_table: str
     registry_table: str
+    follow_up_queue_url: str
+    officer_topic_arn: str
     signing_secret_name: str
     personal_data_key_id: str
     first_contact_working_days: int = Field(ge=1)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from haochaping import services
 from haochaping.adapters.ratings import rating_from_stream_image
 from haochaping.observability import logger, metrics
+from haochaping.settings import Settings, get_settings
 
 
-def see_rating_change(record: dict[str, Any]) -> None:
-    """Record that a new rating was seen; changes to existing items are not new ratings."""
+def see_rating_change(record: dict[str, Any], settings: Settings | None = None) -> None:
+    """Record that a new rating was seen and send a bad review on to its follow-up."""
     if record.get("eventName") != "INSERT":
         return
     image = record.get("dynamodb", {}).get("NewImage") or {}
@@ -19,6 +21,7 @@ def see_rating_change(record: dict[str, Any]) -> None:
     metrics.add_metric(name="RatingsSeen", unit="Count", value=1)
     if rating.is_bad_review:
         metrics.add_metric(name="BadReviewsSeen", unit="Count", value=1)
+        services.route_bad_review(rating.tracking_code, settings or get_settings())
     logger.info(
         "rating seen",
         extra={

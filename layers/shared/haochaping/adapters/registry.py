@@ -11,9 +11,10 @@ import time
 from datetime import UTC, datetime
 
 from haochaping.adapters.tables import RegistryItem
-from haochaping.domain.registry import Department, Hall, Registry, Staff, TagSet, WindowEntry
+from haochaping.domain.registry import Department, Hall, Registry, Staff, StaffRole, TagSet, WindowEntry
 
 WINDOW, TAGS, HALL, DEPARTMENT, STAFF, META = "window", "tags", "hall", "department", "staff", "meta"
+OFFICERS = "officers"  # a hall's follow-up officers 回访专员, by job number
 CURRENT = "current"
 CACHE_SECONDS = 300.0
 
@@ -67,6 +68,9 @@ def save_registry(registry: Registry) -> int:
         add(DEPARTMENT, department.code, department.model_dump_json())
     for person in registry.staff:
         add(STAFF, person.job_number, person.model_dump_json())
+    for hall in registry.halls:
+        officers = [p.job_number for p in registry.staff if p.hall_code == hall.code and p.role == StaffRole.OFFICER]
+        add(OFFICERS, hall.code, json.dumps(officers))
     add(TAGS, CURRENT, registry.tag_set.model_dump_json())
     add(META, CURRENT, registry.model_dump_json(include={"division_code", "demo"}))
     with RegistryItem.batch_write() as batch:
@@ -95,3 +99,15 @@ def read_registry() -> Registry | None:
         shifts=tuple(shift for entry in entries for shift in entry.shifts),
         tag_set=TagSet.model_validate_json(bodies[TAGS][0]),
     )
+
+
+def hall_officers(hall_code: str) -> list[str]:
+    """Job numbers of the hall's follow-up officers (cached like the windows)."""
+    hit, body = _cached(OFFICERS, hall_code)
+    if not hit:
+        try:
+            body = RegistryItem.get(OFFICERS, hall_code).body
+        except RegistryItem.DoesNotExist:
+            body = None
+        _remember(OFFICERS, hall_code, body)
+    return list(json.loads(body)) if body else []

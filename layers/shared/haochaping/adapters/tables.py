@@ -110,3 +110,52 @@ def bind_tables(ratings_table: str, registry_table: str | None = None, reconnect
     _bind(RATINGS_MODELS, ratings_table, reconnect)
     if registry_table is not None:
         _bind(REGISTRY_MODELS, registry_table, reconnect)
+
+
+class TaskItem(Model):
+    """A follow-up task 回访核实任务, key ``TASK#<tracking code>``: one per bad review."""
+
+    class Meta:
+        table_name = "unbound-ratings"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute(default="task")
+    hall_key = UnicodeAttribute()  # TasksByHall index
+    opened_key = UnicodeAttribute()
+    tracking_code = UnicodeAttribute()
+    division_code = UnicodeAttribute()
+    hall_code = UnicodeAttribute()
+    window_code = UnicodeAttribute()
+    rated_staff = UnicodeAttribute(null=True)
+    officers = ListAttribute(of=UnicodeAttribute, default=list)
+    real_name = BooleanAttribute(default=False)
+    state = UnicodeAttribute()
+    version = NumberAttribute()
+    opened_at = UTCDateTimeAttribute()
+    first_contact_due = UTCDateTimeAttribute()
+    rectification_due = UTCDateTimeAttribute()
+    deadlines_provisional = BooleanAttribute(default=False)
+    body = UnicodeAttribute()  # the rest of the domain task, as JSON
+    notified_at = UTCDateTimeAttribute(null=True)
+
+
+class AuditItem(Model):
+    """One immutable line of a task's audit trail; written only with a does-not-exist condition."""
+
+    class Meta:
+        table_name = "unbound-ratings"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)  # AUDIT#0001 …
+    kind = UnicodeAttribute(default="audit")
+    actor = UnicodeAttribute()
+    role = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    action = UnicodeAttribute()
+    from_state = UnicodeAttribute()
+    to_state = UnicodeAttribute()
+    reason = UnicodeAttribute(default="")
+
+
+RATINGS_MODELS = (*RATINGS_MODELS, TaskItem, AuditItem)

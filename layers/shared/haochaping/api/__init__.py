@@ -50,10 +50,22 @@ SAFE_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
 def _field_name(location: tuple | list) -> str:
     """The dotted name of a field; a key the client invented is named only if it looks like a
     field name, since it could be anything (a name, a phone number)."""
-    parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
-    if any(not (part.isdigit() or SAFE_FIELD_NAME.match(part)) for part in parts):
+    parts = [part for part in location if part not in ("body", "query", "path", "header")]
+    # A list index is an int; a string is a key the client chose, named only if it looks like one.
+    if any(not isinstance(part, int) and not SAFE_FIELD_NAME.match(str(part)) for part in parts):
         return "body (an unknown field)"
-    return ".".join(parts) or "body"
+    return ".".join(str(part) for part in parts) or "body"
+
+
+def _plain_error(status: HTTPStatus, code: str, message: str) -> dict[str, Any]:
+    """An error answered before routing, in the one error shape."""
+    response = error_response(status, code, message)
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(response.body, ensure_ascii=False),
+        "isBase64Encoded": False,
+    }
 
 
 class DistrictResolver(APIGatewayHttpResolver):
@@ -64,23 +76,29 @@ class DistrictResolver(APIGatewayHttpResolver):
         body = event.get("body") or ""
         size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8"))
         if size > MAX_BODY_BYTES:
-            response = error_response(
+            return _plain_error(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                 "payload_too_large",
                 f"the body is larger than {MAX_BODY_BYTES // 1024} KB",
             )
-            return {
-                "statusCode": response.status_code,
-                "headers": {"Content-Type": content_types.APPLICATION_JSON},
-                "body": json.dumps(response.body, ensure_ascii=False),
-                "isBase64Encoded": False,
-            }
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-        if headers.get("content-type", "").startswith(FORM_CONTENT_TYPE) and event.get("body"):
+        content_type = headers.get("content-type", "")
+        text = body
+        parsed_here = not content_type or content_type.startswith((content_types.APPLICATION_JSON, FORM_CONTENT_TYPE))
+        if body and parsed_here and event.get("isBase64Encoded"):
+            try:
+                text = base64.b64decode(body, validate=True).decode("utf-8")
+            except (ValueError, UnicodeDecodeError):
+                return _plain_error(HTTPStatus.BAD_REQUEST, "malformed_body", "the body is not valid UTF-8 text")
+        if body and (not content_type or content_type.startswith(content_types.APPLICATION_JSON)):
+            try:
+                json.loads(text)
+            except ValueError:  # also numbers too long to convert, which are not JSONDecodeError
+                return _plain_error(HTTPStatus.BAD_REQUEST, "malformed_json", "the body is not valid JSON")
+        if content_type.startswith(FORM_CONTENT_TYPE) and body:
             # A browser's form post: validated exactly as the JSON body it stands for, and
             # answered with pages instead of JSON.
-            raw = base64.b64decode(body).decode("utf-8", "replace") if event.get("isBase64Encoded") else body
-            submission, lang = form_to_submission(raw)
+            submission, lang = form_to_submission(text)
             headers["content-type"] = content_types.APPLICATION_JSON
             event = {**event, "headers": headers, "body": json.dumps(submission), "isBase64Encoded": False}
             self.append_context(form_post=True, lang=language(lang))

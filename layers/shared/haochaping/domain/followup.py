@@ -1,0 +1,397 @@
+"""The follow-up task 回访核实任务 that every bad review opens, and its state machine.
+
+verifying ─┬─ resolved on the spot ───────────────┐
+           ├─ rectifying ── rectified ────────────┤
+           ├─ explained ──────────────────────────┤
+           └─ proposed not adopted ─┬─ approved ──┤   (a second person, a supervisor)
+                                    └─ rejected → verifying
+                                                   ▼
+                                  feedback given ── called back (verdict) ── closed
+A real-name task closes only after a recorded call-back. Every move checks the actor's role
+and hall, the current state and the version the actor saw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from haochaping.domain.errors import Conflict, DomainError, Forbidden, InvalidFields, NotFound
+
+
+class TaskState(StrEnum):
+    VERIFYING = "verifying"  # 回访核实
+    RESOLVED_ON_SPOT = "resolved_on_spot"  # 当场解决
+    RECTIFYING = "rectifying"  # 整改中
+    RECTIFIED = "rectified"  # 已整改
+    EXPLAINED = "explained"  # 无法解决·已解释
+    PROPOSED_NOT_ADOPTED = "proposed_not_adopted"  # 拟不予采纳
+    NOT_ADOPTED = "not_adopted"  # 不予采纳
+    FEEDBACK_GIVEN = "feedback_given"  # 已反馈
+    CALLED_BACK = "called_back"  # 已回访
+    CLOSED = "closed"  # 已办结
+
+
+STATE_NAMES_ZH = {
+    TaskState.VERIFYING: "回访核实中",
+    TaskState.RESOLVED_ON_SPOT: "已当场解决",
+    TaskState.RECTIFYING: "整改中",
+    TaskState.RECTIFIED: "已整改",
+    TaskState.EXPLAINED: "无法解决，已解释",
+    TaskState.PROPOSED_NOT_ADOPTED: "拟不予采纳，待审核",
+    TaskState.NOT_ADOPTED: "不予采纳",
+    TaskState.FEEDBACK_GIVEN: "已反馈",
+    TaskState.CALLED_BACK: "已回访",
+    TaskState.CLOSED: "已办结",
+}
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+    CITIZEN = "citizen"  # holder of the tracking code
+
+
+class Action(StrEnum):
+    RECORD_CONTACT = "record_contact"  # first contact made 已联系
+    RESOLVE_ON_SPOT = "resolve_on_spot"
+    START_RECTIFICATION = "start_rectification"
+    MARK_RECTIFIED = "mark_rectified"
+    EXPLAIN = "explain"
+    PROPOSE_NOT_ADOPTED = "propose_not_adopted"
+    APPROVE_NOT_ADOPTED = "approve_not_adopted"
+    REJECT_NOT_ADOPTED = "reject_not_adopted"
+    GIVE_FEEDBACK = "give_feedback"
+    RECORD_CALL_BACK = "record_call_back"  # officer records the citizen's verdict from a call
+    GIVE_VERDICT = "give_verdict"  # the citizen gives it on the status page
+    CLOSE = "close"
+    APPEAL = "appeal"  # citizen 申诉复核
+    UPHOLD_APPEAL = "uphold_appeal"
+    DISMISS_APPEAL = "dismiss_appeal"
+
+
+class Verdict(StrEnum):
+    """The citizen's verdict on the fix 回访整改满意度."""
+
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY_SATISFIED = "basically_satisfied"  # 基本满意
+    DISSATISFIED = "dissatisfied"  # 不满意
+
+
+class NotAdoptedReason(StrEnum):
+    MISTAKEN = "mistaken"  # 误评
+    MALICIOUS = "malicious"  # 恶意差评
+
+
+OUTCOME_STATES = {TaskState.RESOLVED_ON_SPOT, TaskState.RECTIFIED, TaskState.EXPLAINED, TaskState.NOT_ADOPTED}
+
+# action → (states it may start from, roles that may take it, the state it leads to; None = stays)
+TRANSITIONS: dict[Action, tuple[frozenset[TaskState], frozenset[Role], TaskState | None]] = {
+    Action.RECORD_CONTACT: (frozenset({TaskState.VERIFYING}), frozenset({Role.OFFICER}), None),
+    Action.RESOLVE_ON_SPOT: (frozenset({TaskState.VERIFYING}), frozenset({Role.OFFICER}), TaskState.RESOLVED_ON_SPOT),
+    Action.START_RECTIFICATION: (frozenset({TaskState.VERIFYING}), frozenset({Role.OFFICER}), TaskState.RECTIFYING),
+    Action.MARK_RECTIFIED: (frozenset({TaskState.RECTIFYING}), frozenset({Role.OFFICER}), TaskState.RECTIFIED),
+    Action.EXPLAIN: (
+        frozenset({TaskState.VERIFYING, TaskState.RECTIFYING}),
+        frozenset({Role.OFFICER}),
+        TaskState.EXPLAINED,
+    ),
+    Action.PROPOSE_NOT_ADOPTED: (
+        frozenset({TaskState.VERIFYING}),
+        frozenset({Role.OFFICER}),
+        TaskState.PROPOSED_NOT_ADOPTED,
+    ),
+    Action.APPROVE_NOT_ADOPTED: (
+        frozenset({TaskState.PROPOSED_NOT_ADOPTED}),
+        frozenset({Role.SUPERVISOR}),
+        TaskState.NOT_ADOPTED,
+    ),
+    Action.REJECT_NOT_ADOPTED: (
+        frozenset({TaskState.PROPOSED_NOT_ADOPTED}),
+        frozenset({Role.SUPERVISOR}),
+        TaskState.VERIFYING,
+    ),
+    Action.GIVE_FEEDBACK: (frozenset(OUTCOME_STATES), frozenset({Role.OFFICER}), TaskState.FEEDBACK_GIVEN),
+    Action.RECORD_CALL_BACK: (frozenset({TaskState.FEEDBACK_GIVEN}), frozenset({Role.OFFICER}), TaskState.CALLED_BACK),
+    Action.GIVE_VERDICT: (frozenset({TaskState.FEEDBACK_GIVEN}), frozenset({Role.CITIZEN}), TaskState.CALLED_BACK),
+    Action.CLOSE: (
+        frozenset({TaskState.FEEDBACK_GIVEN, TaskState.CALLED_BACK}),
+        frozenset({Role.OFFICER, Role.SUPERVISOR}),
+        TaskState.CLOSED,
+    ),
+    Action.APPEAL: (
+        frozenset({TaskState.FEEDBACK_GIVEN, TaskState.CALLED_BACK, TaskState.CLOSED}),
+        frozenset({Role.CITIZEN}),
+        None,
+    ),
+    Action.UPHOLD_APPEAL: (
+        frozenset({TaskState.FEEDBACK_GIVEN, TaskState.CALLED_BACK, TaskState.CLOSED}),
+        frozenset({Role.SUPERVISOR}),
+        TaskState.VERIFYING,
+    ),
+    Action.DISMISS_APPEAL: (
+        frozenset({TaskState.FEEDBACK_GIVEN, TaskState.CALLED_BACK, TaskState.CLOSED}),
+        frozenset({Role.SUPERVISOR}),
+        None,
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: a staff member from their token, or the citizen holding the tracking code."""
+
+    identity: str  # job number, or "citizen"
+    roles: frozenset[Role]
+    hall_code: str | None
+    division_code: str | None
+
+    @classmethod
+    def citizen(cls) -> Actor:
+        return cls("citizen", frozenset({Role.CITIZEN}), None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One line of the task's trail: who, in which role, when, from and to, and why."""
+
+    sequence: int
+    actor: str
+    role: str
+    at: datetime
+    action: str
+    from_state: str
+    to_state: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    tracking_code: str
+    division_code: str
+    hall_code: str
+    window_code: str
+    rated_staff: str | None  # never the one who follows up
+    real_name: bool
+    state: TaskState
+    version: int
+    opened_at: datetime
+    first_contact_due: datetime
+    rectification_due: datetime
+    deadlines_provisional: bool = False
+    contacted_at: datetime | None = None
+    outcome: TaskState | None = None
+    explanation: str = ""  # what was done / why it cannot be solved
+    feedback: str = ""  # what the citizen is told 反馈
+    verdict: Verdict | None = None
+    not_adopted_reason: NotAdoptedReason | None = None
+    evidence: str = ""
+    proposed_by: str | None = None
+    appeal: str = ""  # the citizen's appeal text
+    appeal_open: bool = False
+    appeal_deadline: datetime | None = None
+    called_back: bool = False
+    closed_at: datetime | None = None
+    rating_void: bool = False  # not adopted: kept, but excluded from every score
+    audit: tuple[AuditEntry, ...] = field(default_factory=tuple)
+
+    @property
+    def open(self) -> bool:
+        return self.state != TaskState.CLOSED
+
+
+class TransitionRefused(Conflict):
+    """The move is not allowed now; the message names the moves that are."""
+
+    def __init__(self, message: str, allowed: list[str]) -> None:
+        super().__init__(message)
+        self.allowed = allowed
+
+
+class StaleVersion(Conflict):
+    code = "stale_version"
+
+
+TEXT_LIMIT = 2000
+
+
+def allowed_actions(task: Task, actor: Actor) -> list[Action]:
+    """The moves this actor may make on this task now."""
+    result = []
+    for action, (states, roles, _) in TRANSITIONS.items():
+        if task.state in states and actor.roles & roles:
+            if action == Action.APPEAL and (not task.rating_void or task.appeal_open):
+                continue
+            if action in (Action.UPHOLD_APPEAL, Action.DISMISS_APPEAL) and not task.appeal_open:
+                continue
+            if action == Action.CLOSE and task.real_name and not task.called_back:
+                continue
+            if action == Action.APPROVE_NOT_ADOPTED and task.proposed_by == actor.identity:
+                continue
+            result.append(action)
+    return result
+
+
+def check_access(task: Task | None, actor: Actor) -> Task:
+    """Staff see only tasks of their own hall (admins: of their division); others get 404."""
+    if task is None:
+        raise NotFound("no such task")
+    if Role.CITIZEN in actor.roles:
+        return task
+    if Role.ADMIN in actor.roles and actor.division_code == task.division_code:
+        return task
+    if actor.hall_code != task.hall_code or actor.division_code not in (None, task.division_code):
+        raise NotFound("no such task")
+    return task
+
+
+def apply(
+    task: Task,
+    actor: Actor,
+    action: Action,
+    expected_version: int,
+    now: datetime,
+    *,
+    text: str = "",
+    reason: str | None = None,
+    verdict: str | None = None,
+    appeal_period: timedelta = timedelta(days=15),
+) -> Task:
+    """Take one move; returns the new task with its audit entry appended, or raises."""
+    check_access(task, actor)
+    states, roles, target = TRANSITIONS[action]
+    if not actor.roles & roles:
+        raise Forbidden(f"{action.value} needs the role {' or '.join(sorted(r.value for r in roles))}")
+    if expected_version != task.version:
+        raise StaleVersion(f"the task changed (version {task.version}, you saw {expected_version}); reload it")
+    allowed = allowed_actions(task, actor)
+    if action not in allowed:
+        why = _why_refused(task, actor, action, states)
+        raise TransitionRefused(
+            f"{action.value} is not allowed now ({why}); allowed: {', '.join(a.value for a in allowed) or 'none'}",
+            [a.value for a in allowed],
+        )
+    text = (text or "").strip()
+    if len(text) > TEXT_LIMIT:
+        raise InvalidFields({"text": f"at most {TEXT_LIMIT} characters"})
+    changes: dict = {}
+    if action == Action.RECORD_CONTACT:
+        changes["contacted_at"] = task.contacted_at or now
+    elif action in (Action.RESOLVE_ON_SPOT, Action.MARK_RECTIFIED, Action.EXPLAIN):
+        _require(text, "text", "say what was done, or why it cannot be solved")
+        changes.update(explanation=text, outcome=target, contacted_at=task.contacted_at or now)
+    elif action == Action.START_RECTIFICATION:
+        changes.update(explanation=text, contacted_at=task.contacted_at or now)
+    elif action == Action.PROPOSE_NOT_ADOPTED:
+        problems = {}
+        if reason not in {r.value for r in NotAdoptedReason}:
+            problems["reason"] = "mistaken (误评) or malicious (恶意)"
+        if not text:
+            problems["text"] = "evidence is required"
+        if problems:
+            raise InvalidFields(problems)
+        changes.update(
+            not_adopted_reason=NotAdoptedReason(str(reason)),
+            evidence=text,
+            proposed_by=actor.identity,
+            contacted_at=task.contacted_at or now,
+        )
+    elif action == Action.APPROVE_NOT_ADOPTED:
+        changes.update(outcome=TaskState.NOT_ADOPTED, rating_void=True, appeal_deadline=now + appeal_period)
+    elif action == Action.REJECT_NOT_ADOPTED:
+        _require(text, "text", "say why the proposal is rejected")
+        changes.update(not_adopted_reason=None, proposed_by=None)
+    elif action == Action.GIVE_FEEDBACK:
+        _require(text, "text", "the feedback the citizen will read")
+        changes["feedback"] = text
+    elif action in (Action.RECORD_CALL_BACK, Action.GIVE_VERDICT):
+        if verdict not in {v.value for v in Verdict}:
+            raise InvalidFields({"verdict": "satisfied, basically_satisfied or dissatisfied"})
+        changes.update(verdict=Verdict(str(verdict)), called_back=action == Action.RECORD_CALL_BACK or task.called_back)
+    elif action == Action.CLOSE:
+        changes["closed_at"] = now
+    elif action == Action.APPEAL:
+        if task.appeal_deadline is not None and now > task.appeal_deadline:
+            raise TransitionRefused("the appeal period is over", [])
+        _require(text, "text", "say why the decision is wrong")
+        changes.update(appeal=text, appeal_open=True)
+    elif action == Action.UPHOLD_APPEAL:
+        # The rating counts again and the bad review is worked anew.
+        changes.update(
+            appeal_open=False,
+            rating_void=False,
+            outcome=None,
+            not_adopted_reason=None,
+            proposed_by=None,
+            feedback="",
+            verdict=None,
+            called_back=False,
+            closed_at=None,
+        )
+    elif action == Action.DISMISS_APPEAL:
+        _require(text, "text", "say why the appeal is dismissed")
+        changes.update(appeal_open=False, feedback=text)
+    new_state = target or task.state
+    entry = AuditEntry(
+        sequence=len(task.audit) + 1,
+        actor=actor.identity,
+        role=",".join(sorted(r.value for r in actor.roles)),
+        at=now,
+        action=action.value,
+        from_state=task.state.value,
+        to_state=new_state.value,
+        reason=" ".join(x for x in (reason or "", text) if x)[:TEXT_LIMIT],
+    )
+    return replace(task, **changes, state=new_state, version=task.version + 1, audit=(*task.audit, entry))
+
+
+def _require(value: str, field_name: str, what: str) -> None:
+    if not value:
+        raise InvalidFields({field_name: what})
+
+
+def _why_refused(task: Task, actor: Actor, action: Action, states: frozenset[TaskState]) -> str:
+    if task.state not in states:
+        return f"the task is {task.state.value}"
+    if action == Action.CLOSE and task.real_name and not task.called_back:
+        return "a real-name bad review closes only after a recorded call-back"
+    if action == Action.APPROVE_NOT_ADOPTED and task.proposed_by == actor.identity:
+        return "a second person must approve"
+    if action == Action.APPEAL:
+        return "only a not-adopted decision can be appealed, once"
+    return "not in this state"
+
+
+def open_task(
+    tracking_code: str,
+    division_code: str,
+    hall_code: str,
+    window_code: str,
+    rated_staff: str | None,
+    real_name: bool,
+    opened_at: datetime,
+    first_contact_due: datetime,
+    rectification_due: datetime,
+    provisional: bool,
+) -> Task:
+    opened = AuditEntry(1, "system", "system", opened_at, "open", "", TaskState.VERIFYING.value, "bad review 差评")
+    return Task(
+        tracking_code=tracking_code,
+        division_code=division_code,
+        hall_code=hall_code,
+        window_code=window_code,
+        rated_staff=rated_staff,
+        real_name=real_name,
+        state=TaskState.VERIFYING,
+        version=1,
+        opened_at=opened_at,
+        first_contact_due=first_contact_due,
+        rectification_due=rectification_due,
+        deadlines_provisional=provisional,
+        audit=(opened,),
+    )
+
+
+__all__ = ["DomainError"]
