@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     registry_table: str
     follow_up_queue_url: str
     officer_topic_arn: str
+    report_topic_arn: str
+    staff_user_pool_id: str
+    staff_user_pool_client_id: str
+    appeal_period_days: int = Field(ge=1)
+    personal_data_retention_days: int = Field(ge=1)
     signing_secret_name: str
     personal_data_key_id: str
     first_contact_working_days: int = Field(ge=1)

@@ -13,12 +13,13 @@ from datetime import datetime, timedelta
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from haochaping.adapters.tables import MarkItem, RatingItem, transaction_connection
+from haochaping.adapters.tables import EvaluatorItem, MarkItem, RatingItem, transaction_connection
 from haochaping.domain.errors import Conflict, Forbidden, TooManyRequests
 from haochaping.domain.rating import Channel, Level, Rating
 from haochaping.domain.submission import PreparedRating, within_follow_up_period
 
 RATING_SORT_KEY = "RATING"
+EVALUATOR_SORT_KEY = "EVALUATOR"
 MARK_SORT_KEY = "MARK"
 CONDITION_FAILED = "ConditionalCheckFailed"
 
@@ -27,7 +28,7 @@ def _key(tracking_code: str) -> str:
     return f"RATING#{tracking_code}"
 
 
-def _to_item(rating: Rating, evaluator_ciphertext: bytes | None) -> RatingItem:
+def _to_item(rating: Rating) -> RatingItem:
     return RatingItem(
         pk=_key(rating.tracking_code),
         sk=RATING_SORT_KEY,
@@ -50,7 +51,6 @@ def _to_item(rating: Rating, evaluator_ciphertext: bytes | None) -> RatingItem:
         real_name=rating.real_name,
         assess_number=rating.assess_number,
         rated_at=rating.rated_at,
-        evaluator_ciphertext=evaluator_ciphertext,
     )
 
 
@@ -131,7 +131,12 @@ def _write(
 ) -> None:
     rating = prepared.rating
     with TransactWrite(connection=transaction_connection()) as transaction:
-        transaction.save(_to_item(rating, evaluator_ciphertext), condition=RatingItem.pk.does_not_exist())
+        transaction.save(_to_item(rating), condition=RatingItem.pk.does_not_exist())
+        if evaluator_ciphertext is not None:
+            transaction.save(
+                EvaluatorItem(pk=_key(rating.tracking_code), sk=EVALUATOR_SORT_KEY, ciphertext=evaluator_ciphertext),
+                condition=EvaluatorItem.pk.does_not_exist(),
+            )
         if prepared.cooldown_key and prepared.cooldown_until:
             until = _epoch(prepared.cooldown_until)
             transaction.save(
@@ -183,6 +188,8 @@ def _write(
 def _parts(prepared: PreparedRating) -> list[str]:
     """The transaction's parts, in the order ``_write`` adds them."""
     parts = ["rating"]
+    if prepared.rating.real_name:
+        parts.append("evaluator")
     if prepared.cooldown_key and prepared.cooldown_until:
         parts.append("cooldown")
     if prepared.ticket is not None:
@@ -239,3 +246,17 @@ def rating_from_stream_image(image: dict) -> Rating | None:
     if image.get("kind", {}).get("S") != "rating":
         return None
     return _from_item(RatingItem.from_raw_data(image))
+
+
+def find_evaluator_ciphertext(tracking_code: str) -> bytes | None:
+    try:
+        return bytes(EvaluatorItem.get(_key(tracking_code), EVALUATOR_SORT_KEY, consistent_read=True).ciphertext)
+    except EvaluatorItem.DoesNotExist:
+        return None
+
+
+def is_not_adopted(tracking_code: str) -> bool:
+    try:
+        return bool(RatingItem.get(_key(tracking_code), RATING_SORT_KEY, consistent_read=True).not_adopted)
+    except RatingItem.DoesNotExist:
+        return False

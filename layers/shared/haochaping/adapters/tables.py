@@ -17,7 +17,26 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
+
+
+class TasksByHall(GlobalSecondaryIndex["TaskItem"]):
+    class Meta:
+        index_name = "TasksByHall"
+        projection = AllProjection()
+
+    hall_key = UnicodeAttribute(hash_key=True)
+    opened_key = UnicodeAttribute(range_key=True)
+
+
+class PurgeDue(GlobalSecondaryIndex["EvaluatorItem"]):
+    class Meta:
+        index_name = "PurgeDue"
+        projection = KeysOnlyProjection()
+
+    purge_key = UnicodeAttribute(hash_key=True)
+    purge_at = UnicodeAttribute(range_key=True)
 
 
 class RatingItem(Model):
@@ -48,8 +67,27 @@ class RatingItem(Model):
     real_name = BooleanAttribute(default=False)
     assess_number = NumberAttribute(default=1)
     rated_at = UTCDateTimeAttribute()
-    # KMS ciphertext of the evaluator's name and phone; never decrypted on the citizen's side.
-    evaluator_ciphertext = BinaryAttribute(null=True, legacy_encoding=False)
+    not_adopted = BooleanAttribute(default=False)  # 不予采纳: kept, excluded from every score
+
+
+class EvaluatorItem(Model):
+    """The evaluator's name and phone 评价人, KMS-encrypted, beside their rating (``EVALUATOR``).
+
+    Kept apart from the rating so it can be removed a retention period after the task closes
+    (TTL, and the daily purge through the sparse PurgeDue index) while the rating stays.
+    """
+
+    class Meta:
+        table_name = "unbound-ratings"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute(default="evaluator")
+    ciphertext = BinaryAttribute(legacy_encoding=False)
+    purge_key = UnicodeAttribute(null=True)  # "PURGE" once the task closed: PurgeDue index
+    purge_at = UnicodeAttribute(null=True)  # ISO time after which it is removed
+    expires_at = TTLAttribute(null=True)
+    purge_due = PurgeDue()
 
 
 class MarkItem(Model):
@@ -123,6 +161,7 @@ class TaskItem(Model):
     kind = UnicodeAttribute(default="task")
     hall_key = UnicodeAttribute()  # TasksByHall index
     opened_key = UnicodeAttribute()
+    tasks_by_hall = TasksByHall()
     tracking_code = UnicodeAttribute()
     division_code = UnicodeAttribute()
     hall_code = UnicodeAttribute()
@@ -138,6 +177,25 @@ class TaskItem(Model):
     deadlines_provisional = BooleanAttribute(default=False)
     body = UnicodeAttribute()  # the rest of the domain task, as JSON
     notified_at = UTCDateTimeAttribute(null=True)
+
+
+class ReportItem(Model):
+    """A not-adopted decision reported 通报 to the same-level management office."""
+
+    class Meta:
+        table_name = "unbound-ratings"
+
+    pk = UnicodeAttribute(hash_key=True)  # REPORT#<division>
+    sk = UnicodeAttribute(range_key=True)  # <decided at ISO>#<tracking code>
+    kind = UnicodeAttribute(default="report")
+    tracking_code = UnicodeAttribute()
+    hall_code = UnicodeAttribute()
+    window_code = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    evidence = UnicodeAttribute()
+    proposed_by = UnicodeAttribute()
+    approved_by = UnicodeAttribute()
+    decided_at = UTCDateTimeAttribute()
 
 
 class AuditItem(Model):
@@ -158,4 +216,4 @@ class AuditItem(Model):
     reason = UnicodeAttribute(default="")
 
 
-RATINGS_MODELS = (*RATINGS_MODELS, TaskItem, AuditItem)
+RATINGS_MODELS = (*RATINGS_MODELS, TaskItem, AuditItem, EvaluatorItem, ReportItem)

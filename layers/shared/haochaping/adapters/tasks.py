@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
@@ -11,14 +12,54 @@ from botocore.session import get_session
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from haochaping.adapters.tables import AuditItem, TaskItem, transaction_connection
-from haochaping.domain.followup import AuditEntry, Task, TaskState
+from haochaping.adapters.tables import (
+    AuditItem,
+    EvaluatorItem,
+    RatingItem,
+    ReportItem,
+    TaskItem,
+    transaction_connection,
+)
+from haochaping.domain.followup import (
+    AuditEntry,
+    NotAdoptedReason,
+    StaleVersion,
+    Task,
+    TaskState,
+    Verdict,
+)
 
 TASK_SORT_KEY = "TASK"
 
 
 def _key(tracking_code: str) -> str:
     return f"TASK#{tracking_code}"
+
+
+_BODY_FIELDS = (
+    "contacted_at",
+    "outcome",
+    "explanation",
+    "feedback",
+    "verdict",
+    "not_adopted_reason",
+    "evidence",
+    "proposed_by",
+    "appeal",
+    "appeal_open",
+    "appeal_deadline",
+    "called_back",
+    "closed_at",
+    "rating_void",
+)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
 
 
 def _to_items(task: Task, officers: list[str]) -> TaskItem:
@@ -40,7 +81,56 @@ def _to_items(task: Task, officers: list[str]) -> TaskItem:
         first_contact_due=task.first_contact_due,
         rectification_due=task.rectification_due,
         deadlines_provisional=task.deadlines_provisional,
-        body=json.dumps({"outcome": None}),
+        body=json.dumps({name: _encode(getattr(task, name)) for name in _BODY_FIELDS}, ensure_ascii=False),
+    )
+
+
+def _from_items(item: TaskItem, audit: list[AuditItem]) -> Task:
+    body = json.loads(item.body or "{}")
+
+    def moment(name: str) -> datetime | None:
+        return datetime.fromisoformat(body[name]) if body.get(name) else None
+
+    return Task(
+        tracking_code=item.tracking_code,
+        division_code=item.division_code,
+        hall_code=item.hall_code,
+        window_code=item.window_code,
+        rated_staff=item.rated_staff,
+        real_name=bool(item.real_name),
+        state=TaskState(item.state),
+        version=int(item.version),
+        opened_at=item.opened_at,
+        first_contact_due=item.first_contact_due,
+        rectification_due=item.rectification_due,
+        deadlines_provisional=bool(item.deadlines_provisional),
+        contacted_at=moment("contacted_at"),
+        outcome=TaskState(body["outcome"]) if body.get("outcome") else None,
+        explanation=body.get("explanation", ""),
+        feedback=body.get("feedback", ""),
+        verdict=Verdict(body["verdict"]) if body.get("verdict") else None,
+        not_adopted_reason=NotAdoptedReason(body["not_adopted_reason"]) if body.get("not_adopted_reason") else None,
+        evidence=body.get("evidence", ""),
+        proposed_by=body.get("proposed_by"),
+        appeal=body.get("appeal", ""),
+        appeal_open=bool(body.get("appeal_open")),
+        appeal_deadline=moment("appeal_deadline"),
+        called_back=bool(body.get("called_back")),
+        closed_at=moment("closed_at"),
+        rating_void=bool(body.get("rating_void")),
+        audit=tuple(
+            AuditEntry(
+                sequence=int(a.sk.split("#")[1]),
+                actor=a.actor,
+                role=a.role,
+                at=a.at,
+                action=a.action,
+                from_state=a.from_state,
+                to_state=a.to_state,
+                reason=a.reason or "",
+            )
+            for a in audit
+        ),
     )
 
 
@@ -56,6 +146,78 @@ def _audit_item(tracking_code: str, entry: AuditEntry) -> AuditItem:
         to_state=entry.to_state,
         reason=entry.reason,
     )
+
+
+def find_task(tracking_code: str) -> tuple[Task, TaskItem] | None:
+    item = find_task_item(tracking_code)
+    if item is None:
+        return None
+    return _from_items(item, audit_trail(tracking_code)), item
+
+
+def save_transition(
+    before: Task,
+    after: Task,
+    item: TaskItem,
+    void_rating: bool | None,
+    report: ReportItem | None,
+    purge_after: datetime | None,
+) -> None:
+    """Write a move: the task (only if nobody moved it meanwhile), its new audit lines, and
+    what follows from it (the rating voided or restored, the report, the personal data's
+    removal date), all or nothing."""
+    new_item = _to_items(after, list(item.officers or []))
+    new_item.notified_at = item.notified_at
+    try:
+        with TransactWrite(connection=transaction_connection()) as transaction:
+            transaction.save(new_item, condition=TaskItem.version == before.version)
+            for entry in after.audit[len(before.audit) :]:
+                transaction.save(_audit_item(after.tracking_code, entry), condition=AuditItem.pk.does_not_exist())
+            if void_rating is not None:
+                transaction.update(
+                    RatingItem(f"RATING#{after.tracking_code}", "RATING"),
+                    actions=[RatingItem.not_adopted.set(void_rating)],
+                    condition=RatingItem.pk.exists(),
+                )
+            if report is not None:
+                transaction.save(report, condition=ReportItem.pk.does_not_exist())
+            if purge_after is not None and after.real_name:
+                transaction.update(
+                    EvaluatorItem(f"RATING#{after.tracking_code}", "EVALUATOR"),
+                    actions=[
+                        EvaluatorItem.purge_key.set("PURGE"),
+                        EvaluatorItem.purge_at.set(purge_after.astimezone(UTC).isoformat()),
+                        EvaluatorItem.expires_at.set(purge_after),
+                    ],
+                    condition=EvaluatorItem.pk.exists(),
+                )
+    except TransactWriteError as error:
+        reasons = error.cancellation_reasons or []
+        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+            raise StaleVersion("the task changed meanwhile; reload it") from None
+        raise
+
+
+def tasks_of_hall(hall_code: str, limit: int = 200) -> list[Task]:
+    """The hall's tasks, newest first, through the TasksByHall index (no scan)."""
+    items = TaskItem.tasks_by_hall.query(f"HALL#{hall_code}", scan_index_forward=False, limit=limit)
+    return [_from_items(item, []) for item in items]
+
+
+def reports(division_code: str, limit: int = 200) -> list[ReportItem]:
+    return list(ReportItem.query(f"REPORT#{division_code}", scan_index_forward=False, limit=limit))
+
+
+def due_for_purge(now: datetime, limit: int = 500) -> list[tuple[str, str]]:
+    """Keys of personal data whose retention ended, through the sparse PurgeDue index."""
+    items = EvaluatorItem.purge_due.query(
+        "PURGE", EvaluatorItem.purge_at <= now.astimezone(UTC).isoformat(), limit=limit
+    )
+    return [(item.pk, item.sk) for item in items]
+
+
+def delete_personal_data(pk: str, sk: str) -> None:
+    EvaluatorItem(pk, sk).delete()
 
 
 def create_task(task: Task, officers: list[str]) -> bool:
@@ -114,3 +276,24 @@ def notify_officers(topic_arn: str, message: dict[str, str]) -> None:
 
 def send_bad_review(queue_url: str, tracking_code: str) -> None:
     _sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps({"tracking_code": tracking_code}))
+
+
+def publish_report(topic_arn: str, report: ReportItem) -> None:
+    """通报: the decision, its reason and who took it; the evaluator is never named."""
+    _sns().publish(
+        TopicArn=topic_arn,
+        Subject="好差评 不予采纳通报",
+        Message=json.dumps(
+            {
+                "type": "not_adopted",
+                "tracking_code": report.tracking_code,
+                "hall_code": report.hall_code,
+                "window_code": report.window_code,
+                "reason": report.reason,
+                "proposed_by": report.proposed_by,
+                "approved_by": report.approved_by,
+                "decided_at": report.decided_at.isoformat(),
+            },
+            ensure_ascii=False,
+        ),
+    )

@@ -22,7 +22,15 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from haochaping.api.web import FORM_CONTENT_TYPE, form_to_submission, html
-from haochaping.domain.errors import Conflict, DomainError, Forbidden, InvalidFields, NotFound, TooManyRequests
+from haochaping.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidFields,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
 from haochaping.observability import logger
 from haochaping.web.i18n import TEXT, language
 from haochaping.web.pages import error_page
@@ -32,9 +40,15 @@ API_TITLE = "haochaping 好差评 district API"
 API_VERSION = "1"
 
 
-def error_response(status: HTTPStatus, code: str, message: str, fields: list[dict[str, str]] | None = None) -> Response:
+def error_response(
+    status: HTTPStatus,
+    code: str,
+    message: str,
+    fields: list[dict[str, str]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response:
     """The one JSON shape of every error the API returns."""
-    error: dict[str, Any] = {"status": int(status), "code": code, "message": message}
+    error: dict[str, Any] = {"status": int(status), "code": code, "message": message, **(extra or {})}
     if fields is not None:
         error["fields"] = fields
     return Response(
@@ -107,6 +121,7 @@ class DistrictResolver(APIGatewayHttpResolver):
 
 DOMAIN_STATUS: dict[type[DomainError], HTTPStatus] = {
     NotFound: HTTPStatus.NOT_FOUND,
+    Unauthorized: HTTPStatus.UNAUTHORIZED,
     Forbidden: HTTPStatus.FORBIDDEN,
     Conflict: HTTPStatus.CONFLICT,
 }
@@ -123,6 +138,7 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
         message: str,
         fields: list[dict[str, str]] | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> Response:
         """JSON for programs; a page for a browser's form post or page request."""
         accept = app.current_event.headers.get("accept", "")
@@ -134,7 +150,7 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
                 shown = text["retry_after"].format(minutes=max(1, int(headers["Retry-After"]) // 60))
             referer = app.current_event.headers.get("referer")
             return html(error_page(lang, shown, fields, back=referer), status, headers=headers)
-        response = error_response(status, code, message, fields)
+        response = error_response(status, code, message, fields, extra)
         response.headers.update(headers or {})
         return response
 
@@ -182,7 +198,8 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
             (mapped for kind, mapped in DOMAIN_STATUS.items() if isinstance(error, kind)),
             HTTPStatus.UNPROCESSABLE_ENTITY,
         )
-        return respond(status, error.code, error.message)
+        allowed = getattr(error, "allowed", None)
+        return respond(status, error.code, error.message, extra={"allowed": allowed} if allowed is not None else None)
 
     @app.not_found
     def _no_route(_: Exception) -> Response:

@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from haochaping import services
+from haochaping import followups, services
 from haochaping.api.web import device_token, html, new_device_cookie
 from haochaping.domain.errors import Forbidden
+from haochaping.domain.followup import STATE_NAMES_ZH
 from haochaping.domain.plates import verify_plate, verify_ticket
 from haochaping.domain.rating import Level, utc_now
 from haochaping.domain.registry import WINDOW_CODE_PATTERN
@@ -74,7 +75,15 @@ class RatingStatus(BaseModel):
     rated_at: str
     bad_review: bool
     follow_up_rating: bool
-    follow_up_status: str
+    follow_up_status: str = Field(description="received, or the follow-up task's state")
+    follow_up_state_name: str | None = None
+    outcome: str | None = None
+    feedback: str | None = Field(default=None, description="what the follow-up officer tells the citizen")
+    verdict: str | None = None
+    not_adopted: bool = False
+    appeal_open: bool = False
+    appeal_deadline: str | None = None
+    citizen_actions: list[str] = Field(default_factory=list, description="give_verdict, appeal")
 
 
 @status_router.get("/ratings/<tracking_code>", summary="A rating's receipt and status 评价查询")
@@ -86,10 +95,11 @@ def get_rating(
     settings = get_settings()
     rating = services.find_rating(tracking_code, settings)
     entry = services.window_entry(rating.window_code, settings)
+    task, citizen_actions = followups.citizen_view(tracking_code, settings)
     accept = status_router.current_event.headers.get("accept", "")
     wants_json = format == "json" or (format is None and "application/json" in accept and "text/html" not in accept)
     if not wants_json:
-        return html(receipt_page(rating, entry, language(lang)))
+        return html(receipt_page(rating, entry, language(lang), task, citizen_actions))
     status = RatingStatus(
         tracking_code=rating.tracking_code,
         level=int(rating.level),
@@ -100,6 +110,14 @@ def get_rating(
         rated_at=rating.rated_at_china.isoformat(timespec="seconds"),
         bad_review=rating.is_bad_review,
         follow_up_rating=rating.is_follow_up,
-        follow_up_status="received" if rating.is_bad_review else "none",
+        follow_up_status=(task.state.value if task else "received") if rating.is_bad_review else "none",
+        follow_up_state_name=STATE_NAMES_ZH[task.state] if task else None,
+        outcome=task.outcome.value if task and task.outcome else None,
+        feedback=task.feedback if task and task.feedback else None,
+        verdict=task.verdict.value if task and task.verdict else None,
+        not_adopted=bool(task and task.rating_void),
+        appeal_open=bool(task and task.appeal_open),
+        appeal_deadline=task.appeal_deadline.isoformat() if task and task.appeal_deadline else None,
+        citizen_actions=citizen_actions,
     )
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=status.model_dump())

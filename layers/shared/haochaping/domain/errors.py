@@ -17,6 +17,10 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class Unauthorized(DomainError):
+    code = "unauthorized"
+
+
 class Forbidden(DomainError):
     code = "forbidden"
 

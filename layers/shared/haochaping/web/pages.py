@@ -10,9 +10,10 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import urlencode
 
+from haochaping.domain.followup import Task, Verdict
 from haochaping.domain.rating import Level, Rating
 from haochaping.domain.registry import TagSet, WindowEntry
-from haochaping.web.i18n import FIELD_NAMES, LEVEL_NAMES, TEXT
+from haochaping.web.i18n import FIELD_NAMES, LEVEL_NAMES, STATE_NAMES, TEXT, VERDICT_NAMES
 
 STYLE = """
 *{box-sizing:border-box}body{margin:0;font:17px/1.5 system-ui,-apple-system,"PingFang SC","Microsoft YaHei",
@@ -176,12 +177,49 @@ def form_page(
     return _page(lang, text["title"], body, script=not step_two)
 
 
-def receipt_page(rating: Rating, entry: WindowEntry | None, lang: str) -> str:
+def _follow_up_block(task: Task, actions: list[str], lang: str, tracking_code: str) -> tuple[str, str]:
+    """Where the bad review stands, what the officer said, and the citizen's verdict / appeal."""
+    text = TEXT[lang]
+    state = STATE_NAMES[lang][task.state]
+    parts = [f'<dt>{text["state"]}</dt><dd id="task-state">{escape(state)}</dd>']
+    if task.outcome is not None and task.explanation:
+        parts.append(f'<dt>{text["outcome"]}</dt><dd id="outcome">{escape(task.explanation)}</dd>')
+    if task.feedback:
+        parts.append(f'<dt>{text["feedback"]}</dt><dd id="feedback">{escape(task.feedback)}</dd>')
+    if task.verdict is not None:
+        parts.append(f'<dt>{text["verdict"]}</dt><dd id="verdict">{escape(VERDICT_NAMES[lang][task.verdict])}</dd>')
+    forms = ""
+    hidden = f'<input type="hidden" name="lang" value="{escape(lang)}">'
+    if "give_verdict" in actions:
+        options = "".join(
+            f'<label><input type="radio" name="verdict" value="{v.value}" required>'
+            f"{escape(VERDICT_NAMES[lang][v])}</label>"
+            for v in Verdict
+        )
+        forms += (
+            f'<form method="post" action="/ratings/{escape(tracking_code)}/verdict" class="card">{hidden}'
+            f"<fieldset><legend>{text['verdict_legend']}</legend>{options}</fieldset>"
+            f'<button class="send" type="submit">{text["send_verdict"]}</button></form>'
+        )
+    if "appeal" in actions:
+        forms += (
+            f'<form method="post" action="/ratings/{escape(tracking_code)}/appeal" class="card">{hidden}'
+            f'<label for="appeal-text">{text["appeal_label"]}</label>'
+            f'<textarea id="appeal-text" name="text" rows="3" maxlength="2000" required></textarea>'
+            f'<button class="send" type="submit">{text["send_appeal"]}</button></form>'
+        )
+    return "".join(parts), forms
+
+
+def receipt_page(
+    rating: Rating, entry: WindowEntry | None, lang: str, task: Task | None = None, actions: list[str] | None = None
+) -> str:
     text = TEXT[lang]
     level_name = LEVEL_NAMES[lang][rating.level]
     if rating.is_follow_up:
         level_name += f" ({text['follow_up_rating']})"
     status = text["status_received"] if rating.is_bad_review else text["status_good"]
+    task_rows, forms = _follow_up_block(task, actions or [], lang, rating.tracking_code) if task else ("", "")
     where = escape(rating.window_code)
     if entry is not None:
         where = f"{escape(entry.hall.name)} · {escape(entry.window.number)} {escape(entry.window.name)}"
@@ -192,7 +230,7 @@ def receipt_page(rating: Rating, entry: WindowEntry | None, lang: str) -> str:
         f"<dt>{text['rated']}</dt><dd>{escape(level_name)}</dd>"
         f"<dt>{text['window']}</dt><dd>{where}</dd>"
         f"<dt>{text['time']}</dt><dd>{rating.rated_at_china.strftime('%Y-%m-%d %H:%M')}</dd>"
-        f'<dt>{text["status"]}</dt><dd id="status">{status}</dd></dl></div>'
+        f'<dt>{text["status"]}</dt><dd id="status">{status}</dd>{task_rows}</dl></div>{forms}'
         f'<p class="note">{text["keep_code"]}</p>'
     )
     return _page(lang, text["receipt_title"], body)

@@ -1,0 +1,20 @@
+"""GET /console: the staff console, one page that talks to the staff API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from haochaping.api.web import html
+from haochaping.web.console import console_page
+from haochaping.web.i18n import language
+
+router = Router()
+
+
+@router.get("/console", summary="Staff console 工作台")
+def get_console(lang: Annotated[str | None, Query(max_length=5)] = None) -> Response[Any]:
+    return html(console_page(language(lang)))

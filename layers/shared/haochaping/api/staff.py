@@ -1,0 +1,186 @@
+"""Staff API: follow-up tasks for officers and supervisors, behind the JWT authorizer.
+
+The gateway checks the token; the domain checks role, hall and division on every read and
+write (a task of another hall is a 404, as if it did not exist).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from haochaping import followups
+from haochaping.domain.errors import Forbidden
+from haochaping.domain.followup import STATE_NAMES_ZH, Action, Actor, Task, TaskState
+from haochaping.observability import logger, metrics
+from haochaping.settings import get_settings
+
+router = Router()
+
+STAFF_SECURITY: list[dict[str, list[str]]] = [{"StaffJwt": []}]
+TRACKING_CODE_PATTERN = r"^[2-9A-HJ-NP-Z]{12}$"
+
+
+def current_actor() -> Actor:
+    authorizer = router.current_event.raw_event.get("requestContext", {}).get("authorizer") or {}
+    claims = (authorizer.get("jwt") or {}).get("claims") or {}
+    actor = followups.actor_from_claims(claims)
+    if not actor.identity or not actor.roles:
+        raise Forbidden("this account has no staff role for follow-up tasks")
+    return actor
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def task_summary(task: Task) -> dict[str, Any]:
+    return {
+        "tracking_code": task.tracking_code,
+        "hall_code": task.hall_code,
+        "window_code": task.window_code,
+        "state": task.state.value,
+        "state_name": STATE_NAMES_ZH[task.state],
+        "version": task.version,
+        "real_name": task.real_name,
+        "opened_at": _iso(task.opened_at),
+        "first_contact_due": _iso(task.first_contact_due),
+        "rectification_due": _iso(task.rectification_due),
+        "deadlines_provisional": task.deadlines_provisional,
+        "contacted": task.contacted_at is not None,
+    }
+
+
+def task_detail(view: followups.TaskView, rating: dict[str, Any] | None) -> dict[str, Any]:
+    task = view.task
+    return {
+        **task_summary(task),
+        "outcome": task.outcome.value if task.outcome else None,
+        "explanation": task.explanation,
+        "feedback": task.feedback,
+        "verdict": task.verdict.value if task.verdict else None,
+        "not_adopted_reason": task.not_adopted_reason.value if task.not_adopted_reason else None,
+        "evidence": task.evidence,
+        "proposed_by": task.proposed_by,
+        "appeal": task.appeal,
+        "appeal_open": task.appeal_open,
+        "called_back": task.called_back,
+        "rating_void": task.rating_void,
+        "allowed_actions": view.allowed,
+        "evaluator": view.evaluator,
+        "rating": rating,
+        "audit": [
+            {
+                "sequence": e.sequence,
+                "actor": e.actor,
+                "role": e.role,
+                "at": _iso(e.at),
+                "action": e.action,
+                "from_state": e.from_state,
+                "to_state": e.to_state,
+                "reason": e.reason,
+            }
+            for e in task.audit
+        ],
+    }
+
+
+def _json(body: Any, status: int = 200) -> Response[Any]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/staff/tasks", summary="Follow-up tasks of my hall 本大厅回访核实任务", security=STAFF_SECURITY)
+def list_tasks(
+    state: Annotated[TaskState | None, Query()] = None,
+    due: Annotated[str | None, Query(pattern="^(soon|overdue)$")] = None,
+    real_name: Annotated[bool | None, Query()] = None,
+) -> Response[Any]:
+    actor = current_actor()
+    tasks = followups.list_tasks(actor, get_settings(), state.value if state else None, due, real_name)
+    return _json({"tasks": [task_summary(t) for t in tasks]})
+
+
+@router.get("/staff/tasks/<tracking_code>", summary="One follow-up task 任务详情", security=STAFF_SECURITY)
+def get_task(tracking_code: Annotated[str, Path(pattern=TRACKING_CODE_PATTERN)]) -> Response[Any]:
+    actor = current_actor()
+    settings = get_settings()
+    view = followups.view_task(actor, tracking_code, settings)
+    rating = followups.rating_for_task(tracking_code, settings)
+    if view.evaluator is not None:
+        # Who saw personal data is itself worth knowing; what they saw is not logged.
+        logger.info("evaluator shown", extra={"tracking_code": tracking_code, "actor": actor.identity})
+    return _json(task_detail(view, rating))
+
+
+class TaskActionRequest(BaseModel):
+    """One move on a task: the version seen guards against two people acting at once."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    action: Action
+    version: int = Field(ge=1, description="the task's version as you saw it")
+    text: str = Field(default="", max_length=2000, description="what was done, feedback, evidence or reason")
+    reason: str | None = Field(default=None, description="for propose_not_adopted: mistaken or malicious")
+    verdict: str | None = Field(default=None, description="for record_call_back: the citizen's verdict")
+
+
+@router.post("/staff/tasks/<tracking_code>/actions", summary="Act on a task 办理", security=STAFF_SECURITY)
+def act_on_task(
+    tracking_code: Annotated[str, Path(pattern=TRACKING_CODE_PATTERN)], request: TaskActionRequest
+) -> Response[Any]:
+    actor = current_actor()
+    settings = get_settings()
+    task = followups.act(
+        actor,
+        tracking_code,
+        request.action,
+        request.version,
+        settings,
+        text=request.text,
+        reason=request.reason,
+        verdict=request.verdict,
+    )
+    metrics.add_metric(name=f"TaskAction_{request.action.value}", unit="Count", value=1)
+    logger.info(
+        "task action",
+        extra={
+            "tracking_code": tracking_code,
+            "action": request.action.value,
+            "actor": actor.identity,
+            "state": task.state.value,
+        },
+    )
+    view = followups.view_task(actor, tracking_code, settings)
+    return _json(task_detail(view, followups.rating_for_task(tracking_code, settings)))
+
+
+@router.get("/staff/reports", summary="Not-adopted reports 不予采纳通报", security=STAFF_SECURITY)
+def list_reports() -> Response[Any]:
+    actor = current_actor()
+    items = followups.reports(actor, get_settings())
+    return _json(
+        {
+            "reports": [
+                {
+                    "tracking_code": r.tracking_code,
+                    "hall_code": r.hall_code,
+                    "window_code": r.window_code,
+                    "reason": r.reason,
+                    "proposed_by": r.proposed_by,
+                    "approved_by": r.approved_by,
+                    "decided_at": r.decided_at.isoformat(),
+                }
+                for r in items
+            ]
+        }
+    )

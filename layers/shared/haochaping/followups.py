@@ -1,0 +1,206 @@
+"""Operations on follow-up tasks for staff and for citizens (one per handler route)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from haochaping.adapters import ratings as rating_store
+from haochaping.adapters import tasks as task_store
+from haochaping.adapters.personal_data import decrypt_evaluator
+from haochaping.adapters.tables import ReportItem, bind_tables
+from haochaping.domain.errors import NotFound
+from haochaping.domain.followup import (
+    Action,
+    Actor,
+    Role,
+    Task,
+    TaskState,
+    allowed_actions,
+    apply,
+    check_access,
+)
+from haochaping.domain.rating import utc_now
+from haochaping.settings import Settings
+
+
+def actor_from_claims(claims: dict[str, Any]) -> Actor:
+    """A staff member from the JWT claims API Gateway passes on (values are strings there:
+    a list such as cognito:groups arrives as "[officer supervisor]")."""
+    raw_groups = claims.get("cognito:groups", "")
+    if isinstance(raw_groups, list):
+        groups = [str(g) for g in raw_groups]
+    else:
+        groups = str(raw_groups).strip("[]").replace(",", " ").split()
+    roles = frozenset(Role(g) for g in groups if g in {Role.OFFICER, Role.SUPERVISOR, Role.ADMIN})
+    identity = str(claims.get("cognito:username") or claims.get("username") or claims.get("sub") or "")
+    return Actor(
+        identity=identity,
+        roles=roles,
+        hall_code=str(claims["custom:hall"]) if claims.get("custom:hall") else None,
+        division_code=str(claims["custom:division"]) if claims.get("custom:division") else None,
+    )
+
+
+@dataclass(frozen=True)
+class TaskView:
+    task: Task
+    allowed: list[str]
+    evaluator: dict[str, str] | None  # only for the hall's officers and supervisors
+
+
+def _bind(settings: Settings) -> None:
+    bind_tables(settings.ratings_table, settings.registry_table)
+
+
+def _load(tracking_code: str) -> tuple[Task, Any]:
+    found = task_store.find_task(tracking_code)
+    if found is None:
+        raise NotFound("no such task")
+    return found
+
+
+def view_task(actor: Actor, tracking_code: str, settings: Settings) -> TaskView:
+    _bind(settings)
+    task, _ = _load(tracking_code)
+    check_access(task, actor)
+    evaluator = None
+    entitled = bool(actor.roles & {Role.OFFICER, Role.SUPERVISOR}) and actor.hall_code == task.hall_code
+    if task.real_name and entitled:
+        ciphertext = rating_store.find_evaluator_ciphertext(tracking_code)
+        if ciphertext is not None:
+            evaluator = decrypt_evaluator(ciphertext, tracking_code)
+    return TaskView(task=task, allowed=[a.value for a in allowed_actions(task, actor)], evaluator=evaluator)
+
+
+def list_tasks(
+    actor: Actor,
+    settings: Settings,
+    state: str | None = None,
+    due: str | None = None,
+    real_name: bool | None = None,
+    now: datetime | None = None,
+) -> list[Task]:
+    """The actor's hall's tasks, filtered: by state, due soon (within a day), overdue, real-name."""
+    _bind(settings)
+    if not actor.hall_code or not actor.roles & {Role.OFFICER, Role.SUPERVISOR, Role.ADMIN}:
+        return []
+    now = now or utc_now()
+    result = []
+    for task in task_store.tasks_of_hall(actor.hall_code):
+        due_at = task.first_contact_due if task.contacted_at is None else task.rectification_due
+        if state and task.state.value != state:
+            continue
+        if due == "overdue" and not (task.open and due_at < now):
+            continue
+        if due == "soon" and not (task.open and now <= due_at <= now + timedelta(days=1)):
+            continue
+        if real_name is not None and task.real_name != real_name:
+            continue
+        result.append(task)
+    return result
+
+
+def act(
+    actor: Actor,
+    tracking_code: str,
+    action: Action,
+    expected_version: int | None,
+    settings: Settings,
+    *,
+    text: str = "",
+    reason: str | None = None,
+    verdict: str | None = None,
+    now: datetime | None = None,
+) -> Task:
+    """Take one move on a task; staff must name the version they saw (optimistic locking)."""
+    _bind(settings)
+    now = now or utc_now()
+    before, item = _load(tracking_code)
+    check_access(before, actor)
+    version = before.version if Role.CITIZEN in actor.roles and expected_version is None else expected_version
+    after = apply(
+        before,
+        actor,
+        action,
+        int(version if version is not None else -1),
+        now,
+        text=text,
+        reason=reason,
+        verdict=verdict,
+        appeal_period=timedelta(days=settings.appeal_period_days),
+    )
+    void_rating: bool | None = None
+    report = None
+    if action == Action.APPROVE_NOT_ADOPTED:
+        void_rating = True
+        report = ReportItem(
+            pk=f"REPORT#{after.division_code}",
+            sk=f"{now.astimezone(UTC).isoformat()}#{after.tracking_code}",
+            tracking_code=after.tracking_code,
+            hall_code=after.hall_code,
+            window_code=after.window_code,
+            reason=after.not_adopted_reason.value if after.not_adopted_reason else "",
+            evidence=after.evidence,
+            proposed_by=after.proposed_by or "",
+            approved_by=actor.identity,
+            decided_at=now,
+        )
+    elif action == Action.UPHOLD_APPEAL:
+        void_rating = False
+    purge_after = None
+    if after.state == TaskState.CLOSED and before.state != TaskState.CLOSED:
+        purge_after = now + timedelta(days=settings.personal_data_retention_days)
+    task_store.save_transition(before, after, item, void_rating, report, purge_after)
+    if report is not None:
+        task_store.publish_report(settings.report_topic_arn, report)
+    return after
+
+
+def reports(actor: Actor, settings: Settings) -> list[ReportItem]:
+    _bind(settings)
+    if not actor.roles & {Role.SUPERVISOR, Role.ADMIN, Role.OFFICER} or not actor.division_code:
+        return []
+    return [
+        r
+        for r in task_store.reports(actor.division_code)
+        if Role.ADMIN in actor.roles or r.hall_code == actor.hall_code
+    ]
+
+
+def citizen_view(tracking_code: str, settings: Settings) -> tuple[Task | None, list[str]]:
+    """The task behind a rating as its citizen may see it, and what they may do now."""
+    _bind(settings)
+    found = task_store.find_task(tracking_code)
+    if found is None:
+        return None, []
+    task = found[0]
+    return task, [a.value for a in allowed_actions(task, Actor.citizen())]
+
+
+def purge_personal_data(settings: Settings, now: datetime | None = None) -> int:
+    """Remove evaluators' personal data whose retention period ended; returns how many."""
+    _bind(settings)
+    removed = 0
+    for pk, sk in task_store.due_for_purge(now or utc_now()):
+        task_store.delete_personal_data(pk, sk)
+        removed += 1
+    return removed
+
+
+def rating_for_task(tracking_code: str, settings: Settings) -> dict[str, Any] | None:
+    """What was rated, for the task view: never who rated."""
+    _bind(settings)
+    rating = rating_store.find_rating(tracking_code)
+    if rating is None:
+        return None
+    return {
+        "level": int(rating.level),
+        "level_name": rating.level.name_zh,
+        "tags": list(rating.tags),
+        "comment": rating.comment,
+        "channel": rating.channel.value,
+        "rated_at": rating.rated_at_china.isoformat(timespec="seconds"),
+        "staff_job_number": rating.staff_job_number,
+    }
