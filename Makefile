@@ -16,9 +16,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# A clearly-demo password for the demo staff's console users (local twin only).
+DEMO_PASSWORD := Demo-Console-2026
+
 run: install
 	$(PY) -m localtwin --port $(PORT) --speed $(SPEED) \
 	  --after "$(VENV)/bin/haochaping registry load infra/registry/demo-640100/registry.yaml --stack {stack}" \
+	  --after "$(VENV)/bin/haochaping staff users --stack {stack} --password $(DEMO_PASSWORD) --examples 3" \
+	  --after 'echo "staff console {url}/console: sign in as above with the demo password $(DEMO_PASSWORD)"' \
 	  --after 'echo "rating form, window YC01-A001: $$($(VENV)/bin/haochaping qr url YC01-A001 --stack {stack})"'
 
 test: install system-deps

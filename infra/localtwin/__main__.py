@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         metavar="COMMAND",
         help="run COMMAND once the stack is up, against it, as an admin would (e.g. load a registry); "
-        "{stack} is replaced by the stack name",
+        "{stack} is replaced by the stack name and {url} by the API's URL",
     )
     args = parser.parse_args(argv)
 
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     for command in args.after:
         # Admin commands reach the twin exactly as they would reach AWS: through the AWS API.
         result = subprocess.run(  # noqa: S602 - the developer's own command line
-            command.replace("{stack}", twin.stack_name),
+            command.replace("{stack}", twin.stack_name).replace("{url}", twin.url),
             shell=True,
             capture_output=True,
             text=True,

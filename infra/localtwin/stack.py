@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import copy
+import graphlib
 import io
 import json
+import logging
 import secrets
 import string
 import time
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
-
+from localtwin.intrinsics import Created, Resolver, moto_parts, output_name, referenced_names, replace_touching, touches
 from localtwin.template import CODE_BUCKET, TwinTemplate
 
-# moto's CloudFormation skips these with only a warning; the twin creates them through the
-# service APIs from the template's own properties — code per type, never per resource.
-SKIPPED_TYPES = ("AWS::SecretsManager::Secret",)
+log = logging.getLogger(__name__)
+
+# What moto's copy of the template holds where the twin fills in a value it resolves itself.
+PENDING = "localtwin-pending"
 
 
 @dataclass
@@ -36,9 +40,15 @@ class Stack:
     resources: dict[str, tuple[str, str]]  # logical id → (type, physical id)
     outputs: dict[str, str]
     functions: dict[str, FunctionRuntimeConfig] = field(default_factory=dict)
+    resolver: Resolver | None = None
 
     def physical_id(self, logical_id: str) -> str:
         return self.resources[logical_id][1]
+
+    def resolve(self, value: Any) -> Any:
+        """A template value with its intrinsics resolved, as CloudFormation would."""
+        assert self.resolver is not None
+        return self.resolver.resolve(value)
 
 
 def _placeholder_zip() -> bytes:
@@ -49,31 +59,53 @@ def _placeholder_zip() -> bytes:
     return buffer.getvalue()
 
 
-def _skipped_property_outputs(tt: TwinTemplate) -> dict[str, tuple[str, str]]:
-    """Outputs that make moto resolve the top-level properties of resources it skips."""
-    wanted: dict[str, tuple[str, str]] = {}
-    for logical_id, resource in tt.cfn["Resources"].items():
-        if resource["Type"] not in SKIPPED_TYPES:
-            continue
-        for prop, value in resource.get("Properties", {}).items():
-            if isinstance(value, dict) and any(k == "Ref" or k.startswith("Fn::") for k in value):
-                output = f"TwinProp{logical_id}{prop}"
-                tt.cfn.setdefault("Outputs", {})[output] = {"Value": value}
-                wanted[output] = (logical_id, prop)
-    return wanted
+# -- resources moto's CloudFormation skips: the twin creates them through the service APIs ------
+# One creator per resource *type*: it turns the template's (resolved) properties into the
+# service's create call, and returns what Ref and Fn::GetAtt give for the new resource.
+
+Creator = Callable[[Any, dict[str, Any]], Created]
 
 
-def _resolved_properties(
-    tt: TwinTemplate, outputs: dict[str, str], wanted: dict[str, tuple[str, str]], logical_id: str
+def _coerce(value: Any, shape: Any) -> Any:
+    """A CloudFormation property value in the type the service API's shape wants."""
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        return {k: _coerce(v, shape.members[k]) for k, v in value.items() if k in shape.members}
+    if kind == "list" and isinstance(value, list):
+        return [_coerce(v, shape.member) for v in value]
+    if kind == "map" and isinstance(value, dict):
+        return {str(k): _coerce(v, shape.value) for k, v in value.items()}
+    if kind in ("integer", "long"):
+        return int(value)
+    if kind in ("float", "double"):
+        return float(value)
+    if kind == "boolean":
+        return value if isinstance(value, bool) else str(value).lower() == "true"
+    if kind == "string":
+        return str(value)
+    return value
+
+
+def api_arguments(
+    client: Any, operation: str, properties: dict[str, Any], renames: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    props = dict(tt.cfn["Resources"][logical_id].get("Properties", {}))
-    for output, (owner, prop) in wanted.items():
-        if owner == logical_id:
-            props[prop] = outputs[output]
-    return props
+    """The template's properties as arguments of a create call: same names, the API's types.
+
+    CloudFormation's property names are the API's for these types, bar a few renames; a
+    property the API call does not take is left out (and logged).
+    """
+    shape = client.meta.service_model.operation_model(operation).input_shape
+    arguments: dict[str, Any] = {}
+    for key, value in properties.items():
+        name = (renames or {}).get(key, key)
+        if name in shape.members:
+            arguments[name] = _coerce(value, shape.members[name])
+        else:
+            log.info("%s: the local twin does not apply property %s", operation, key)
+    return arguments
 
 
-def _create_secret(session: boto3.Session, props: dict[str, Any]) -> None:
+def _create_secret(session: Any, props: dict[str, Any]) -> Created:
     generate = props.get("GenerateSecretString") or {}
     alphabet = string.ascii_letters + string.digits
     if not generate.get("ExcludePunctuation"):
@@ -82,42 +114,157 @@ def _create_secret(session: boto3.Session, props: dict[str, Any]) -> None:
         secrets.choice(alphabet) for _ in range(int(generate.get("PasswordLength", 32)))
     )
     client = session.client("secretsmanager")
-    client.create_secret(Name=props["Name"], Description=props.get("Description", ""), SecretString=value)
+    arguments = api_arguments(client, "CreateSecret", {**props, "SecretString": value})
+    arn = client.create_secret(**arguments)["ARN"]
+    return Created(arn, {"Id": arn})
 
 
-CREATORS = {"AWS::SecretsManager::Secret": _create_secret}
+def _create_user_pool(session: Any, props: dict[str, Any]) -> Created:
+    client = session.client("cognito-idp")
+    arguments = api_arguments(client, "CreateUserPool", props, {"UserPoolName": "PoolName"})
+    pool = client.create_user_pool(**arguments)["UserPool"]
+    provider = f"cognito-idp.{client.meta.region_name}.amazonaws.com/{pool['Id']}"
+    return Created(
+        pool["Id"],
+        {"Arn": pool["Arn"], "ProviderName": provider, "ProviderURL": f"https://{provider}", "UserPoolId": pool["Id"]},
+    )
 
 
-def create_stack(session: boto3.Session, tt: TwinTemplate, name: str, parameters: dict[str, str]) -> Stack:
+def _create_user_pool_client(session: Any, props: dict[str, Any]) -> Created:
+    client = session.client("cognito-idp")
+    created = client.create_user_pool_client(**api_arguments(client, "CreateUserPoolClient", props))["UserPoolClient"]
+    attributes = {"ClientId": created["ClientId"], "Name": created["ClientName"]}
+    if created.get("ClientSecret"):
+        attributes["ClientSecret"] = created["ClientSecret"]
+    return Created(created["ClientId"], attributes)
+
+
+def _create_user_pool_group(session: Any, props: dict[str, Any]) -> Created:
+    client = session.client("cognito-idp")
+    group = client.create_group(**api_arguments(client, "CreateGroup", props))["Group"]
+    return Created(group["GroupName"])
+
+
+CREATORS: dict[str, Creator] = {
+    "AWS::SecretsManager::Secret": _create_secret,
+    "AWS::Cognito::UserPool": _create_user_pool,
+    "AWS::Cognito::UserPoolClient": _create_user_pool_client,
+    "AWS::Cognito::UserPoolGroup": _create_user_pool_group,
+}
+# moto's CloudFormation skips these with only a warning; the twin creates them itself.
+SKIPPED_TYPES = tuple(CREATORS)
+
+
+def _creation_order(resources: dict[str, Any], created: set[str]) -> list[str]:
+    """The twin's own resources, each after those its properties refer to."""
+    graph: dict[str, set[str]] = {}
+    for logical_id in created:
+        resource = resources[logical_id]
+        depends = resource.get("DependsOn") or []
+        depends = [depends] if isinstance(depends, str) else list(depends)
+        graph[logical_id] = (referenced_names(resource.get("Properties", {})) | set(depends)) & created
+    return list(graphlib.TopologicalSorter(graph).static_order())
+
+
+def _values_the_twin_resolves(cfn: dict[str, Any], created: set[str]) -> Iterable[Any]:
+    """Every value in the template that touches a resource the twin creates, and their properties."""
+    for logical_id, resource in cfn["Resources"].items():
+        if logical_id in created:
+            yield resource.get("Properties", {})
+        elif resource["Type"] == "AWS::Lambda::Function":
+            variables = (resource.get("Properties", {}).get("Environment") or {}).get("Variables") or {}
+            yield from (v for v in variables.values() if touches(v, created))
+    for output in (cfn.get("Outputs") or {}).values():
+        if touches(output.get("Value"), created):
+            yield output.get("Value")
+
+
+def _template_for_moto(cfn: dict[str, Any], created: set[str], wanted: Iterable[Any]) -> dict[str, Any]:
+    """moto's copy: nothing in it touches a resource the twin creates; the parts the twin needs are outputs."""
+    body = copy.deepcopy(cfn)
+    for logical_id, resource in body["Resources"].items():
+        if logical_id in created:
+            continue
+        if "Properties" in resource:
+            # Ref would give nothing, Fn::Sub keep its ${...} and Fn::GetAtt fail the create.
+            resource["Properties"] = replace_touching(resource["Properties"], created, PENDING)
+    outputs = body.setdefault("Outputs", {})
+    for key in [k for k, v in outputs.items() if touches(v.get("Value"), created)]:
+        del outputs[key]  # moto drops these anyway; the twin resolves them
+    for value in wanted:
+        for part in moto_parts(value, created):
+            outputs[output_name(part)] = {"Value": part}
+    return body
+
+
+def create_stack(
+    session: Any,
+    tt: TwinTemplate,
+    name: str,
+    parameters: dict[str, str],
+    extra_values: Iterable[Any] = (),
+) -> Stack:
+    """Create the stack in moto, then what moto skips, and fix what moto resolved without it.
+
+    ``extra_values`` are template values the caller will resolve later with ``Stack.resolve``
+    (an HttpApi's authorizers, say): their parts that moto resolves are asked of moto now.
+    """
     s3 = session.client("s3")
     s3.create_bucket(Bucket=CODE_BUCKET)
     placeholder = _placeholder_zip()
     for key in tt.code_keys:
         s3.put_object(Bucket=CODE_BUCKET, Key=key, Body=placeholder)
 
-    wanted = _skipped_property_outputs(tt)
+    created_ids = {k for k, v in tt.cfn["Resources"].items() if v["Type"] in CREATORS}
+    wanted = [*_values_the_twin_resolves(tt.cfn, created_ids), *extra_values]
+    body = _template_for_moto(tt.cfn, created_ids, wanted)
     cloudformation = session.client("cloudformation")
     cloudformation.create_stack(
         StackName=name,
-        TemplateBody=json.dumps(tt.cfn),
+        TemplateBody=json.dumps(body),
         Parameters=[{"ParameterKey": k, "ParameterValue": str(v)} for k, v in parameters.items()],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
     )
     description = _wait_for_stack(cloudformation, name)
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
+    all_outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
+    outputs = {k: v for k, v in all_outputs.items() if k in (tt.cfn.get("Outputs") or {})}
     resources: dict[str, tuple[str, str]] = {}
     paginator = cloudformation.get_paginator("list_stack_resources")
     for page in paginator.paginate(StackName=name):
         for summary in page["StackResourceSummaries"]:
             resources[summary["LogicalResourceId"]] = (summary["ResourceType"], summary.get("PhysicalResourceId", ""))
 
-    for logical_id, resource in tt.cfn["Resources"].items():
-        creator = CREATORS.get(resource["Type"])
-        if creator is not None:
-            creator(session, _resolved_properties(tt, outputs, wanted, logical_id))
+    region = cloudformation.meta.region_name
+    resolver = Resolver(
+        created={},
+        moto_values=all_outputs,
+        parameters={
+            p["ParameterKey"]: p.get("ResolvedValue", p.get("ParameterValue", ""))
+            for p in description.get("Parameters", [])
+        },
+        pseudo={
+            "AWS::Region": region,
+            "AWS::AccountId": description["StackId"].split(":")[4],
+            "AWS::StackName": name,
+            "AWS::StackId": description["StackId"],
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        },
+        physical_ids=lambda logical_id: resources[logical_id][1] if logical_id in resources else None,
+    )
+    stack = Stack(name=name, resources=resources, outputs=outputs, resolver=resolver)
 
-    stack = Stack(name=name, resources=resources, outputs=outputs)
+    for logical_id in _creation_order(tt.cfn["Resources"], created_ids):
+        resource = tt.cfn["Resources"][logical_id]
+        made = CREATORS[resource["Type"]](session, resolver.resolve(resource.get("Properties", {})))
+        resolver.created[logical_id] = made
+        resources[logical_id] = (resource["Type"], made.physical_id)
+    for key, output in (tt.cfn.get("Outputs") or {}).items():
+        if touches(output.get("Value"), created_ids):
+            outputs[key] = str(resolver.resolve(output["Value"]))
+
     lambda_client = session.client("lambda")
+    _resolve_function_environments(lambda_client, tt.cfn, stack, created_ids)
     for logical_id in tt.functions:
         config = lambda_client.get_function_configuration(FunctionName=stack.physical_id(logical_id))
         stack.functions[logical_id] = FunctionRuntimeConfig(
@@ -129,6 +276,23 @@ def create_stack(session: boto3.Session, tt: TwinTemplate, name: str, parameters
             memory=int(config.get("MemorySize", 128)),
         )
     return stack
+
+
+def _resolve_function_environments(lambda_client: Any, cfn: dict[str, Any], stack: Stack, created: set[str]) -> None:
+    """Write the twin's values into each function variable that refers to a resource the twin created."""
+    for logical_id, resource in cfn["Resources"].items():
+        if resource["Type"] != "AWS::Lambda::Function" or logical_id not in stack.resources:
+            continue
+        variables = (resource.get("Properties", {}).get("Environment") or {}).get("Variables") or {}
+        fixed = {key: str(stack.resolve(value)) for key, value in variables.items() if touches(value, created)}
+        if not fixed:
+            continue
+        function = stack.physical_id(logical_id)
+        current = lambda_client.get_function_configuration(FunctionName=function)
+        environment = {k: str(v) for k, v in current.get("Environment", {}).get("Variables", {}).items()}
+        lambda_client.update_function_configuration(
+            FunctionName=function, Environment={"Variables": {**environment, **fixed}}
+        )
 
 
 def _wait_for_stack(cloudformation: Any, name: str, timeout: float = 60.0) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from localtwin.authorizers import JwtAuthorizer, cognito_jwks_url
 from localtwin.clock import Clock
 from localtwin.functions import FunctionPool, base_environment
 from localtwin.gateway import HttpApi, cors_settings
@@ -52,6 +53,7 @@ class LocalTwin:
         self.stack: Stack | None = None
         self.functions: FunctionPool | None = None
         self.api: HttpApi | None = None
+        self.authorizer: JwtAuthorizer | None = None
         self.pollers: list[Poller] = []
         self.schedules: ScheduleDriver | None = None
         self.rules: RuleRouter | None = None
@@ -66,7 +68,10 @@ class LocalTwin:
             aws_access_key_id="localtwin", aws_secret_access_key="localtwin", region_name=REGION
         )
         self.template = transform_template(self.template_path, self.parameters, REGION)
-        self.stack = create_stack(self._session(), self.template, self.stack_name, self.parameters)
+        authorizers = [route.authorizer_config for route in self.template.routes if route.authorizer_config]
+        self.stack = create_stack(
+            self._session(), self.template, self.stack_name, self.parameters, extra_values=authorizers
+        )
         self.functions = FunctionPool(
             self.template.functions,
             self.stack.functions,
@@ -103,6 +108,12 @@ class LocalTwin:
 
     def _start_http(self) -> None:
         assert self.template and self.functions
+        # Routes with an authorizer are enforced as API Gateway does; settings are checked now,
+        # so a template the twin cannot honour stops the start instead of opening a route.
+        self.authorizer = JwtAuthorizer(self.resolve, cognito_jwks_url(self.endpoint))
+        for route in self.template.routes:
+            if route.authorizer:
+                self.authorizer.settings(route)
         api_properties: dict[str, Any] = {}
         for resource in self.template.sam.get("Resources", {}).values():
             if resource.get("Type") == "AWS::Serverless::HttpApi":
@@ -114,6 +125,7 @@ class LocalTwin:
             region=REGION,
             account=ACCOUNT,
             cors=cors_settings(api_properties, self.resolve),
+            authorizer=self.authorizer,
         )
         self.server = make_server(self.host, self.http_port, self.api, threaded=True)
         self.http_port = self.server.server_port
@@ -159,19 +171,9 @@ class LocalTwin:
         return {k: str(v) for k, v in self.stack.functions[logical_id].environment.items()}
 
     def resolve(self, value: Any) -> Any:
-        """Resolve Ref to a parameter or pseudo parameter inside a template value."""
-        if isinstance(value, list):
-            return [self.resolve(v) for v in value]
-        if isinstance(value, dict) and set(value) == {"Ref"}:
-            name = value["Ref"]
-            pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": self.stack_name}
-            if name in pseudo:
-                return pseudo[name]
-            if name in self.parameters:
-                return self.parameters[name]
-            assert self.stack
-            return self.stack.physical_id(name)
-        return value
+        """Resolve the intrinsics inside a template value, as CloudFormation would for this stack."""
+        assert self.stack
+        return self.stack.resolve(value)
 
 
 class _EndpointSession:

@@ -1,58 +1,48 @@
 """一事一评 with one 追评: a case takes its follow-up rating only within FOLLOW_UP_RATING_DAYS.
 
-The handler reads the real clock through ``haochaping.services.utc_now``; the ``clock``
-fixture sets that one seam, so these requests go through SubmitRatingFunction whole and are
-answered with real statuses. The boundary itself is checked on ``services.submit_rating``,
-which takes ``now`` explicitly.
+The handler reads the real clock; ``services.submit_rating`` takes ``now`` explicitly, so these
+tests call it as SubmitRatingFunction does (the template's settings, the stack's tables in
+moto) and read each result the way the route answers it: a new rating is 201 with
+``receipt_for`` as its body, the same submission again is 200 with the stored rating's receipt,
+and a ``Conflict`` is 409 (``DOMAIN_STATUS``). The route's own 201/409 over the wire, in real
+time, is covered by test_submit_rating_function.py.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from typing import Any
 
 import pytest
 from haochaping import services
+from haochaping.api import DOMAIN_STATUS
 from haochaping.domain.errors import Conflict
 from haochaping.domain.plates import plate_signature
 from haochaping.domain.rating import CHINA_TIME
 from haochaping.domain.submission import RatingSubmission
 from haochaping.settings import get_settings
 
-from tests.functional.test_submit_rating_function import body_of, error_of
+pytestmark = pytest.mark.functional
 
-pytestmark = [
-    pytest.mark.functional,
-    pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning"),
-]
-
-FUNCTION = "SubmitRatingFunction"
 WINDOW = "640104-A017"  # a clerk on duty round the clock
 CASE = "XQ-2026-000777"
 # A Monday morning in the service centre (02:00 UTC is 10:00 in Asia/Shanghai).
 FIRST_RATED_AT = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 
-Invoke = Callable[[str, dict[str, Any]], Any]
-LoadEvent = Callable[[str], dict[str, Any]]
+
+@dataclass(frozen=True)
+class Answer:
+    """What POST /ratings would answer: the status, and the receipt (or the conflict's message)."""
+
+    status: HTTPStatus
+    receipt: dict[str, Any] | None = None
+    message: str = ""
 
 
-class Clock:
-    """The time the handler takes for "now"; set it before each request."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    frozen = Clock(FIRST_RATED_AT)
-    monkeypatch.setattr(services, "utc_now", frozen)
-    yield frozen
+Submit = Callable[..., Answer]
 
 
 @pytest.fixture
@@ -64,21 +54,22 @@ def period(stack: Any) -> timedelta:
 
 
 @pytest.fixture
-def post(stack: Any, invoke: Invoke, load_event: LoadEvent) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """POST /ratings with this JSON body, the window's plate signed."""
+def submit(stack: Any) -> Submit:
+    """Submit a rating of the case at window A017 at the given time, as the handler would."""
+    sig = plate_signature(WINDOW, stack.signing_secret)
 
-    def send(body: dict[str, Any]) -> dict[str, Any]:
-        event = load_event("submit_rating/post_rating.json")
-        event["headers"].pop("content-length", None)
-        body = {"sig": plate_signature(body["window_code"], stack.signing_secret), **body}
-        event["body"] = json.dumps(body, ensure_ascii=False)
-        return invoke(FUNCTION, event)
+    def send(submission_id: str, at: datetime, level: int = 4, case_no: str = CASE) -> Answer:
+        submission = RatingSubmission(
+            window_code=WINDOW, sig=sig, level=level, case_no=case_no, submission_id=submission_id
+        )
+        try:
+            rating, created = services.submit_rating(submission, get_settings(), None, now=at)
+        except Conflict as conflict:
+            return Answer(DOMAIN_STATUS[Conflict], message=conflict.message)
+        receipt = services.receipt_for(rating).model_dump()
+        return Answer(HTTPStatus.CREATED if created else HTTPStatus.OK, receipt)
 
     return send
-
-
-def case_rating(submission_id: str, level: int = 4, case_no: str = CASE) -> dict[str, Any]:
-    return {"window_code": WINDOW, "level": level, "case_no": case_no, "submission_id": submission_id}
 
 
 def china_time(moment: datetime) -> str:
@@ -90,109 +81,95 @@ def case_mark(stack: Any, case_no: str = CASE) -> dict[str, Any]:
     return mark
 
 
+def test_a_conflict_is_answered_409() -> None:
+    assert DOMAIN_STATUS[Conflict] == HTTPStatus.CONFLICT
+
+
 def test_a_follow_up_after_the_period_is_409_and_nothing_is_stored(
-    stack: Any, clock: Clock, period: timedelta, post: Callable[[dict[str, Any]], dict[str, Any]]
+    stack: Any, period: timedelta, submit: Submit
 ) -> None:
     # Given a case rated once
-    first = post(case_rating("case-first-01"))
-    assert first["statusCode"] == 201, first["body"]
-    assert body_of(first)["rated_at"] == china_time(FIRST_RATED_AT)  # the handler took the frozen clock
+    first = submit("case-first-01", FIRST_RATED_AT)
+    assert first.status == HTTPStatus.CREATED
+    assert first.receipt and first.receipt["rated_at"] == china_time(FIRST_RATED_AT)
     # When it is rated again a minute after the follow-up period ends
-    clock.now = FIRST_RATED_AT + period + timedelta(minutes=1)
-    late = post(case_rating("case-late-001", level=2))
+    late = submit("case-late-001", FIRST_RATED_AT + period + timedelta(minutes=1), level=2)
     # Then it is 409, saying the period is over, and only the first rating is stored
-    assert late["statusCode"] == 409, late["body"]
-    error = error_of(late)
-    assert error["code"] == "conflict"
-    assert "follow-up period" in error["message"]
+    assert late.status == HTTPStatus.CONFLICT
+    assert "follow-up period" in late.message
     assert [item["submission_id"]["S"] for item in stack.ratings()] == ["case-first-01"]
     assert case_mark(stack)["rating_count"] == {"N": "1"}
 
 
 def test_a_follow_up_within_the_period_is_201_and_a_third_rating_is_409(
-    stack: Any, clock: Clock, period: timedelta, post: Callable[[dict[str, Any]], dict[str, Any]]
+    stack: Any, period: timedelta, submit: Submit
 ) -> None:
     # Given a case rated once
-    first = post(case_rating("case-first-02"))
-    assert first["statusCode"] == 201, first["body"]
-    assert body_of(first)["follow_up_rating"] is False
+    first = submit("case-first-02", FIRST_RATED_AT)
+    assert first.status == HTTPStatus.CREATED
+    assert first.receipt and first.receipt["follow_up_rating"] is False
     # When it is rated again a minute before the follow-up period ends
-    clock.now = FIRST_RATED_AT + period - timedelta(minutes=1)
-    second = post(case_rating("case-second-2", level=2))
+    at = FIRST_RATED_AT + period - timedelta(minutes=1)
+    second = submit("case-second-2", at, level=2)
     # Then that is its follow-up rating 追评, recorded at that time
-    assert second["statusCode"] == 201, second["body"]
-    receipt = body_of(second)
-    assert receipt["follow_up_rating"] is True
-    assert receipt["rated_at"] == china_time(clock.now)
-    assert receipt["tracking_code"] != body_of(first)["tracking_code"]
-    # And a third rating, still within the period, is 409
-    clock.now = FIRST_RATED_AT + timedelta(days=1)
-    third = post(case_rating("case-third-03"))
-    assert third["statusCode"] == 409, third["body"]
-    assert error_of(third)["code"] == "conflict"
-    assert "follow-up rating" in error_of(third)["message"]
+    assert second.status == HTTPStatus.CREATED
+    assert second.receipt and second.receipt["follow_up_rating"] is True
+    assert second.receipt["rated_at"] == china_time(at)
+    assert second.receipt["tracking_code"] != first.receipt["tracking_code"]
+    # And a third rating, even well within the period, is 409
+    third = submit("case-third-03", FIRST_RATED_AT + timedelta(days=1))
+    assert third.status == HTTPStatus.CONFLICT
+    assert "one follow-up rating" in third.message
     assert sorted(item["assess_number"]["N"] for item in stack.ratings()) == ["1", "2"]
     assert case_mark(stack)["rating_count"] == {"N": "2"}
 
 
 def test_the_same_submission_after_a_follow_up_is_200_with_the_same_receipt(
-    stack: Any, clock: Clock, period: timedelta, post: Callable[[dict[str, Any]], dict[str, Any]]
+    stack: Any, period: timedelta, submit: Submit
 ) -> None:
     # Given a case rated once and then followed up
-    first = post(case_rating("case-first-04"))
-    clock.now = FIRST_RATED_AT + timedelta(days=3)
-    follow_up = post(case_rating("case-follow-04", level=1))
-    assert (first["statusCode"], follow_up["statusCode"]) == (201, 201)
-    # When the phone resends each of the two submissions, the second one after the period too
-    clock.now = FIRST_RATED_AT + timedelta(days=3, minutes=2)
-    first_again = post(case_rating("case-first-04"))
-    follow_up_again = post(case_rating("case-follow-04", level=1))
-    clock.now = FIRST_RATED_AT + period + timedelta(days=1)
-    follow_up_late = post(case_rating("case-follow-04", level=1))
+    first = submit("case-first-04", FIRST_RATED_AT)
+    follow_up = submit("case-follow-04", FIRST_RATED_AT + timedelta(days=3), level=1)
+    assert (first.status, follow_up.status) == (HTTPStatus.CREATED, HTTPStatus.CREATED)
+    assert follow_up.receipt and follow_up.receipt["follow_up_rating"] is True
+    # When the phone resends each submission, the follow-up once more after the period is over
+    first_again = submit("case-first-04", FIRST_RATED_AT + timedelta(days=3, minutes=2))
+    follow_up_again = submit("case-follow-04", FIRST_RATED_AT + timedelta(days=3, minutes=2), level=1)
+    follow_up_late = submit("case-follow-04", FIRST_RATED_AT + period + timedelta(days=1), level=1)
     # Then each is 200 with the receipt it had: the same tracking code, time and follow-up flag
-    assert first_again["statusCode"] == 200, first_again["body"]
-    assert body_of(first_again) == body_of(first)
-    for again in (follow_up_again, follow_up_late):
-        assert again["statusCode"] == 200, again["body"]
-        assert body_of(again) == body_of(follow_up)
-    assert body_of(follow_up)["follow_up_rating"] is True
+    assert first_again == Answer(HTTPStatus.OK, first.receipt)
+    assert follow_up_again == Answer(HTTPStatus.OK, follow_up.receipt)
+    assert follow_up_late == Answer(HTTPStatus.OK, follow_up.receipt)
     # And nothing more is stored
     assert len(stack.ratings()) == 2
     assert case_mark(stack)["rating_count"] == {"N": "2"}
 
 
 @pytest.mark.parametrize(
-    ("after_first", "allowed"),
+    ("after_first", "status"),
     [
-        (lambda period: timedelta(0), True),
-        (lambda period: timedelta(days=1), True),
-        (lambda period: period, True),
-        (lambda period: period + timedelta(microseconds=1), False),
-        (lambda period: period + timedelta(days=1), False),
+        (lambda period: timedelta(0), HTTPStatus.CREATED),
+        (lambda period: timedelta(days=1), HTTPStatus.CREATED),
+        (lambda period: period, HTTPStatus.CREATED),
+        (lambda period: period + timedelta(microseconds=1), HTTPStatus.CONFLICT),
+        (lambda period: period + timedelta(days=1), HTTPStatus.CONFLICT),
     ],
     ids=["same-moment", "next-day", "last-moment-of-the-period", "just-after", "a-day-after"],
 )
 def test_the_follow_up_period_ends_exactly_after_the_configured_days(
-    stack: Any, period: timedelta, after_first: Callable[[timedelta], timedelta], allowed: bool
+    stack: Any, period: timedelta, submit: Submit, after_first: Callable[[timedelta], timedelta], status: HTTPStatus
 ) -> None:
-    # Given a case rated once, through the service with an explicit time
-    settings = get_settings()
-    sig = plate_signature(WINDOW, stack.signing_secret)
-    first = RatingSubmission(window_code=WINDOW, sig=sig, level=4, case_no=CASE, submission_id="svc-first-1")
-    rating, created = services.submit_rating(first, settings, None, now=FIRST_RATED_AT)
-    assert created and rating.assess_number == 1
+    # Given a case rated once
+    assert submit("svc-first-1", FIRST_RATED_AT).status == HTTPStatus.CREATED
     # When it is rated again at the moment under test
-    second = first.model_copy(update={"submission_id": "svc-second-1", "level": 3})
-    now = FIRST_RATED_AT + after_first(period)
+    at = FIRST_RATED_AT + after_first(period)
+    second = submit("svc-second-1", at, level=3)
     # Then within the period (its last moment included) it is the follow-up rating, after it a conflict
-    if allowed:
-        follow_up, created = services.submit_rating(second, settings, None, now=now)
-        assert created
-        assert follow_up.is_follow_up and follow_up.assess_number == 2
-        assert follow_up.rated_at == now
+    assert second.status == status
+    if status == HTTPStatus.CREATED:
+        assert second.receipt and second.receipt["follow_up_rating"] is True
         assert case_mark(stack)["rating_count"] == {"N": "2"}
     else:
-        with pytest.raises(Conflict, match="follow-up period"):
-            services.submit_rating(second, settings, None, now=now)
+        assert "follow-up period" in second.message
         assert len(stack.ratings()) == 1
         assert case_mark(stack)["rating_count"] == {"N": "1"}

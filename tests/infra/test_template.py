@@ -145,3 +145,20 @@ def test_no_settings_file_names_a_real_person_or_secret():
     for path in (ROOT / "infra" / "divisions").glob("*.toml"):
         text = path.read_text(encoding="utf-8").lower()
         assert "password" not in text and "secret" not in text, path.name
+
+
+def test_the_document_declares_the_jwt_security_exactly_on_the_routes_the_template_protects():
+    from haochaping.api.openapi import document_resolver
+
+    tt = transform_template(TEMPLATE, division_parameters("640100"))
+    protected = {(r.method.lower(), r.path) for r in tt.routes if r.authorizer == "StaffJwt"}
+    document = json.loads(document_resolver().get_openapi_json_schema())
+    declared = {
+        (method, path)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if {"StaffJwt": []} in (operation.get("security") or [])
+    }
+    assert protected, "the template protects the staff routes"
+    assert declared == protected
+    assert document["components"]["securitySchemes"]["StaffJwt"]["scheme"] == "bearer"

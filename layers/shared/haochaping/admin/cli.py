@@ -1,4 +1,4 @@
-"""The `haochaping` admin command line: keep a division's registry, print QR plates and tickets.
+"""The `haochaping` admin command line: keep a division's registry and staff console users, print QR plates and tickets.
 
 Every command finds the tables, the signing secret and the public URL from the stack's name.
 Exit codes: 0 done, 1 AWS or the stack refused, 2 invalid data or arguments.
@@ -15,7 +15,7 @@ from typing import TextIO
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
 
-from haochaping.admin import operations
+from haochaping.admin import operations, staff_users
 from haochaping.admin.plates_sheet import UnknownHall, count_plates
 from haochaping.admin.progress import ProgressBar
 from haochaping.admin.registry_files import FORMATS, RegistryFileError, read_registry_files, registry_counts
@@ -101,6 +101,36 @@ def build_parser() -> argparse.ArgumentParser:
     ticket.add_argument("--stack", required=True, help=STACK_HELP)
     ticket.add_argument("--base-url", help=BASE_URL_HELP)
     ticket.set_defaults(handler=_ticket)
+    staff = commands.add_parser(
+        "staff",
+        help="staff console users 工作台账号 in the stack's user pool",
+        description="Staff console users: one per officer, supervisor and admin in the registry.",
+    )
+    staff.set_defaults(handler=None, usage_parser=staff)
+    staff_commands = staff.add_subparsers(dest="staff_command", metavar="ACTION")
+    users = staff_commands.add_parser(
+        "users",
+        help="create or update a console user per officer, supervisor and admin in the stack's registry",
+        description=(
+            "Create or update one user per staff member with console access (username = job number, "
+            "group = role, custom:hall and custom:division attributes) in the stack's user pool; clerks get "
+            "none, and a clerk's old user is disabled. Run it again after each registry load: it is idempotent. "
+            "New users get the given password as their permanent password; it is never printed."
+        ),
+    )
+    users.add_argument("--stack", required=True, help=STACK_HELP)
+    password = users.add_mutually_exclusive_group()
+    password.add_argument("--password", help="first password of new users (visible to others on this machine)")
+    password.add_argument(
+        "--password-file", type=Path, metavar="FILE", help="read the first password from the first line of FILE"
+    )
+    users.add_argument(
+        "--reset-passwords", action="store_true", help="also set the password of users that exist already"
+    )
+    users.add_argument(
+        "--examples", type=int, default=0, metavar="N", help="print N example sign-ins (job number, role, hall)"
+    )
+    users.set_defaults(handler=_staff_users)
     return parser
 
 
@@ -196,6 +226,42 @@ def _ticket(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _read_password(args: argparse.Namespace) -> str | None:
+    if args.password_file is None:
+        return str(args.password) if args.password is not None else None
+    try:
+        lines = args.password_file.read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise operations.InvalidArgument(
+            f"cannot read --password-file {args.password_file}: {error.strerror}"
+        ) from None
+    if not lines or not lines[0].strip():
+        raise operations.InvalidArgument(f"--password-file {args.password_file} is empty")
+    return lines[0].strip()
+
+
+def _staff_users(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.examples < 0:
+        raise operations.InvalidArgument("--examples must be 0 or more")
+    synced = staff_users.sync_stack_staff_users(
+        args.stack, password=_read_password(args), reset_passwords=args.reset_passwords, examples=args.examples
+    )
+    groups = ", ".join(f"{group} {synced.per_group[group]}" for group in staff_users.CONSOLE_GROUPS.values())
+    print(
+        f"staff console users in {synced.pool_name} (stack {synced.stack.name}): {groups}; "
+        f"{synced.created} created, {synced.updated} updated, {synced.unchanged} unchanged; "
+        f"{synced.without_console} clerks have no console access",
+        file=out,
+    )
+    if synced.disabled:
+        print(f"{synced.disabled} clerks' former console users are disabled", file=out)
+    if synced.passwords_set:
+        print(f"set the given password for {synced.passwords_set} users", file=err)
+    for sign_in in synced.examples:
+        print(f"sign in as {sign_in.job_number}  ({sign_in.group}, hall {sign_in.hall_code})", file=out)
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
@@ -206,7 +272,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return EXIT_OK
     try:
         return int(args.handler(args, out, err))
-    except (RegistryFileError, operations.InvalidArgument, UnknownHall) as error:
+    except (RegistryFileError, operations.InvalidArgument, UnknownHall, staff_users.PasswordRejected) as error:
         print(f"error: {error}", file=err)
         return EXIT_INVALID
     except StackError as error:

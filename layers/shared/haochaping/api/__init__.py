@@ -20,6 +20,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from haochaping.api.web import FORM_CONTENT_TYPE, form_to_submission, html
 from haochaping.domain.errors import (
@@ -127,8 +128,15 @@ DOMAIN_STATUS: dict[type[DomainError], HTTPStatus] = {
 }
 
 
+# The staff routes' JWT authorizer (the Cognito user pool), as the template declares it.
+SECURITY_SCHEMES: dict[str, Any] = {
+    "StaffJwt": HTTPBearer(bearerFormat="JWT", description="id token from POST /staff/session (Cognito)")
+}
+
+
 def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
     app = DistrictResolver(enable_validation=True)
+    app.configure_openapi(title=API_TITLE, version=API_VERSION, security_schemes=SECURITY_SCHEMES)
     for router in routers:
         app.include_router(router)
 

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from haochaping.api import (
-    API_TITLE,
-    API_VERSION,
     build_resolver,
     citizen_followup,
     console,
@@ -32,11 +27,6 @@ ALL_ROUTERS: tuple[Router, ...] = (
 
 router = Router()
 
-# The staff routes' JWT authorizer (Cognito user pool), as the template declares it.
-SECURITY_SCHEMES: dict[str, Any] = {
-    "StaffJwt": HTTPBearer(bearerFormat="JWT", description="id token from POST /staff/session (Cognito)")
-}
-
 
 def document_resolver() -> APIGatewayHttpResolver:
     """A resolver holding every route of the API, used only to describe it."""
@@ -45,7 +35,5 @@ def document_resolver() -> APIGatewayHttpResolver:
 
 @router.get("/openapi.json", summary="This API's OpenAPI document", include_in_schema=True)
 def get_openapi() -> Response[str]:
-    document = document_resolver().get_openapi_json_schema(
-        title=API_TITLE, version=API_VERSION, security_schemes=SECURITY_SCHEMES
-    )
+    document = document_resolver().get_openapi_json_schema()
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=document)

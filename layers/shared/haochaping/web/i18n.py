@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from haochaping.domain.followup import TaskState, Verdict
 from haochaping.domain.rating import Level
 
 LANGUAGES = ("zh", "en")
@@ -44,6 +45,14 @@ TEXT: dict[str, dict[str, str]] = {
         "not_found": "未找到该窗口或评价。",
         "forbidden": "二维码无效或已过期，请扫描窗口的评价二维码。",
         "field_problem": "请检查：",
+        "state": "办理状态",
+        "outcome": "处理结果",
+        "feedback": "反馈",
+        "verdict": "您对整改的评价",
+        "verdict_legend": "您对整改结果是否满意？",
+        "send_verdict": "提交整改评价",
+        "appeal_label": "对不予采纳的决定有异议？请说明理由（申诉复核）",
+        "send_appeal": "提交申诉",
     },
     "en": {
         "html_lang": "en",
@@ -83,6 +92,14 @@ TEXT: dict[str, dict[str, str]] = {
         "not_found": "No such window or rating.",
         "forbidden": "This QR code is not valid or has expired; scan the plate at the window.",
         "field_problem": "Please check:",
+        "state": "Progress",
+        "outcome": "What was done",
+        "feedback": "Reply",
+        "verdict": "Your verdict on the fix",
+        "verdict_legend": "Are you satisfied with how it was fixed?",
+        "send_verdict": "Send verdict",
+        "appeal_label": "Disagree with the decision not to count your review? Say why (appeal)",
+        "send_appeal": "Send appeal",
     },
 }
 
@@ -122,3 +139,40 @@ FIELD_NAMES = {
 
 def language(value: str | None) -> str:
     return value if value in LANGUAGES else "zh"
+
+
+STATE_NAMES = {
+    "zh": {
+        TaskState.VERIFYING: "回访核实中",
+        TaskState.RESOLVED_ON_SPOT: "已当场解决",
+        TaskState.RECTIFYING: "整改中",
+        TaskState.RECTIFIED: "已整改",
+        TaskState.EXPLAINED: "无法解决，已解释",
+        TaskState.PROPOSED_NOT_ADOPTED: "审核中",
+        TaskState.NOT_ADOPTED: "不予采纳",
+        TaskState.FEEDBACK_GIVEN: "已反馈，请评价整改结果",
+        TaskState.CALLED_BACK: "已回访",
+        TaskState.CLOSED: "已办结",
+    },
+    "en": {
+        TaskState.VERIFYING: "Being verified",
+        TaskState.RESOLVED_ON_SPOT: "Resolved on the spot",
+        TaskState.RECTIFYING: "Being rectified",
+        TaskState.RECTIFIED: "Rectified",
+        TaskState.EXPLAINED: "Cannot be solved: explained",
+        TaskState.PROPOSED_NOT_ADOPTED: "Under review",
+        TaskState.NOT_ADOPTED: "Not adopted",
+        TaskState.FEEDBACK_GIVEN: "Replied: please rate the fix",
+        TaskState.CALLED_BACK: "Called back",
+        TaskState.CLOSED: "Closed",
+    },
+}
+
+VERDICT_NAMES = {
+    "zh": {Verdict.SATISFIED: "满意", Verdict.BASICALLY_SATISFIED: "基本满意", Verdict.DISSATISFIED: "不满意"},
+    "en": {
+        Verdict.SATISFIED: "Satisfied",
+        Verdict.BASICALLY_SATISFIED: "Basically satisfied",
+        Verdict.DISSATISFIED: "Dissatisfied",
+    },
+}
