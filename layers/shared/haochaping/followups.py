@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from haochaping.adapters import ratings as rating_store
+from haochaping.adapters import registry as registry_store
 from haochaping.adapters import tasks as task_store
 from haochaping.adapters.personal_data import decrypt_evaluator
 from haochaping.adapters.tables import ReportItem, bind_tables
@@ -198,9 +199,24 @@ def rating_for_task(tracking_code: str, settings: Settings) -> dict[str, Any] | 
     return {
         "level": int(rating.level),
         "level_name": rating.level.name_zh,
-        "tags": list(rating.tags),
+        "tags": tag_names(rating.tags, rating.tag_version, settings),
         "comment": rating.comment,
         "channel": rating.channel.value,
         "rated_at": rating.rated_at_china.isoformat(timespec="seconds"),
         "staff_job_number": rating.staff_job_number,
     }
+
+
+def tag_names(codes: tuple[str, ...], version: str, settings: Settings) -> list[dict[str, str]]:
+    """Tags with their names from the current tag set (codes alone when it no longer has them)."""
+    _bind(settings)
+    tag_set = registry_store.current_tag_set()
+    known = {t.code: t for t in tag_set.tags} if tag_set is not None else {}
+    return [
+        {
+            "code": code,
+            "name": known[code].name if code in known else code,
+            "name_en": known[code].name_en if code in known else code,
+        }
+        for code in codes
+    ]

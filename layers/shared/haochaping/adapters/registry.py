@@ -111,3 +111,14 @@ def hall_officers(hall_code: str) -> list[str]:
             body = None
         _remember(OFFICERS, hall_code, body)
     return list(json.loads(body)) if body else []
+
+
+def current_tag_set() -> TagSet | None:
+    hit, body = _cached(TAGS, CURRENT)
+    if not hit:
+        try:
+            body = RegistryItem.get(TAGS, CURRENT).body
+        except RegistryItem.DoesNotExist:
+            body = None
+        _remember(TAGS, CURRENT, body)
+    return TagSet.model_validate_json(body) if body else None

@@ -7,8 +7,10 @@ verifying ─┬─ resolved on the spot ─────────────
                                     └─ rejected → verifying
                                                    ▼
                                   feedback given ── called back (verdict) ── closed
-A real-name task closes only after a recorded call-back. Every move checks the actor's role
-and hall, the current state and the version the actor saw.
+A real-name task closes only after a recorded call with the citizen (the contact made to
+verify, or the call-back after the fix); the citizen's own verdict closes a task that may
+close. Every move checks the actor's role and hall, the current state and the version the
+actor saw.
 """
 
 from __future__ import annotations
@@ -278,7 +280,8 @@ def apply(
         raise InvalidFields({"text": f"at most {TEXT_LIMIT} characters"})
     changes: dict = {}
     if action == Action.RECORD_CONTACT:
-        changes["contacted_at"] = task.contacted_at or now
+        # A recorded call with the citizen: the real-name call-back the 100% rule asks for.
+        changes.update(contacted_at=task.contacted_at or now, called_back=task.called_back or task.real_name)
     elif action in (Action.RESOLVE_ON_SPOT, Action.MARK_RECTIFIED, Action.EXPLAIN):
         _require(text, "text", "say what was done, or why it cannot be solved")
         changes.update(explanation=text, outcome=target, contacted_at=task.contacted_at or now)
@@ -334,6 +337,10 @@ def apply(
         _require(text, "text", "say why the appeal is dismissed")
         changes.update(appeal_open=False, feedback=text)
     new_state = target or task.state
+    if action == Action.GIVE_VERDICT and (not task.real_name or task.called_back):
+        # The citizen's verdict is the last word: the task closes with it when it may.
+        new_state = TaskState.CLOSED
+        changes["closed_at"] = now
     entry = AuditEntry(
         sequence=len(task.audit) + 1,
         actor=actor.identity,
@@ -342,7 +349,7 @@ def apply(
         action=action.value,
         from_state=task.state.value,
         to_state=new_state.value,
-        reason=" ".join(x for x in (reason or "", text) if x)[:TEXT_LIMIT],
+        reason=" ".join(x for x in (reason or "", verdict or "", text) if x)[:TEXT_LIMIT],
     )
     return replace(task, **changes, state=new_state, version=task.version + 1, audit=(*task.audit, entry))
 
