@@ -86,6 +86,8 @@ def _plain_error(status: HTTPStatus, code: str, message: str) -> dict[str, Any]:
 class DistrictResolver(APIGatewayHttpResolver):
     """The HTTP API resolver of every function: bounded bodies, forms, one error shape."""
 
+    _district_routers: tuple[Router, ...] = ()
+
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         # Checked before anything parses the body, so an oversized one costs nothing more.
         body = event.get("body") or ""
@@ -108,7 +110,7 @@ class DistrictResolver(APIGatewayHttpResolver):
         if body and (not content_type or content_type.startswith(content_types.APPLICATION_JSON)):
             try:
                 json.loads(text)
-            except ValueError:  # also numbers too long to convert, which are not JSONDecodeError
+            except (ValueError, RecursionError):  # too long numbers, too deep nesting: not JSONDecodeError
                 return _plain_error(HTTPStatus.BAD_REQUEST, "malformed_json", "the body is not valid JSON")
         if content_type.startswith(FORM_CONTENT_TYPE) and body:
             # A browser's form post: validated exactly as the JSON body it stands for, and
@@ -117,6 +119,10 @@ class DistrictResolver(APIGatewayHttpResolver):
             headers["content-type"] = content_types.APPLICATION_JSON
             event = {**event, "headers": headers, "body": json.dumps(submission), "isBase64Encoded": False}
             self.append_context(form_post=True, lang=language(lang))
+        # Routers are module-level and may have been included in another resolver in this
+        # process (the OpenAPI document's): point them back at this one before routing.
+        for router in self._district_routers:
+            router.api_resolver = self
         return super().resolve(event, context)
 
 
@@ -136,6 +142,7 @@ SECURITY_SCHEMES: dict[str, Any] = {
 
 def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
     app = DistrictResolver(enable_validation=True)
+    app._district_routers = routers
     app.configure_openapi(title=API_TITLE, version=API_VERSION, security_schemes=SECURITY_SCHEMES)
     for router in routers:
         app.include_router(router)

@@ -40,7 +40,9 @@ def plate_url(public_base_url: str, window_code: str, secret: bytes) -> str:
 
 
 def verify_plate(window_code: str, signature: str, secret: bytes) -> None:
-    if not hmac.compare_digest(plate_signature(window_code, secret), signature or ""):
+    # Bytes, so a signature with any characters at all is just a wrong one.
+    given = (signature or "").encode("utf-8", "surrogateescape")
+    if not hmac.compare_digest(plate_signature(window_code, secret).encode(), given):
         raise SignatureInvalid("the QR plate's signature does not match this window")
 
 
@@ -69,12 +71,16 @@ def verify_ticket(token: str, window_code: str, now: datetime, validity: timedel
     try:
         encoded, signature = token.split(".", 1)
         payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
-        ticket_window, number, issued = payload.split("|")
-        issued_at = datetime.fromtimestamp(int(issued), UTC)
     except (ValueError, UnicodeDecodeError):
         raise SignatureInvalid("the ticket is not a valid ticket") from None
-    if not hmac.compare_digest(_mac(secret, "ticket", payload), signature):
+    # The signature first: nothing in an unsigned payload is read.
+    if not hmac.compare_digest(_mac(secret, "ticket", payload).encode(), signature.encode("utf-8", "surrogateescape")):
         raise SignatureInvalid("the ticket's signature does not match")
+    try:
+        ticket_window, number, issued = payload.split("|")
+        issued_at = datetime.fromtimestamp(int(issued), UTC)
+    except (ValueError, OverflowError, OSError):
+        raise SignatureInvalid("the ticket is not a valid ticket") from None
     if ticket_window != window_code:
         raise SignatureInvalid("the ticket was issued for another window")
     if now > issued_at + validity:
