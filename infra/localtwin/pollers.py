@@ -86,12 +86,18 @@ class Poller(threading.Thread):
 
 
 class StreamPoller(Poller):
-    """Reads every shard of a table's stream in order; a shard waits on its failing batch."""
+    """Reads every shard of a table's stream in order; a shard waits on its failing batch.
+
+    Each read starts from a fresh shard iterator after the last record read, rather than
+    following ``NextShardIterator``: a failed transaction makes moto swap the table for a
+    copy taken before it, and an iterator taken earlier keeps reading the old copy's stream,
+    which never gets another record.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.streams = self.session.client("dynamodbstreams")
-        self.iterators: dict[str, str | None] = {}
+        self.positions: dict[str, str | None] = {}  # shard → last sequence number read (None: none yet)
         self.pending: dict[str, list[dict[str, Any]]] = {}
         self.attempts: dict[str, int] = {}
 
@@ -99,35 +105,54 @@ class StreamPoller(Poller):
         description = self.streams.describe_stream(StreamArn=self.source_arn)["StreamDescription"]
         for shard in description.get("Shards", []):
             shard_id = shard["ShardId"]
-            if shard_id in self.iterators:
+            if shard_id in self.positions:
                 continue
-            iterator_type = "TRIM_HORIZON" if self.source.starting_position == "TRIM_HORIZON" else "LATEST"
-            self.iterators[shard_id] = self.streams.get_shard_iterator(
-                StreamArn=self.source_arn,
-                ShardId=shard_id,
-                ShardIteratorType=iterator_type,
-            )["ShardIterator"]
+            self.positions[shard_id] = None
+            if self.source.starting_position != "TRIM_HORIZON":
+                # LATEST: skip what the shard holds now.
+                self.positions[shard_id] = self._last_sequence_number(shard_id)
             self.pending[shard_id] = []
             self.attempts[shard_id] = 0
+
+    def _iterator(self, shard_id: str) -> str:
+        last = self.positions[shard_id]
+        position: dict[str, str] = {"ShardIteratorType": "TRIM_HORIZON"}
+        if last is not None:
+            position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last}
+        response = self.streams.get_shard_iterator(StreamArn=self.source_arn, ShardId=shard_id, **position)
+        return str(response["ShardIterator"])
+
+    def _last_sequence_number(self, shard_id: str) -> str | None:
+        last = None
+        iterator: str | None = self._iterator(shard_id)
+        while iterator:
+            response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+            records = response.get("Records", [])
+            if not records:
+                break
+            last = str(records[-1]["dynamodb"]["SequenceNumber"])
+            iterator = response.get("NextShardIterator")
+        return last
 
     def poll_once(self) -> bool:
         self._refresh_shards()
         worked = False
-        for shard_id in list(self.iterators):
+        for shard_id in list(self.positions):
             worked |= self._poll_shard(shard_id)
         return worked
 
     def _poll_shard(self, shard_id: str) -> bool:
         pending = self.pending[shard_id]
-        iterator = self.iterators[shard_id]
-        if len(pending) < self.source.batch_size and iterator is not None:
-            response = self.streams.get_records(ShardIterator=iterator, Limit=self.source.batch_size)
-            self.iterators[shard_id] = response.get("NextShardIterator")
+        if len(pending) < self.source.batch_size:
+            response = self.streams.get_records(
+                ShardIterator=self._iterator(shard_id), Limit=self.source.batch_size - len(pending)
+            )
             for record in response.get("Records", []):
                 record = dict(record)
                 record["eventSourceARN"] = self.source_arn
                 record.setdefault("awsRegion", self.region)
                 pending.append(json.loads(json.dumps(record, default=_json_default)))
+                self.positions[shard_id] = str(record["dynamodb"]["SequenceNumber"])
         if not pending:
             return False
         batch = pending[: self.source.batch_size]

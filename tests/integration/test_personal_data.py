@@ -2,10 +2,11 @@
 
 Against the running twin: a real-name bad review is posted as JSON and through the form a QR
 plate opens, a refused (422) attempt carries the number in a bad field, and every page and
-status a citizen would then open is fetched. After the stream consumer has seen the ratings,
-the name and number are in no response (body or header), no log line of any function and no
-item of any table; the ratings carry the evaluator as ciphertext that opens with the stack's
-key, bound to its tracking code.
+status a citizen would then open is fetched. After the stream consumer has seen the ratings
+and their follow-up tasks are open, the name and number are in no response (body or header),
+no log line of any function and no item of any table; each rating carries the evaluator as
+ciphertext (in the evaluator item kept beside the rating, under its key) that opens with the
+stack's key, bound to its tracking code.
 """
 
 from __future__ import annotations
@@ -170,7 +171,25 @@ def visit(district_twin: LocalTwin, plate_sig: Any) -> Iterator[Visit]:
     assert again.status == 200, again.text
 
     deliver_to_the_stream_consumer(district_twin, visit)
+    wait_for_the_follow_up_tasks(district_twin, visit)
     yield visit
+
+
+FOLLOW_UP_FUNCTION = "OpenFollowupFunction"
+
+
+def wait_for_the_follow_up_tasks(district_twin: LocalTwin, visit: Visit) -> None:
+    """Each bad review goes on (through a queue) to open its follow-up task; wait for both, so
+    the task items, and the log lines of the function that writes them, are checked too."""
+    assert district_twin.template is not None
+    if FOLLOW_UP_FUNCTION not in district_twin.template.functions:
+        return
+
+    def opened() -> bool:
+        lines = [line for line in district_twin.logs(FOLLOW_UP_FUNCTION) if "follow-up task" in line]
+        return all(any(code in line for line in lines) for code in visit.tracking_codes.values())
+
+    wait_for(opened, timeout=5.0)
 
 
 def _seen_by_the_stream_consumer(district_twin: LocalTwin, codes: list[str]) -> bool:
@@ -298,12 +317,28 @@ def test_each_rating_holds_the_evaluator_as_ciphertext_bound_to_its_tracking_cod
     client = district_twin.client("dynamodb")
     kms = district_twin.client("kms")
     for channel, code in visit.tracking_codes.items():
-        item = client.get_item(
-            TableName=ratings_table, Key={"pk": {"S": f"RATING#{code}"}, "sk": {"S": "RATING"}}, ConsistentRead=True
-        )["Item"]
-        assert item["real_name"] == {"BOOL": True}, channel
-        assert item["level"] == {"N": "1"} and item["bad_review"] == {"BOOL": True}
-        ciphertext = item["evaluator_ciphertext"]["B"]
+        # The rating's items: the rating, and the evaluator's item kept beside it under its key
+        # (so it can be purged after the retention period while the rating stays).
+        items = {
+            item["sk"]["S"]: item
+            for item in client.query(
+                TableName=ratings_table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": f"RATING#{code}"}},
+                ConsistentRead=True,
+            )["Items"]
+        }
+        rating = items["RATING"]
+        assert rating["real_name"] == {"BOOL": True}, channel
+        assert rating["level"] == {"N": "1"} and rating["bad_review"] == {"BOOL": True}
+        ciphertexts = [
+            value["B"]
+            for item in items.values()
+            for name, value in item.items()
+            if name.endswith("ciphertext") and "B" in value
+        ]
+        assert len(ciphertexts) == 1, f"{channel}: one evaluator ciphertext, not {sorted(items)}"
+        (ciphertext,) = ciphertexts
         assert len(ciphertext) > len(NAME.encode()) + len(PHONE)
         # It opens with the stack's key only together with its own tracking code.
         opened = kms.decrypt(CiphertextBlob=ciphertext, EncryptionContext={"tracking_code": code})

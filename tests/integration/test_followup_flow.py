@@ -1,0 +1,213 @@
+"""A bad review's whole life on the twin: queue, task, staff sign-in (Cognito), every outcome,
+the citizen's verdict and appeal."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from localtwin.twin import LocalTwin
+
+from tests.conftest import ROOT
+from tests.integration.conftest import admin, http, post_json, wait_for
+
+pytestmark = pytest.mark.integration
+
+WINDOW = "YC01-A001"
+PASSWORD = "Demo-Console-2026"
+PHONE = "13955556666"
+NAME = "回访测试人"
+
+
+def _staff(role: str, hall: str = "YC01") -> list[str]:
+    with (ROOT / "infra" / "registry" / "demo-640100" / "csv" / "staff.csv").open(encoding="utf-8") as rows:
+        return [r["job_number"] for r in csv.DictReader(rows) if r["role"] == role and r["hall_code"] == hall]
+
+
+@pytest.fixture(scope="module")
+def staff_ready(district_twin: LocalTwin) -> LocalTwin:
+    admin(district_twin, "staff", "users", "--password", PASSWORD)
+    return district_twin
+
+
+@pytest.fixture(scope="module")
+def sign_in(staff_ready: LocalTwin) -> Callable[[str], str]:
+    tokens: dict[str, str] = {}
+
+    def token(job_number: str) -> str:
+        if job_number not in tokens:
+            status, body = post_json(f"{staff_ready.url}/staff/session", {"username": job_number, "password": PASSWORD})
+            assert status == 200, body
+            tokens[job_number] = body["id_token"]
+        return tokens[job_number]
+
+    return token
+
+
+def _rate(twin: LocalTwin, sig: str, real_name: bool) -> str:
+    body: dict[str, Any] = {"window_code": WINDOW, "sig": sig, "level": 1, "submission_id": uuid.uuid4().hex}
+    if real_name:
+        body["evaluator"] = {"name": NAME, "phone": PHONE, "consent": True}
+    status, receipt = post_json(f"{twin.url}/ratings", body)
+    assert status == 201, receipt
+    return str(receipt["tracking_code"])
+
+
+def _task(twin: LocalTwin, token: str, code: str) -> tuple[int, dict[str, Any]]:
+    status, _, raw = http("GET", f"{twin.url}/staff/tasks/{code}", headers={"Authorization": f"Bearer {token}"})
+    return status, json.loads(raw)
+
+
+def _act(twin: LocalTwin, token: str, code: str, action: str, **fields: Any) -> tuple[int, dict[str, Any]]:
+    _, task = _task(twin, token, code)
+    payload = {"action": action, "version": task["version"], **fields}
+    status, _, raw = http(
+        "POST",
+        f"{twin.url}/staff/tasks/{code}/actions",
+        json.dumps(payload).encode(),
+        {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    return status, json.loads(raw)
+
+
+def _status(twin: LocalTwin, code: str) -> dict[str, Any]:
+    _, _, raw = http("GET", f"{twin.url}/ratings/{code}?format=json")
+    return json.loads(raw)
+
+
+def _opened(twin: LocalTwin, code: str, timeout: float = 10.0) -> float:
+    """Wait for the task to open; returns how long it took."""
+    started = time.monotonic()
+    wait_for(lambda: _status(twin, code)["follow_up_status"] == "verifying", timeout=timeout)
+    return time.monotonic() - started
+
+
+def test_real_name_bad_review_is_called_back_rectified_and_closed_by_the_citizens_verdict(
+    staff_ready, sign_in, plate_sig
+):
+    # Given a real-name 非常不满意 rating
+    code = _rate(staff_ready, plate_sig(WINDOW), real_name=True)
+    # Then its task opens within 2 s of the acknowledgement
+    assert _opened(staff_ready, code, timeout=2.0) <= 2.0
+    officer = sign_in(_staff("officer")[0])
+    status, task = _task(staff_ready, officer, code)
+    assert status == 200
+    assert task["evaluator"] == {"name": NAME, "phone": PHONE}
+    # When the officer calls back, rectifies and gives feedback
+    for action, fields in (
+        ("record_contact", {}),
+        ("start_rectification", {"text": "窗口调整叫号顺序"}),
+        ("mark_rectified", {"text": "已增设引导员"}),
+        ("give_feedback", {"text": "已整改：增设引导员，缩短等候"}),
+    ):
+        status, task = _act(staff_ready, officer, code, action, **fields)
+        assert status == 200, task
+    # Then the citizen sees the outcome and gives a verdict, which closes the task
+    seen = _status(staff_ready, code)
+    assert seen["feedback"] == "已整改：增设引导员，缩短等候"
+    assert seen["citizen_actions"] == ["give_verdict"]
+    status, _ = post_json(f"{staff_ready.url}/ratings/{code}/verdict", {"verdict": "satisfied"})
+    assert status == 200
+    assert _status(staff_ready, code)["follow_up_status"] == "closed"
+    _, task = _task(staff_ready, officer, code)
+    assert [e["action"] for e in task["audit"]] == [
+        "open",
+        "record_contact",
+        "start_rectification",
+        "mark_rectified",
+        "give_feedback",
+        "give_verdict",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("steps", "final"),
+    [
+        ([("resolve_on_spot", {"text": "当场补办"}), ("give_feedback", {"text": "已当场解决"})], "feedback_given"),
+        ([("explain", {"text": "超出本窗口职权"}), ("give_feedback", {"text": "已解释"})], "feedback_given"),
+    ],
+    ids=["resolved-on-the-spot", "explained"],
+)
+def test_anonymous_outcomes_reach_feedback_and_close(staff_ready, sign_in, plate_sig, steps, final):
+    code = _rate(staff_ready, plate_sig(WINDOW), real_name=False)
+    _opened(staff_ready, code)
+    officer = sign_in(_staff("officer")[0])
+    for action, fields in steps:
+        status, task = _act(staff_ready, officer, code, action, **fields)
+        assert status == 200, task
+    assert task["state"] == final
+    status, task = _act(staff_ready, officer, code, "close")
+    assert (status, task["state"]) == (200, "closed")
+
+
+def test_not_adopted_needs_a_second_person_and_an_upheld_appeal_restores_the_rating(staff_ready, sign_in, plate_sig):
+    code = _rate(staff_ready, plate_sig(WINDOW), real_name=False)
+    _opened(staff_ready, code)
+    officer = sign_in(_staff("officer")[0])
+    supervisor = sign_in(_staff("supervisor")[0])
+    status, task = _act(
+        staff_ready, officer, code, "propose_not_adopted", reason="malicious", text="监控显示未办理业务"
+    )
+    assert status == 200, task
+    # the proposer cannot approve; the supervisor can
+    status, _ = _act(staff_ready, officer, code, "approve_not_adopted")
+    assert status == 403
+    status, task = _act(staff_ready, supervisor, code, "approve_not_adopted")
+    assert (status, task["state"], task["rating_void"]) == (200, "not_adopted", True)
+    _, _, raw = http("GET", f"{staff_ready.url}/staff/reports", headers={"Authorization": f"Bearer {supervisor}"})
+    assert code in [r["tracking_code"] for r in json.loads(raw)["reports"]]
+    _act(staff_ready, officer, code, "give_feedback", text="经核实为恶意差评，不予采纳")
+    # the citizen appeals; the supervisor upholds it; the rating counts again
+    assert "appeal" in _status(staff_ready, code)["citizen_actions"]
+    status, _ = post_json(f"{staff_ready.url}/ratings/{code}/appeal", {"text": "我确实办理了业务"})
+    assert status == 200
+    status, task = _act(staff_ready, supervisor, code, "uphold_appeal")
+    assert (status, task["state"], task["rating_void"]) == (200, "verifying", False)
+    assert _status(staff_ready, code)["not_adopted"] is False
+
+
+def test_forbidden_moves(staff_ready, sign_in, plate_sig):
+    code = _rate(staff_ready, plate_sig(WINDOW), real_name=True)
+    _opened(staff_ready, code)
+    officer = sign_in(_staff("officer")[0])
+    other_hall_officer = sign_in(_staff("officer", "YC02")[0])
+    # unauthenticated: the gateway refuses
+    status, _, _ = http("GET", f"{staff_ready.url}/staff/tasks/{code}")
+    assert status == 401
+    # another hall: as if it did not exist
+    status, _ = _task(staff_ready, other_hall_officer, code)
+    assert status == 404
+    # a stale version
+    _, task = _task(staff_ready, officer, code)
+    status, _, raw = http(
+        "POST",
+        f"{staff_ready.url}/staff/tasks/{code}/actions",
+        json.dumps({"action": "resolve_on_spot", "version": task["version"] + 5, "text": "x"}).encode(),
+        {"Authorization": f"Bearer {officer}", "Content-Type": "application/json"},
+    )
+    assert status == 409 and json.loads(raw)["error"]["code"] == "stale_version"
+    # a real-name task cannot close without a recorded call
+    _act(staff_ready, officer, code, "resolve_on_spot", text="当场解决")
+    _act(staff_ready, officer, code, "give_feedback", text="已解决")
+    status, refused = _act(staff_ready, officer, code, "close")
+    assert status == 409
+    assert "record_call_back" in refused["error"]["allowed"]
+
+
+def test_the_phone_number_reaches_only_the_assigned_halls_task_view(staff_ready, sign_in, plate_sig):
+    code = _rate(staff_ready, plate_sig(WINDOW), real_name=True)
+    _opened(staff_ready, code)
+    other = sign_in(_staff("officer", "YC02")[0])
+    _, _, other_view = http(
+        "GET", f"{staff_ready.url}/staff/tasks/{code}", headers={"Authorization": f"Bearer {other}"}
+    )
+    _, _, status_page = http("GET", f"{staff_ready.url}/ratings/{code}")
+    _, _, status_json = http("GET", f"{staff_ready.url}/ratings/{code}?format=json")
+    for body in (other_view, status_page, status_json):
+        assert PHONE.encode() not in body
+    assert not [line for line in staff_ready.logs() if PHONE in line or NAME in line]
