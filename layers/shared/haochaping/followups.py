@@ -72,7 +72,7 @@ def view_task(actor: Actor, tracking_code: str, settings: Settings) -> TaskView:
         ciphertext = rating_store.find_evaluator_ciphertext(tracking_code)
         if ciphertext is not None:
             evaluator = decrypt_evaluator(ciphertext, tracking_code)
-    return TaskView(task=task, allowed=[a.value for a in allowed_actions(task, actor)], evaluator=evaluator)
+    return TaskView(task=task, allowed=[a.value for a in allowed_actions(task, actor, utc_now())], evaluator=evaluator)
 
 
 def list_tasks(
@@ -153,7 +153,8 @@ def act(
     purge_after = None
     if after.state == TaskState.CLOSED and before.state != TaskState.CLOSED:
         purge_after = now + timedelta(days=settings.personal_data_retention_days)
-    task_store.save_transition(before, after, item, void_rating, report, purge_after)
+    reopened = action == Action.UPHOLD_APPEAL
+    task_store.save_transition(before, after, item, void_rating, report, purge_after, keep_personal_data=reopened)
     if report is not None:
         task_store.publish_report(settings.report_topic_arn, report)
     return after
@@ -177,7 +178,7 @@ def citizen_view(tracking_code: str, settings: Settings) -> tuple[Task | None, l
     if found is None:
         return None, []
     task = found[0]
-    return task, [a.value for a in allowed_actions(task, Actor.citizen())]
+    return task, [a.value for a in allowed_actions(task, Actor.citizen(), utc_now())]
 
 
 def purge_personal_data(settings: Settings, now: datetime | None = None) -> int:

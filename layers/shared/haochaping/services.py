@@ -111,8 +111,9 @@ def open_followup(tracking_code: str, settings: Settings, now: datetime | None =
         return False
     opened_at = now or utc_now()
     calendar = WorkingCalendar()
-    first_contact = calendar.deadline(opened_at, settings.first_contact_working_days)
-    rectification = calendar.deadline(opened_at, settings.rectification_working_days)
+    # Deadlines count from the bad review itself, however late its message was handled.
+    first_contact = calendar.deadline(rating.rated_at, settings.first_contact_working_days)
+    rectification = calendar.deadline(rating.rated_at, settings.rectification_working_days)
     task = open_task(
         tracking_code=rating.tracking_code,
         division_code=rating.division_code,

@@ -47,6 +47,7 @@ _BODY_FIELDS = (
     "proposed_by",
     "appeal",
     "appeal_open",
+    "appeal_decided",
     "appeal_deadline",
     "called_back",
     "closed_at",
@@ -114,6 +115,7 @@ def _from_items(item: TaskItem, audit: list[AuditItem]) -> Task:
         proposed_by=body.get("proposed_by"),
         appeal=body.get("appeal", ""),
         appeal_open=bool(body.get("appeal_open")),
+        appeal_decided=bool(body.get("appeal_decided")),
         appeal_deadline=moment("appeal_deadline"),
         called_back=bool(body.get("called_back")),
         closed_at=moment("closed_at"),
@@ -162,6 +164,7 @@ def save_transition(
     void_rating: bool | None,
     report: ReportItem | None,
     purge_after: datetime | None,
+    keep_personal_data: bool = False,
 ) -> None:
     """Write a move: the task (only if nobody moved it meanwhile), its new audit lines, and
     what follows from it (the rating voided or restored, the report, the personal data's
@@ -188,6 +191,17 @@ def save_transition(
                         EvaluatorItem.purge_key.set("PURGE"),
                         EvaluatorItem.purge_at.set(purge_after.astimezone(UTC).isoformat()),
                         EvaluatorItem.expires_at.set(purge_after),
+                    ],
+                    condition=EvaluatorItem.pk.exists(),
+                )
+            if keep_personal_data and after.real_name:
+                # Reopened: the removal date set at the first close no longer holds.
+                transaction.update(
+                    EvaluatorItem(f"RATING#{after.tracking_code}", "EVALUATOR"),
+                    actions=[
+                        EvaluatorItem.purge_key.remove(),
+                        EvaluatorItem.purge_at.remove(),
+                        EvaluatorItem.expires_at.remove(),
                     ],
                     condition=EvaluatorItem.pk.exists(),
                 )

@@ -161,6 +161,8 @@ def act_on_task(
         },
     )
     view = followups.view_task(actor, tracking_code, settings)
+    if view.evaluator is not None:
+        logger.info("evaluator shown", extra={"tracking_code": tracking_code, "actor": actor.identity})
     return _json(task_detail(view, followups.rating_for_task(tracking_code, settings)))
 
 

@@ -116,7 +116,12 @@ TRANSITIONS: dict[Action, tuple[frozenset[TaskState], frozenset[Role], TaskState
         TaskState.VERIFYING,
     ),
     Action.GIVE_FEEDBACK: (frozenset(OUTCOME_STATES), frozenset({Role.OFFICER}), TaskState.FEEDBACK_GIVEN),
-    Action.RECORD_CALL_BACK: (frozenset({TaskState.FEEDBACK_GIVEN}), frozenset({Role.OFFICER}), TaskState.CALLED_BACK),
+    # Also after the citizen's own verdict, while no call was recorded (a real-name task waits for one).
+    Action.RECORD_CALL_BACK: (
+        frozenset({TaskState.FEEDBACK_GIVEN, TaskState.CALLED_BACK}),
+        frozenset({Role.OFFICER}),
+        TaskState.CALLED_BACK,
+    ),
     Action.GIVE_VERDICT: (frozenset({TaskState.FEEDBACK_GIVEN}), frozenset({Role.CITIZEN}), TaskState.CALLED_BACK),
     Action.CLOSE: (
         frozenset({TaskState.FEEDBACK_GIVEN, TaskState.CALLED_BACK}),
@@ -193,6 +198,7 @@ class Task:
     proposed_by: str | None = None
     appeal: str = ""  # the citizen's appeal text
     appeal_open: bool = False
+    appeal_decided: bool = False  # one appeal per decision
     appeal_deadline: datetime | None = None
     called_back: bool = False
     closed_at: datetime | None = None
@@ -219,12 +225,19 @@ class StaleVersion(Conflict):
 TEXT_LIMIT = 2000
 
 
-def allowed_actions(task: Task, actor: Actor) -> list[Action]:
+def allowed_actions(task: Task, actor: Actor, now: datetime | None = None) -> list[Action]:
     """The moves this actor may make on this task now."""
     result = []
     for action, (states, roles, _) in TRANSITIONS.items():
         if task.state in states and actor.roles & roles:
-            if action == Action.APPEAL and (not task.rating_void or task.appeal_open):
+            if action == Action.APPEAL and (
+                not task.rating_void
+                or task.appeal_open
+                or task.appeal_decided
+                or (now is not None and task.appeal_deadline is not None and now > task.appeal_deadline)
+            ):
+                continue
+            if action == Action.RECORD_CALL_BACK and task.state == TaskState.CALLED_BACK and task.called_back:
                 continue
             if action in (Action.UPHOLD_APPEAL, Action.DISMISS_APPEAL) and not task.appeal_open:
                 continue
@@ -237,11 +250,16 @@ def allowed_actions(task: Task, actor: Actor) -> list[Action]:
 
 
 def check_access(task: Task | None, actor: Actor) -> Task:
-    """Staff see only tasks of their own hall (admins: of their division); others get 404."""
+    """Staff see only tasks of their own hall (admins: of their division); others get 404.
+
+    The staff member who was rated never sees the bad review's task, whatever their roles.
+    """
     if task is None:
         raise NotFound("no such task")
     if Role.CITIZEN in actor.roles:
         return task
+    if task.rated_staff is not None and actor.identity == task.rated_staff:
+        raise NotFound("no such task")
     if Role.ADMIN in actor.roles and actor.division_code == task.division_code:
         return task
     if actor.hall_code != task.hall_code or actor.division_code not in (None, task.division_code):
@@ -268,7 +286,7 @@ def apply(
         raise Forbidden(f"{action.value} needs the role {' or '.join(sorted(r.value for r in roles))}")
     if expected_version != task.version:
         raise StaleVersion(f"the task changed (version {task.version}, you saw {expected_version}); reload it")
-    allowed = allowed_actions(task, actor)
+    allowed = allowed_actions(task, actor, now)
     if action not in allowed:
         why = _why_refused(task, actor, action, states)
         raise TransitionRefused(
@@ -324,6 +342,7 @@ def apply(
         # The rating counts again and the bad review is worked anew.
         changes.update(
             appeal_open=False,
+            appeal_decided=False,  # a later not-adopted decision may be appealed again
             rating_void=False,
             outcome=None,
             not_adopted_reason=None,
@@ -335,7 +354,7 @@ def apply(
         )
     elif action == Action.DISMISS_APPEAL:
         _require(text, "text", "say why the appeal is dismissed")
-        changes.update(appeal_open=False, feedback=text)
+        changes.update(appeal_open=False, appeal_decided=True, feedback=text)
     new_state = target or task.state
     if action == Action.GIVE_VERDICT and (not task.real_name or task.called_back):
         # The citizen's verdict is the last word: the task closes with it when it may.

@@ -131,6 +131,8 @@ def prepare_rating(
     wrong_tags = tag_set.invalid_for_level(level, submission.tags)
     if wrong_tags:
         problems["tags"] = f"not tags of level {int(level)} in version {tag_set.version}: {', '.join(wrong_tags)}"
+    if submission.evaluator is not None and not level.is_bad_review:
+        problems["evaluator"] = "a call-back is offered for bad reviews only; leave name and phone empty"
     if submission.channel not in SELF_SERVICE_CHANNELS:
         allowed = ", ".join(c.value for c in SELF_SERVICE_CHANNELS)
         problems["channel"] = f"this form accepts {allowed}; other channels are entered by staff or systems"
