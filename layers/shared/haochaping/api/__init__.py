@@ -72,8 +72,15 @@ def _field_name(location: tuple | list) -> str:
     return ".".join(str(part) for part in parts) or "body"
 
 
-def _plain_error(status: HTTPStatus, code: str, message: str) -> dict[str, Any]:
-    """An error answered before routing, in the one error shape."""
+def _plain_error(status: HTTPStatus, code: str, message: str, accept: str = "") -> dict[str, Any]:
+    """An error answered before routing: the one error shape, or a page for a browser."""
+    if accept.startswith("text/html"):
+        return {
+            "statusCode": int(status),
+            "headers": {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"},
+            "body": error_page("zh", message),
+            "isBase64Encoded": False,
+        }
     response = error_response(status, code, message)
     return {
         "statusCode": response.status_code,
@@ -100,18 +107,21 @@ class DistrictResolver(APIGatewayHttpResolver):
             )
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
         content_type = headers.get("content-type", "")
+        accept = headers.get("accept", "")
         text = body
         parsed_here = not content_type or content_type.startswith((content_types.APPLICATION_JSON, FORM_CONTENT_TYPE))
         if body and parsed_here and event.get("isBase64Encoded"):
             try:
                 text = base64.b64decode(body, validate=True).decode("utf-8")
             except (ValueError, UnicodeDecodeError):
-                return _plain_error(HTTPStatus.BAD_REQUEST, "malformed_body", "the body is not valid UTF-8 text")
+                return _plain_error(
+                    HTTPStatus.BAD_REQUEST, "malformed_body", "the body is not valid UTF-8 text", accept
+                )
         if body and (not content_type or content_type.startswith(content_types.APPLICATION_JSON)):
             try:
                 json.loads(text)
             except (ValueError, RecursionError):  # too long numbers, too deep nesting: not JSONDecodeError
-                return _plain_error(HTTPStatus.BAD_REQUEST, "malformed_json", "the body is not valid JSON")
+                return _plain_error(HTTPStatus.BAD_REQUEST, "malformed_json", "the body is not valid JSON", accept)
         if content_type.startswith(FORM_CONTENT_TYPE) and body:
             # A browser's form post: validated exactly as the JSON body it stands for, and
             # answered with pages instead of JSON.
