@@ -2,10 +2,11 @@
 
 The AWS resources the handlers use are created from template.yaml, not by hand: every
 ``AWS::DynamoDB::Table`` with its keys, billing mode, stream and indexes, the signing secret
-under the template's name, and a KMS key. The function environment is exactly the template's
-``Globals.Function.Environment.Variables``, each value resolved against those resources, so
-a variable, table or index added to the template reaches these tests (or stops them with a
-message saying what to teach this file).
+under the template's name, a KMS key, the queues and topics, and the staff user pool with its
+client and groups (from the template's own properties). The function environment is exactly
+the template's ``Globals.Function.Environment.Variables``, each value resolved against those
+resources, so a variable, table or index added to the template reaches these tests (or
+stops them with a message saying what to teach this file).
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from typing import Any
 import boto3
 import pytest
 from haochaping import observability
-from haochaping.adapters import personal_data, tables
+from haochaping.adapters import personal_data, staff_identity, tables
 from haochaping.adapters import registry as registry_store
+from haochaping.adapters import tasks as task_store
 from haochaping.adapters.secrets import signing_secret
 from haochaping.domain.registry import Department, Hall, Registry, Shift, Staff, StaffRole, Tag, TagSet, Window
 from haochaping.settings import get_settings
@@ -61,17 +63,35 @@ HALL = "XQZWFW"
 DEPARTMENT = "11640104MB0000001A"  # made up; shaped like a 统一社会信用代码
 CLERK = "XQ1017"
 TAG_VERSION = "2026.1"
+# Follow-up staff of the service centre: two officers (XQ2002 also serves at window D008) and
+# two supervisors. A second hall, 不动产登记中心, has an officer and a supervisor of its own.
+OFFICERS = ("XQ2001", "XQ2002")
+OFFICER_AT_WINDOW = "XQ2002"
+SUPERVISORS = ("XQ3001", "XQ3002")
+OTHER_HALL = "XQBDC"
+OTHER_OFFICER = "XQ2101"
+OTHER_SUPERVISOR = "XQ3101"
 
 
 def sample_registry() -> Registry:
     """The registry the sample events point at: 兴庆区's service centre with four windows.
 
     640104-A017 has a clerk on duty round the clock; 640104-C021 serves one item only;
-    640104-Z099 is out of service.
+    640104-Z099 is out of service; 640104-D008 has a follow-up officer on duty round the clock.
+    640104-E001 is in a second hall, with follow-up staff of its own.
     """
+    round_the_clock = {
+        "weekdays": (1, 2, 3, 4, 5, 6, 7),
+        "start": dt_time(0, 0),
+        "end": dt_time(23, 59, 59, 999999),
+        "valid_from": date(2020, 1, 1),
+    }
     return Registry(
         division_code=PARAMETERS["DivisionCode"],
-        halls=(Hall(code=HALL, name="兴庆区政务服务中心", name_en="Xingqing District Service Centre"),),
+        halls=(
+            Hall(code=HALL, name="兴庆区政务服务中心", name_en="Xingqing District Service Centre"),
+            Hall(code=OTHER_HALL, name="兴庆区不动产登记中心", name_en="Xingqing Real Estate Registration Centre"),
+        ),
         departments=(Department(code=DEPARTMENT, name="兴庆区行政审批服务局"),),
         windows=(
             Window(code="640104-A017", hall_code=HALL, number="17", name="社保综合窗口", department_code=DEPARTMENT),
@@ -92,17 +112,21 @@ def sample_registry() -> Registry:
                 department_code=DEPARTMENT,
                 active=False,
             ),
+            Window(code="640104-D008", hall_code=HALL, number="8", name="医保窗口", department_code=DEPARTMENT),
+            Window(code="640104-E001", hall_code=OTHER_HALL, number="1", name="登记窗口", department_code=DEPARTMENT),
         ),
-        staff=(Staff(job_number=CLERK, name="测试员甲", role=StaffRole.CLERK, hall_code=HALL),),
+        staff=(
+            Staff(job_number=CLERK, name="测试员甲", role=StaffRole.CLERK, hall_code=HALL),
+            Staff(job_number=OFFICERS[0], name="回访员乙", role=StaffRole.OFFICER, hall_code=HALL),
+            Staff(job_number=OFFICERS[1], name="回访员丙", role=StaffRole.OFFICER, hall_code=HALL),
+            Staff(job_number=SUPERVISORS[0], name="审核员丁", role=StaffRole.SUPERVISOR, hall_code=HALL),
+            Staff(job_number=SUPERVISORS[1], name="审核员戊", role=StaffRole.SUPERVISOR, hall_code=HALL),
+            Staff(job_number=OTHER_OFFICER, name="回访员己", role=StaffRole.OFFICER, hall_code=OTHER_HALL),
+            Staff(job_number=OTHER_SUPERVISOR, name="审核员庚", role=StaffRole.SUPERVISOR, hall_code=OTHER_HALL),
+        ),
         shifts=(
-            Shift(
-                window_code="640104-A017",
-                job_number=CLERK,
-                weekdays=(1, 2, 3, 4, 5, 6, 7),
-                start=dt_time(0, 0),
-                end=dt_time(23, 59, 59, 999999),
-                valid_from=date(2020, 1, 1),
-            ),
+            Shift(window_code="640104-A017", job_number=CLERK, **round_the_clock),
+            Shift(window_code="640104-D008", job_number=OFFICER_AT_WINDOW, **round_the_clock),
         ),
         tag_set=TagSet(
             version=TAG_VERSION,
@@ -189,6 +213,16 @@ class Intrinsics:
                 return self._substitute(text, variables, where)
         raise TemplateNotUnderstood(f"{where}: cannot resolve {value!r}; teach {__file__} how")
 
+    def resolve_properties(self, value: Any, where: str) -> Any:
+        """A resource's properties with every intrinsic inside resolved; other values kept as typed."""
+        if isinstance(value, dict):
+            if len(value) == 1 and next(iter(value)) in ("Ref", "Fn::GetAtt", "Fn::Sub"):
+                return self.resolve(value, where)
+            return {key: self.resolve_properties(item, f"{where}.{key}") for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.resolve_properties(item, where) for item in value]
+        return value
+
     def _substitute(self, text: str, variables: dict[str, Any], where: str) -> str:
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
@@ -238,6 +272,42 @@ def create_table(dynamodb: Any, logical_id: str, properties: dict[str, Any], int
     return dynamodb.describe_table(TableName=name)["Table"]
 
 
+# CloudFormation property → Cognito API parameter, where the names differ.
+USER_POOL_PROPERTY_NAMES = {"UserPoolName": "PoolName"}
+
+
+def create_staff_directory(intrinsics: Intrinsics, template: dict[str, Any]) -> dict[str, str]:
+    """The template's Cognito user pools, their clients and groups, created through the
+    cognito-idp API from the template's properties; returns logical id → physical id."""
+    cognito = boto3.client("cognito-idp")
+    created: dict[str, str] = {}
+    for logical_id, resource in resources_of_type(template, "AWS::Cognito::UserPool").items():
+        where = f"{logical_id} (AWS::Cognito::UserPool)"
+        properties = intrinsics.resolve_properties(resource.get("Properties", {}), where)
+        request = {USER_POOL_PROPERTY_NAMES.get(name, name): value for name, value in properties.items()}
+        request.setdefault("PoolName", f"{STACK_NAME}-{logical_id}")
+        pool = cognito.create_user_pool(**request)["UserPool"]
+        created[logical_id] = intrinsics.refs[logical_id] = pool["Id"]
+        intrinsics.attributes[(logical_id, "Arn")] = pool["Arn"]
+        intrinsics.attributes[(logical_id, "ProviderName")] = f"cognito-idp.{REGION}.amazonaws.com/{pool['Id']}"
+        intrinsics.attributes[(logical_id, "ProviderURL")] = f"https://cognito-idp.{REGION}.amazonaws.com/{pool['Id']}"
+    for logical_id, resource in resources_of_type(template, "AWS::Cognito::UserPoolClient").items():
+        where = f"{logical_id} (AWS::Cognito::UserPoolClient)"
+        properties = intrinsics.resolve_properties(resource.get("Properties", {}), where)
+        properties.setdefault("ClientName", logical_id)
+        client = cognito.create_user_pool_client(**properties)["UserPoolClient"]
+        created[logical_id] = intrinsics.refs[logical_id] = client["ClientId"]
+    for logical_id, resource in resources_of_type(template, "AWS::Cognito::UserPoolGroup").items():
+        where = f"{logical_id} (AWS::Cognito::UserPoolGroup)"
+        properties = intrinsics.resolve_properties(resource.get("Properties", {}), where)
+        group = cognito.create_group(**properties)["Group"]
+        created[logical_id] = intrinsics.refs[logical_id] = group["GroupName"]
+    return created
+
+
+MARK_KINDS = frozenset({"cooldown", "ticket", "case"})
+
+
 @dataclass
 class Stack:
     """The moto resources of one district stack and the environment the functions see."""
@@ -251,6 +321,7 @@ class Stack:
     registry: Registry
     queues: dict[str, str] = field(default_factory=dict)  # logical id → queue URL
     topics: dict[str, str] = field(default_factory=dict)  # logical id → topic ARN
+    staff_directory: dict[str, str] = field(default_factory=dict)  # logical id → pool / client id / group
     region: str = REGION
 
     @property
@@ -269,7 +340,11 @@ class Stack:
 
     def marks(self) -> list[dict[str, Any]]:
         """The one-time marks of the Ratings table (cool-downs, tickets, cases)."""
-        return [item for item in self.items() if item.get("kind") != {"S": "rating"}]
+        return [item for item in self.items() if item.get("kind", {}).get("S") in MARK_KINDS]
+
+    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+        """The Ratings table's items of one kind: evaluator, task, audit, report."""
+        return [item for item in self.items() if item.get("kind") == {"S": kind}]
 
 
 def reset_cached_state() -> None:
@@ -278,6 +353,9 @@ def reset_cached_state() -> None:
     signing_secret.cache_clear()
     personal_data._kms.cache_clear()
     registry_store.clear_cache()
+    task_store._sns.cache_clear()
+    task_store._sqs.cache_clear()
+    staff_identity._cognito.cache_clear()
     for model in vars(tables).values():
         if isinstance(model, type) and issubclass(model, Model) and model is not Model:
             model._connection = None  # PynamoDB keeps one connection per model
@@ -362,6 +440,8 @@ def stack(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[St
             intrinsics.refs[logical_id] = arn
             intrinsics.attributes[(logical_id, "TopicName")] = name
 
+        staff_directory = create_staff_directory(intrinsics, template)
+
         environment = {
             name: intrinsics.resolve(value, f"Globals.Function.Environment.Variables.{name}")
             for name, value in global_environment(template).items()
@@ -388,6 +468,7 @@ def stack(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[St
             registry=registry,
             queues=queues,
             topics=topics,
+            staff_directory=staff_directory,
         )
         observability.metrics.clear_metrics()
         reset_cached_state()

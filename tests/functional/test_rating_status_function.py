@@ -42,7 +42,8 @@ def test_the_sample_asks_for_the_sample_ratings_status(
     assert event["pathParameters"]["tracking_code"] == recorded["tracking_code"]
     # When the function handles it
     response = invoke(FUNCTION, event)
-    # Then the status names the rating, its window and hall, and no personal data
+    # Then the status names the rating, its window and hall, and no personal data;
+    # its follow-up task is not open yet, so there is nothing to show of it nor to do
     assert response["statusCode"] == 200, response["body"]
     assert response["headers"]["Content-Type"] == "application/json"
     status = json.loads(response["body"])
@@ -57,6 +58,14 @@ def test_the_sample_asks_for_the_sample_ratings_status(
         "bad_review": True,
         "follow_up_rating": False,
         "follow_up_status": "received",
+        "follow_up_state_name": None,
+        "outcome": None,
+        "feedback": None,
+        "verdict": None,
+        "not_adopted": False,
+        "appeal_open": False,
+        "appeal_deadline": None,
+        "citizen_actions": [],
     }
 
 

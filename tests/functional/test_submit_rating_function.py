@@ -436,8 +436,15 @@ def test_a_real_name_rating_stores_the_evaluator_only_encrypted(
     assert PHONE not in json.dumps(item, default=str)
     assert "张三" not in json.dumps(item, default=str, ensure_ascii=False)
     assert PHONE not in captured_output()
-    # And the ciphertext opens with the stack's key, bound to this rating's tracking code
-    ciphertext = item["evaluator_ciphertext"]["B"]
+    # And the ciphertext is an item of its own beside the rating (so it can be removed while the
+    # rating stays), with no removal date yet, and opens with the stack's key, bound to this code
+    assert "evaluator_ciphertext" not in item
+    (evaluator_item,) = stack.of_kind("evaluator")
+    assert evaluator_item["pk"] == item["pk"]
+    assert evaluator_item["sk"] == {"S": "EVALUATOR"}
+    assert set(evaluator_item) == {"pk", "sk", "kind", "ciphertext"}
+    assert PHONE not in json.dumps(evaluator_item, default=str)
+    ciphertext = evaluator_item["ciphertext"]["B"]
     assert decrypt_evaluator(ciphertext, item["tracking_code"]["S"]) == {"name": "张三", "phone": PHONE}
 
 

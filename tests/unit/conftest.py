@@ -40,6 +40,11 @@ SETTINGS_VARIABLES = {
     "TICKET_VALIDITY_HOURS": "24",
     "FOLLOW_UP_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/unit-follow-up",
     "OFFICER_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:unit-officers",
+    "REPORT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:unit-reports",
+    "STAFF_USER_POOL_ID": "us-east-1_UnitPool0",
+    "STAFF_USER_POOL_CLIENT_ID": "unitclient0000000000000000",
+    "APPEAL_PERIOD_DAYS": "15",
+    "PERSONAL_DATA_RETENTION_DAYS": "180",
 }
 
 

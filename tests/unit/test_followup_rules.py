@@ -1,0 +1,666 @@
+"""The follow-up task's state machine 回访核实任务, without AWS: who may make which move, when.
+
+verifying ─┬─ resolve_on_spot ───────────────────────┐
+           ├─ start_rectification ── mark_rectified ──┤
+           ├─ explain ────────────────────────────────┤
+           └─ propose_not_adopted ─┬─ approve ────────┤   (another person, a supervisor)
+                                   └─ reject → verifying
+                                                      ▼
+                    give_feedback ── record_call_back ── close
+                                  └─ give_verdict (the citizen; closes when the task may close)
+
+A real-name task closes only after a recorded call with the citizen: the contact made to
+verify (record_contact), or the call-back after the fix (record_call_back).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from haochaping.domain.errors import Conflict, Forbidden, InvalidFields, NotFound
+from haochaping.domain.followup import (
+    TRANSITIONS,
+    Action,
+    Actor,
+    NotAdoptedReason,
+    Role,
+    StaleVersion,
+    Task,
+    TaskState,
+    TransitionRefused,
+    Verdict,
+    allowed_actions,
+    apply,
+    check_access,
+    open_task,
+)
+
+pytestmark = pytest.mark.unit
+
+DIVISION, HALL, OTHER_HALL = "640104", "XQZWFW", "XQBDC"
+OPENED_AT = datetime(2026, 2, 13, 2, 0, tzinfo=UTC)  # Fri 10:00 in the service centre
+APPEAL_PERIOD = timedelta(days=15)
+
+OFFICER = Actor("XQ2001", frozenset({Role.OFFICER}), HALL, DIVISION)
+SECOND_OFFICER = Actor("XQ2002", frozenset({Role.OFFICER}), HALL, DIVISION)
+SUPERVISOR = Actor("XQ3001", frozenset({Role.SUPERVISOR}), HALL, DIVISION)
+SECOND_SUPERVISOR = Actor("XQ3002", frozenset({Role.SUPERVISOR}), HALL, DIVISION)
+# A head of section who both follows up and approves: may propose, but not approve their own proposal.
+OFFICER_AND_SUPERVISOR = Actor("XQ3009", frozenset({Role.OFFICER, Role.SUPERVISOR}), HALL, DIVISION)
+OTHER_HALL_OFFICER = Actor("XQ2101", frozenset({Role.OFFICER}), OTHER_HALL, DIVISION)
+OTHER_HALL_SUPERVISOR = Actor("XQ3101", frozenset({Role.SUPERVISOR}), OTHER_HALL, DIVISION)
+OTHER_DIVISION_OFFICER = Actor("XF2001", frozenset({Role.OFFICER}), HALL, "640105")
+ADMIN = Actor("XQ9001", frozenset({Role.ADMIN}), None, DIVISION)
+CITIZEN = Actor.citizen()
+
+
+def new_task(real_name: bool = False) -> Task:
+    return open_task(
+        tracking_code="RCSXGQR2YCAK",
+        division_code=DIVISION,
+        hall_code=HALL,
+        window_code="640104-A017",
+        rated_staff="XQ1017",
+        real_name=real_name,
+        opened_at=OPENED_AT,
+        first_contact_due=datetime(2026, 2, 14, 16, 0, tzinfo=UTC),
+        rectification_due=datetime(2026, 2, 27, 16, 0, tzinfo=UTC),
+        provisional=False,
+    )
+
+
+class Clock:
+    """Each move an hour after the previous one."""
+
+    def __init__(self) -> None:
+        self.now = OPENED_AT
+
+    def tick(self) -> datetime:
+        self.now += timedelta(hours=1)
+        return self.now
+
+
+def move(task: Task, actor: Actor, action: Action, clock: Clock | None = None, **kwargs: Any) -> Task:
+    """Take a move on the version the actor sees now."""
+    now = clock.tick() if clock else OPENED_AT + timedelta(hours=len(task.audit))
+    return apply(task, actor, action, task.version, now, appeal_period=APPEAL_PERIOD, **kwargs)
+
+
+def names(actions: list[Action]) -> list[str]:
+    return [a.value for a in actions]
+
+
+# ---------------------------------------------------------------- opening
+
+
+def test_a_new_task_is_verifying_with_its_first_audit_line() -> None:
+    task = new_task()
+    assert (task.state, task.version, task.open) == (TaskState.VERIFYING, 1, True)
+    (entry,) = task.audit
+    assert (entry.sequence, entry.actor, entry.role, entry.action) == (1, "system", "system", "open")
+    assert (entry.from_state, entry.to_state, entry.at) == ("", "verifying", OPENED_AT)
+    assert names(allowed_actions(task, OFFICER)) == [
+        "record_contact",
+        "resolve_on_spot",
+        "start_rectification",
+        "explain",
+        "propose_not_adopted",
+    ]
+    assert allowed_actions(task, SUPERVISOR) == []
+    assert allowed_actions(task, CITIZEN) == []
+
+
+def test_recording_the_first_contact_keeps_the_state() -> None:
+    task = move(new_task(), OFFICER, Action.RECORD_CONTACT)
+    assert (task.state, task.version) == (TaskState.VERIFYING, 2)
+    assert task.contacted_at == OPENED_AT + timedelta(hours=1)
+    # a second contact does not move the first one
+    again = move(task, OFFICER, Action.RECORD_CONTACT)
+    assert again.contacted_at == task.contacted_at
+    assert again.version == 3
+
+
+# ---------------------------------------------------------------- every outcome, to closed
+
+# (name, real name?, the moves: (actor, action, arguments))
+PATHS: list[tuple[str, bool, list[tuple[Actor, Action, dict[str, Any]]]]] = [
+    (
+        "resolved on the spot, anonymous, closed after feedback",
+        False,
+        [
+            (OFFICER, Action.RECORD_CONTACT, {}),
+            (OFFICER, Action.RESOLVE_ON_SPOT, {"text": "当场补办完毕"}),
+            (OFFICER, Action.GIVE_FEEDBACK, {"text": "已当场为您补办"}),
+            (OFFICER, Action.CLOSE, {}),
+        ],
+    ),
+    (
+        "rectified, real name, called back",
+        True,
+        [
+            (OFFICER, Action.START_RECTIFICATION, {"text": "调整叫号规则"}),
+            (OFFICER, Action.MARK_RECTIFIED, {"text": "叫号系统已按业务分流"}),
+            (OFFICER, Action.GIVE_FEEDBACK, {"text": "已整改叫号系统"}),
+            (OFFICER, Action.RECORD_CALL_BACK, {"verdict": "satisfied"}),
+            (SUPERVISOR, Action.CLOSE, {}),
+        ],
+    ),
+    (
+        "explained, anonymous, closed by the citizen's verdict online",
+        False,
+        [
+            (OFFICER, Action.EXPLAIN, {"text": "材料须由本人提交，无法代办"}),
+            (OFFICER, Action.GIVE_FEEDBACK, {"text": "已说明政策"}),
+            (CITIZEN, Action.GIVE_VERDICT, {"verdict": "basically_satisfied"}),
+        ],
+    ),
+    (
+        "resolved, real name, contacted when verifying, closed by the citizen's verdict",
+        True,
+        [
+            (OFFICER, Action.RECORD_CONTACT, {}),
+            (OFFICER, Action.RESOLVE_ON_SPOT, {"text": "电话中已解答"}),
+            (OFFICER, Action.GIVE_FEEDBACK, {"text": "已电话答复"}),
+            (CITIZEN, Action.GIVE_VERDICT, {"verdict": "satisfied"}),
+        ],
+    ),
+    (
+        "explained during rectification, real name, called back",
+        True,
+        [
+            (OFFICER, Action.START_RECTIFICATION, {}),
+            (OFFICER, Action.EXPLAIN, {"text": "系统由省级平台统一建设，已反映"}),
+            (OFFICER, Action.GIVE_FEEDBACK, {"text": "已向省级平台反映"}),
+            (OFFICER, Action.RECORD_CALL_BACK, {"verdict": "dissatisfied"}),
+            (OFFICER, Action.CLOSE, {}),
+        ],
+    ),
+    (
+        "not adopted, approved by a supervisor",
+        False,
+        [
+            (OFFICER, Action.PROPOSE_NOT_ADOPTED, {"reason": "mistaken", "text": "评价人误选窗口，监控为证"}),
+            (SUPERVISOR, Action.APPROVE_NOT_ADOPTED, {}),
+            (OFFICER, Action.GIVE_FEEDBACK, {"text": "经核实为误评"}),
+            (OFFICER, Action.CLOSE, {}),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("real_name", "moves"), [p[1:] for p in PATHS], ids=[p[0] for p in PATHS])
+def test_every_outcome_path_leads_to_closed(real_name: bool, moves: list[tuple[Actor, Action, dict[str, Any]]]) -> None:
+    # Given a new task
+    task = new_task(real_name=real_name)
+    clock = Clock()
+    # When the moves are taken one after the other, each allowed when it is taken
+    for actor, action, arguments in moves:
+        assert action in allowed_actions(task, actor), (action, task.state)
+        task = move(task, actor, action, clock, **arguments)
+    # Then the task is closed, at the last move, with one audit line per move after the opening
+    assert task.state == TaskState.CLOSED
+    assert not task.open
+    assert task.closed_at == clock.now
+    assert task.version == 1 + len(moves)
+    assert [e.action for e in task.audit] == ["open", *(action.value for _, action, _ in moves)]
+    assert task.outcome in {TaskState.RESOLVED_ON_SPOT, TaskState.RECTIFIED, TaskState.EXPLAINED, TaskState.NOT_ADOPTED}
+    assert task.contacted_at is not None
+    assert task.feedback
+    # And nobody may move a closed task on, except a citizen appealing a not-adopted decision
+    for actor in (OFFICER, SUPERVISOR):
+        assert allowed_actions(task, actor) == []
+    assert names(allowed_actions(task, CITIZEN)) == (["appeal"] if task.rating_void else [])
+
+
+def test_the_outcome_is_recorded_with_what_was_done() -> None:
+    task = move(new_task(), OFFICER, Action.START_RECTIFICATION, text="先调整排班")
+    assert (task.state, task.outcome, task.explanation) == (TaskState.RECTIFYING, None, "先调整排班")
+    task = move(task, OFFICER, Action.MARK_RECTIFIED, text="已增设窗口")
+    assert (task.state, task.outcome, task.explanation) == (TaskState.RECTIFIED, TaskState.RECTIFIED, "已增设窗口")
+
+
+@pytest.mark.parametrize("action", [Action.RESOLVE_ON_SPOT, Action.EXPLAIN, Action.GIVE_FEEDBACK])
+def test_an_outcome_or_feedback_needs_its_text(action: Action) -> None:
+    task = new_task()
+    if action == Action.GIVE_FEEDBACK:
+        task = move(task, OFFICER, Action.RESOLVE_ON_SPOT, text="已解决")
+    with pytest.raises(InvalidFields) as refused:
+        move(task, OFFICER, action, text="   ")
+    assert list(refused.value.problems) == ["text"]
+
+
+def test_a_verdict_must_be_one_of_the_three() -> None:
+    task = move(
+        move(new_task(), OFFICER, Action.RESOLVE_ON_SPOT, text="已解决"), OFFICER, Action.GIVE_FEEDBACK, text="x"
+    )
+    with pytest.raises(InvalidFields) as refused:
+        move(task, OFFICER, Action.RECORD_CALL_BACK, verdict="very_satisfied")
+    assert list(refused.value.problems) == ["verdict"]
+    assert {v.value for v in Verdict} == {"satisfied", "basically_satisfied", "dissatisfied"}
+
+
+def test_text_is_bounded() -> None:
+    with pytest.raises(InvalidFields) as refused:
+        move(new_task(), OFFICER, Action.EXPLAIN, text="长" * 2001)
+    assert list(refused.value.problems) == ["text"]
+    assert move(new_task(), OFFICER, Action.EXPLAIN, text="长" * 2000).explanation == "长" * 2000
+
+
+# ---------------------------------------------------------------- real name: 100% call-back
+
+
+def feedback_given(real_name: bool) -> Task:
+    task = move(new_task(real_name=real_name), OFFICER, Action.EXPLAIN, text="已解释")
+    return move(task, OFFICER, Action.GIVE_FEEDBACK, text="已向您说明")
+
+
+def test_a_real_name_task_cannot_close_without_a_recorded_call_back() -> None:
+    # Given a real-name bad review whose feedback was given
+    task = feedback_given(real_name=True)
+    # When an officer or a supervisor tries to close it
+    assert names(allowed_actions(task, OFFICER)) == ["record_call_back"]
+    assert Action.CLOSE not in allowed_actions(task, SUPERVISOR)
+    for actor in (OFFICER, SUPERVISOR):
+        with pytest.raises(TransitionRefused) as refused:
+            move(task, actor, Action.CLOSE)
+        # Then it is refused, saying why and what is allowed instead
+        assert "call-back" in refused.value.message
+    # And once the call-back is recorded, it closes
+    called = move(task, OFFICER, Action.RECORD_CALL_BACK, verdict="satisfied")
+    assert (called.state, called.called_back, called.verdict) == (TaskState.CALLED_BACK, True, Verdict.SATISFIED)
+    assert move(called, OFFICER, Action.CLOSE).state == TaskState.CLOSED
+
+
+def test_an_anonymous_task_closes_after_feedback() -> None:
+    task = feedback_given(real_name=False)
+    assert Action.CLOSE in allowed_actions(task, OFFICER)
+    closed = move(task, OFFICER, Action.CLOSE)
+    assert (closed.state, closed.called_back, closed.verdict) == (TaskState.CLOSED, False, None)
+
+
+def test_the_contact_made_to_verify_is_the_recorded_call_of_a_real_name_task() -> None:
+    # Given a real-name task whose officer recorded the call made to verify it
+    task = move(new_task(real_name=True), OFFICER, Action.RECORD_CONTACT)
+    assert task.called_back is True
+    task = move(task, OFFICER, Action.EXPLAIN, text="已解释")
+    task = move(task, OFFICER, Action.GIVE_FEEDBACK, text="已向您说明")
+    # Then it may close after the feedback, without a second call
+    assert names(allowed_actions(task, OFFICER)) == ["record_call_back", "close"]
+    assert move(task, OFFICER, Action.CLOSE).state == TaskState.CLOSED
+
+
+def test_the_citizens_verdict_closes_a_task_that_may_close() -> None:
+    # Given an anonymous task whose feedback was given
+    task = feedback_given(real_name=False)
+    # When the citizen gives their verdict on the status page
+    closed = move(task, CITIZEN, Action.GIVE_VERDICT, verdict="dissatisfied")
+    # Then it is kept, and the task closes with it
+    assert (closed.state, closed.verdict, closed.called_back) == (TaskState.CLOSED, Verdict.DISSATISFIED, False)
+    assert closed.closed_at == closed.audit[-1].at
+    entry = closed.audit[-1]
+    assert (entry.actor, entry.role, entry.from_state, entry.to_state) == (
+        "citizen",
+        "citizen",
+        "feedback_given",
+        "closed",
+    )
+
+
+def test_the_citizens_own_verdict_is_not_a_recorded_call_back() -> None:
+    # Given a real-name task nobody called, whose citizen gave their verdict on the status page
+    task = move(feedback_given(real_name=True), CITIZEN, Action.GIVE_VERDICT, verdict="satisfied")
+    # Then the verdict is kept, but it is no call-back: the task may not close
+    assert (task.state, task.verdict, task.called_back) == (TaskState.CALLED_BACK, Verdict.SATISFIED, False)
+    assert Action.CLOSE not in allowed_actions(task, OFFICER)
+
+
+def test_a_real_name_task_with_an_online_verdict_still_gets_its_call_back() -> None:
+    # Given a real-name task nobody called, whose citizen gave their verdict on the status page
+    task = move(feedback_given(real_name=True), CITIZEN, Action.GIVE_VERDICT, verdict="satisfied")
+    # Then the officer may still record the call-back, and then close
+    assert allowed_actions(task, OFFICER) != []
+    assert Action.RECORD_CALL_BACK in allowed_actions(task, OFFICER)
+    called = move(task, OFFICER, Action.RECORD_CALL_BACK, verdict="satisfied")
+    assert (called.state, called.called_back) == (TaskState.CALLED_BACK, True)
+    assert Action.RECORD_CALL_BACK not in allowed_actions(called, OFFICER)
+    assert move(called, OFFICER, Action.CLOSE).state == TaskState.CLOSED
+
+
+# ---------------------------------------------------------------- not adopted 不予采纳
+
+
+def proposed(by: Actor = OFFICER, reason: str = "malicious") -> Task:
+    return move(new_task(), by, Action.PROPOSE_NOT_ADOPTED, reason=reason, text="同一设备十分钟内差评五次")
+
+
+def test_a_proposal_records_reason_evidence_and_who_proposed() -> None:
+    task = proposed()
+    assert task.state == TaskState.PROPOSED_NOT_ADOPTED
+    assert (task.not_adopted_reason, task.evidence, task.proposed_by) == (
+        NotAdoptedReason.MALICIOUS,
+        "同一设备十分钟内差评五次",
+        OFFICER.identity,
+    )
+    assert task.rating_void is False  # not yet: a second person must approve
+    assert allowed_actions(task, OFFICER) == []
+    assert names(allowed_actions(task, SUPERVISOR)) == ["approve_not_adopted", "reject_not_adopted"]
+
+
+@pytest.mark.parametrize(
+    ("reason", "text", "problems"),
+    [
+        ("other", "证据", ["reason"]),
+        (None, "证据", ["reason"]),
+        ("MISTAKEN", "证据", ["reason"]),
+        ("mistaken", "", ["text"]),
+        ("malicious", "   ", ["text"]),
+        ("", "", ["reason", "text"]),
+    ],
+)
+def test_not_adopted_needs_mistaken_or_malicious_and_evidence(
+    reason: str | None, text: str, problems: list[str]
+) -> None:
+    with pytest.raises(InvalidFields) as refused:
+        move(new_task(), OFFICER, Action.PROPOSE_NOT_ADOPTED, reason=reason, text=text)
+    assert sorted(refused.value.problems) == problems
+
+
+def test_the_proposer_cannot_approve_their_own_proposal() -> None:
+    # Given a proposal by someone who is officer and supervisor at once
+    task = proposed(by=OFFICER_AND_SUPERVISOR)
+    # When they try to approve it themselves
+    assert Action.APPROVE_NOT_ADOPTED not in allowed_actions(task, OFFICER_AND_SUPERVISOR)
+    with pytest.raises(TransitionRefused) as refused:
+        move(task, OFFICER_AND_SUPERVISOR, Action.APPROVE_NOT_ADOPTED)
+    # Then it is refused: a second person must approve; they may still reject it
+    assert "second person" in refused.value.message
+    assert refused.value.allowed == ["reject_not_adopted"]
+    assert isinstance(refused.value, Conflict)
+    # And another supervisor's approval is accepted
+    approved = move(task, SUPERVISOR, Action.APPROVE_NOT_ADOPTED)
+    assert approved.state == TaskState.NOT_ADOPTED
+    assert (approved.outcome, approved.rating_void) == (TaskState.NOT_ADOPTED, True)
+    assert approved.audit[-1].actor == SUPERVISOR.identity
+    assert approved.appeal_deadline == approved.audit[-1].at + APPEAL_PERIOD
+
+
+def test_a_rejected_proposal_goes_back_to_verifying() -> None:
+    # Given a proposal
+    task = proposed()
+    # When a supervisor rejects it without saying why, then saying why
+    with pytest.raises(InvalidFields):
+        move(task, SUPERVISOR, Action.REJECT_NOT_ADOPTED)
+    rejected = move(task, SUPERVISOR, Action.REJECT_NOT_ADOPTED, text="证据不足，请继续核实")
+    # Then the task is verifying again, the proposal forgotten, the rating still counted
+    assert rejected.state == TaskState.VERIFYING
+    assert (rejected.not_adopted_reason, rejected.proposed_by, rejected.rating_void) == (None, None, False)
+    assert Action.PROPOSE_NOT_ADOPTED in allowed_actions(rejected, OFFICER)
+    entry = rejected.audit[-1]
+    assert (entry.from_state, entry.to_state, entry.reason) == (
+        "proposed_not_adopted",
+        "verifying",
+        "证据不足，请继续核实",
+    )
+
+
+# ---------------------------------------------------------------- who may act
+
+
+@pytest.mark.parametrize(
+    ("actor", "action", "task_of"),
+    [
+        (SUPERVISOR, Action.RESOLVE_ON_SPOT, new_task),
+        (SUPERVISOR, Action.PROPOSE_NOT_ADOPTED, new_task),
+        (OFFICER, Action.APPROVE_NOT_ADOPTED, proposed),
+        (SECOND_OFFICER, Action.REJECT_NOT_ADOPTED, proposed),
+        (CITIZEN, Action.CLOSE, new_task),
+        (CITIZEN, Action.RECORD_CALL_BACK, new_task),
+        (OFFICER, Action.GIVE_VERDICT, new_task),
+        (OFFICER, Action.APPEAL, new_task),
+        (OFFICER, Action.UPHOLD_APPEAL, new_task),
+        (ADMIN, Action.RECORD_CONTACT, new_task),
+    ],
+)
+def test_a_move_of_another_role_is_forbidden(actor: Actor, action: Action, task_of: Any) -> None:
+    task = task_of()
+    with pytest.raises(Forbidden) as refused:
+        move(task, actor, action, text="x", reason="mistaken", verdict="satisfied")
+    _, roles, _ = TRANSITIONS[action]
+    assert all(role.value in refused.value.message for role in roles)
+
+
+@pytest.mark.parametrize("actor", [OTHER_HALL_OFFICER, OTHER_HALL_SUPERVISOR, OTHER_DIVISION_OFFICER])
+def test_a_task_of_another_hall_is_not_found(actor: Actor) -> None:
+    # Given a task of the service centre
+    task = new_task()
+    # When staff of another hall (or another division) look at it or act on it
+    # Then it is as if it did not exist, whatever the move and the version
+    with pytest.raises(NotFound):
+        check_access(task, actor)
+    for action in (Action.RECORD_CONTACT, Action.APPROVE_NOT_ADOPTED, Action.CLOSE):
+        with pytest.raises(NotFound):
+            apply(task, actor, action, 99, OPENED_AT, text="x")
+
+
+def test_no_task_is_not_found_and_admins_see_their_divisions_tasks() -> None:
+    with pytest.raises(NotFound):
+        check_access(None, OFFICER)
+    assert check_access(new_task(), ADMIN).hall_code == HALL
+    with pytest.raises(NotFound):
+        check_access(new_task(), replace(ADMIN, division_code="640105"))
+
+
+def test_a_move_on_a_stale_version_is_refused() -> None:
+    # Given a task an officer loaded at version 1, then another officer moved on
+    task = move(new_task(), SECOND_OFFICER, Action.RECORD_CONTACT)
+    # When the first officer acts on what they saw
+    with pytest.raises(StaleVersion) as refused:
+        apply(task, OFFICER, Action.RESOLVE_ON_SPOT, 1, OPENED_AT + timedelta(hours=2), text="已解决")
+    # Then it is a conflict telling them to reload
+    assert isinstance(refused.value, Conflict)
+    assert refused.value.code == "stale_version"
+    assert "reload" in refused.value.message
+    with pytest.raises(StaleVersion):
+        apply(task, OFFICER, Action.RESOLVE_ON_SPOT, 3, OPENED_AT + timedelta(hours=2), text="已解决")
+
+
+@pytest.mark.parametrize(
+    ("task_of", "actor", "action", "allowed"),
+    [
+        (
+            new_task,
+            OFFICER,
+            Action.MARK_RECTIFIED,
+            ["record_contact", "resolve_on_spot", "start_rectification", "explain", "propose_not_adopted"],
+        ),
+        (new_task, OFFICER, Action.GIVE_FEEDBACK, None),
+        (new_task, OFFICER, Action.CLOSE, None),
+        (proposed, SUPERVISOR, Action.CLOSE, ["approve_not_adopted", "reject_not_adopted"]),
+        (lambda: feedback_given(False), OFFICER, Action.EXPLAIN, ["record_call_back", "close"]),
+        (lambda: feedback_given(False), CITIZEN, Action.APPEAL, ["give_verdict"]),
+    ],
+)
+def test_a_refused_move_lists_the_allowed_ones(task_of: Any, actor: Actor, action: Action, allowed: Any) -> None:
+    task = task_of()
+    expected = allowed if allowed is not None else names(allowed_actions(task, actor))
+    with pytest.raises(TransitionRefused) as refused:
+        move(task, actor, action, text="x", verdict="satisfied")
+    assert refused.value.allowed == expected
+    assert f"{action.value} is not allowed now" in refused.value.message
+    assert refused.value.message.endswith("allowed: " + ", ".join(expected))
+    assert isinstance(refused.value, Conflict)
+
+
+# ---------------------------------------------------------------- appeal 申诉复核
+
+
+def not_adopted(closed: bool = True) -> Task:
+    clock = Clock()
+    task = move(
+        new_task(), OFFICER, Action.PROPOSE_NOT_ADOPTED, clock, reason="mistaken", text="监控显示未在本窗口办理"
+    )
+    task = move(task, SUPERVISOR, Action.APPROVE_NOT_ADOPTED, clock)
+    task = move(task, OFFICER, Action.GIVE_FEEDBACK, clock, text="经核实为误评，不予采纳")
+    return move(task, OFFICER, Action.CLOSE, clock) if closed else task
+
+
+def appeal_at(task: Task, at: datetime) -> Task:
+    return apply(task, CITIZEN, Action.APPEAL, task.version, at, text="我确实在该窗口办理过，有受理单")
+
+
+def test_only_a_not_adopted_decision_can_be_appealed() -> None:
+    # Given tasks whose feedback was given: one resolved, one not adopted
+    resolved = feedback_given(real_name=False)
+    decided = not_adopted(closed=False)
+    # Then the citizen may appeal the not-adopted one only
+    assert Action.APPEAL not in allowed_actions(resolved, CITIZEN)
+    assert Action.APPEAL in allowed_actions(decided, CITIZEN)
+    with pytest.raises(TransitionRefused, match="only a not-adopted decision"):
+        appeal_at(resolved, OPENED_AT + timedelta(days=1))
+    # And not while the decision is still a proposal
+    with pytest.raises(TransitionRefused):
+        move(proposed(), CITIZEN, Action.APPEAL, text="x")
+
+
+def test_an_appeal_is_taken_within_the_period_and_only_once_at_a_time() -> None:
+    # Given a not-adopted decision, closed
+    task = not_adopted()
+    assert task.appeal_deadline is not None
+    # When the citizen appeals at the last moment of the period
+    appealed = appeal_at(task, task.appeal_deadline)
+    # Then the appeal is open, the task stays where it was, and supervisors may decide it
+    assert (appealed.state, appealed.appeal_open, appealed.rating_void) == (TaskState.CLOSED, True, True)
+    assert appealed.appeal == "我确实在该窗口办理过，有受理单"
+    assert names(allowed_actions(appealed, SUPERVISOR)) == ["uphold_appeal", "dismiss_appeal"]
+    assert allowed_actions(appealed, CITIZEN) == []
+    with pytest.raises(TransitionRefused):
+        appeal_at(appealed, task.appeal_deadline)
+
+
+def test_an_appeal_after_the_period_is_refused() -> None:
+    task = not_adopted()
+    assert task.appeal_deadline is not None
+    with pytest.raises(TransitionRefused) as refused:
+        appeal_at(task, task.appeal_deadline + timedelta(microseconds=1))
+    # The generic refusal: appeal is no longer among the allowed moves, and the message lists them
+    assert refused.value.allowed == []
+    assert refused.value.message.startswith("appeal is not allowed now")
+    assert refused.value.message.endswith("allowed: none")
+
+
+def test_an_appeal_needs_its_text() -> None:
+    task = not_adopted()
+    with pytest.raises(InvalidFields):
+        apply(task, CITIZEN, Action.APPEAL, task.version, OPENED_AT + timedelta(days=1), text="")
+
+
+def test_an_upheld_appeal_restores_the_rating_and_the_review_is_worked_anew() -> None:
+    # Given an appeal of a closed not-adopted decision
+    task = not_adopted()
+    appealed = appeal_at(task, OPENED_AT + timedelta(days=2))
+    # When another supervisor upholds it
+    upheld = apply(appealed, SECOND_SUPERVISOR, Action.UPHOLD_APPEAL, appealed.version, OPENED_AT + timedelta(days=3))
+    # Then the rating counts again and the task is verifying, with the decision undone
+    assert (upheld.state, upheld.rating_void, upheld.appeal_open) == (TaskState.VERIFYING, False, False)
+    assert (upheld.outcome, upheld.not_adopted_reason, upheld.proposed_by) == (None, None, None)
+    assert (upheld.feedback, upheld.verdict, upheld.called_back, upheld.closed_at) == ("", None, False, None)
+    assert upheld.open
+    assert Action.RESOLVE_ON_SPOT in allowed_actions(upheld, OFFICER)
+    entry = upheld.audit[-1]
+    assert (entry.actor, entry.from_state, entry.to_state) == ("XQ3002", "closed", "verifying")
+
+
+def test_a_dismissed_appeal_keeps_the_decision() -> None:
+    # Given an appeal of a not-adopted decision
+    appealed = appeal_at(not_adopted(), OPENED_AT + timedelta(days=2))
+    # When a supervisor dismisses it without a reason, then with one
+    with pytest.raises(InvalidFields):
+        apply(appealed, SUPERVISOR, Action.DISMISS_APPEAL, appealed.version, OPENED_AT + timedelta(days=3))
+    dismissed = apply(
+        appealed, SUPERVISOR, Action.DISMISS_APPEAL, appealed.version, OPENED_AT + timedelta(days=3), text="维持原决定"
+    )
+    # Then the rating stays excluded, the task stays closed, and the citizen reads why
+    assert (dismissed.state, dismissed.rating_void, dismissed.appeal_open) == (TaskState.CLOSED, True, False)
+    assert dismissed.feedback == "维持原决定"
+
+
+def test_a_dismissed_appeal_cannot_be_appealed_again() -> None:
+    appealed = appeal_at(not_adopted(), OPENED_AT + timedelta(days=2))
+    dismissed = apply(
+        appealed, SUPERVISOR, Action.DISMISS_APPEAL, appealed.version, OPENED_AT + timedelta(days=3), text="维持原决定"
+    )
+    assert Action.APPEAL not in allowed_actions(dismissed, CITIZEN)
+    # And apply() refuses it with the generic refusal, listing the allowed moves (none)
+    with pytest.raises(TransitionRefused) as refused:
+        appeal_at(dismissed, OPENED_AT + timedelta(days=4))
+    assert refused.value.allowed == []
+    assert refused.value.message.endswith("allowed: none")
+
+
+def test_the_appeal_is_not_offered_after_its_period() -> None:
+    task = not_adopted()
+    assert task.appeal_deadline is not None
+    # Offered within the period, up to its last moment
+    assert Action.APPEAL in allowed_actions(task, CITIZEN, task.appeal_deadline)
+    # Not after it
+    late = replace(task, appeal_deadline=OPENED_AT - timedelta(days=1))
+    assert Action.APPEAL not in allowed_actions(late, CITIZEN, OPENED_AT)
+    assert Action.APPEAL not in allowed_actions(task, CITIZEN, task.appeal_deadline + timedelta(microseconds=1))
+
+
+# ---------------------------------------------------------------- the audit trail
+
+
+def test_every_move_appends_one_audit_line_in_order() -> None:
+    # Given a real-name task worked through a rejected proposal to closed
+    clock = Clock()
+    task = new_task(real_name=True)
+    moves: list[tuple[Actor, Action, dict[str, Any]]] = [
+        (OFFICER, Action.RECORD_CONTACT, {}),
+        (OFFICER, Action.PROPOSE_NOT_ADOPTED, {"reason": "malicious", "text": "重复差评"}),
+        (SUPERVISOR, Action.REJECT_NOT_ADOPTED, {"text": "证据不足"}),
+        (SECOND_OFFICER, Action.START_RECTIFICATION, {"text": "培训"}),
+        (SECOND_OFFICER, Action.MARK_RECTIFIED, {"text": "已培训"}),
+        (SECOND_OFFICER, Action.GIVE_FEEDBACK, {"text": "已整改"}),
+        (SECOND_OFFICER, Action.RECORD_CALL_BACK, {"verdict": "satisfied"}),
+        (OFFICER_AND_SUPERVISOR, Action.CLOSE, {}),
+    ]
+    history = [task]
+    for actor, action, arguments in moves:
+        task = move(task, actor, action, clock, **arguments)
+        history.append(task)
+    # Then each move added exactly one line, and earlier lines never changed
+    for before, after in itertools.pairwise(history):
+        assert after.audit[: len(before.audit)] == before.audit
+        assert len(after.audit) == len(before.audit) + 1
+    # And each line says who, in which role, when, from and to, and why
+    lines = [(e.sequence, e.actor, e.role, e.action, e.from_state, e.to_state, e.reason) for e in task.audit]
+    assert lines == [
+        (1, "system", "system", "open", "", "verifying", "bad review 差评"),
+        (2, "XQ2001", "officer", "record_contact", "verifying", "verifying", ""),
+        (3, "XQ2001", "officer", "propose_not_adopted", "verifying", "proposed_not_adopted", "malicious 重复差评"),
+        (4, "XQ3001", "supervisor", "reject_not_adopted", "proposed_not_adopted", "verifying", "证据不足"),
+        (5, "XQ2002", "officer", "start_rectification", "verifying", "rectifying", "培训"),
+        (6, "XQ2002", "officer", "mark_rectified", "rectifying", "rectified", "已培训"),
+        (7, "XQ2002", "officer", "give_feedback", "rectified", "feedback_given", "已整改"),
+        (8, "XQ2002", "officer", "record_call_back", "feedback_given", "called_back", "satisfied"),
+        (9, "XQ3009", "officer,supervisor", "close", "called_back", "closed", ""),
+    ]
+    assert [e.at for e in task.audit] == [OPENED_AT + timedelta(hours=h) for h in range(9)]
+
+
+def test_a_refused_move_changes_nothing() -> None:
+    task = feedback_given(real_name=True)
+    for attempt in (
+        lambda: move(task, OFFICER, Action.CLOSE),
+        lambda: move(task, SUPERVISOR, Action.RECORD_CALL_BACK, verdict="satisfied"),
+        lambda: move(task, OFFICER, Action.RECORD_CALL_BACK, verdict="great"),
+        lambda: apply(task, OFFICER, Action.RECORD_CALL_BACK, 1, OPENED_AT, verdict="satisfied"),
+    ):
+        with pytest.raises((Conflict, Forbidden, InvalidFields)):
+            attempt()
+    assert task == feedback_given(real_name=True)
