@@ -60,16 +60,21 @@ def _cli(*args: str, env: dict[str, str]) -> str:
     return subprocess.run([str(cli), *args], env=env, check=True, capture_output=True, text=True).stdout
 
 
-def requests_per_rating() -> None:
+@contextmanager
+def demo_twin(stack_name: str) -> Iterator[tuple[Any, dict[str, str], str]]:
+    """The demo division on the twin with its registry loaded, the admin's environment and a plate's sig."""
     from localtwin.divisions import division_parameters
     from localtwin.twin import LocalTwin, env_for_clients
 
-    parameters = division_parameters("640100")
-    with LocalTwin(ROOT / "template.yaml", parameters, "bench-requests") as twin:
+    with LocalTwin(ROOT / "template.yaml", division_parameters("640100"), stack_name) as twin:
         env = {**os.environ, **env_for_clients(twin.endpoint)}
         _cli("registry", "load", str(DEMO_REGISTRY), "--stack", twin.stack_name, env=env)
         url = _cli("qr", "url", WINDOW, "--stack", twin.stack_name, env=env).split()[-1]
-        sig = url.split("sig=")[1]
+        yield twin, env, url.split("sig=")[1]
+
+
+def requests_per_rating() -> None:
+    with demo_twin("bench-requests") as (twin, env, sig):
         os.environ.update(env)
         os.environ.update(twin.function_environment("SubmitRatingFunction"))
         os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # figures, not the handler's log lines
@@ -129,15 +134,7 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 def latency() -> None:
-    from localtwin.divisions import division_parameters
-    from localtwin.twin import LocalTwin, env_for_clients
-
-    parameters = division_parameters("640100")
-    with LocalTwin(ROOT / "template.yaml", parameters, "bench-latency") as twin:
-        env = {**os.environ, **env_for_clients(twin.endpoint)}
-        _cli("registry", "load", str(DEMO_REGISTRY), "--stack", twin.stack_name, env=env)
-        url = _cli("qr", "url", WINDOW, "--stack", twin.stack_name, env=env).split()[-1]
-        sig = url.split("sig=")[1]
+    with demo_twin("bench-latency") as (twin, _, sig):
 
         def post() -> float:
             body = json.dumps(

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from haochaping import services
+from haochaping.domain.rating import TRACKING_CODE_PATTERN
 from haochaping.observability import logger, metrics, tracer
 from haochaping.settings import get_settings
 from pydantic import BaseModel, Field
@@ -19,7 +20,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 class BadReviewMessage(BaseModel):
-    tracking_code: str = Field(pattern=r"^[2-9A-HJ-NP-Z]{12}$")
+    tracking_code: str = Field(pattern=TRACKING_CODE_PATTERN)
 
 
 def record_handler(record: SQSRecord) -> None:

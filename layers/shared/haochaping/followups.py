@@ -65,13 +65,17 @@ def _load(tracking_code: str) -> tuple[Task, Any]:
 def view_task(actor: Actor, tracking_code: str, settings: Settings) -> TaskView:
     _bind(settings)
     task, _ = _load(tracking_code)
-    check_access(task, actor)
+    return view_of(actor, check_access(task, actor))
+
+
+def view_of(actor: Actor, task: Task) -> TaskView:
+    """What this actor sees of a task they may access; the evaluator only for the hall's own staff."""
     evaluator = None
     entitled = bool(actor.roles & {Role.OFFICER, Role.SUPERVISOR}) and actor.hall_code == task.hall_code
     if task.real_name and entitled:
-        ciphertext = rating_store.find_evaluator_ciphertext(tracking_code)
+        ciphertext = rating_store.find_evaluator_ciphertext(task.tracking_code)
         if ciphertext is not None:
-            evaluator = decrypt_evaluator(ciphertext, tracking_code)
+            evaluator = decrypt_evaluator(ciphertext, task.tracking_code)
     return TaskView(task=task, allowed=[a.value for a in allowed_actions(task, actor, utc_now())], evaluator=evaluator)
 
 

@@ -101,24 +101,24 @@ def read_registry() -> Registry | None:
     )
 
 
-def hall_officers(hall_code: str) -> list[str]:
-    """Job numbers of the hall's follow-up officers (cached like the windows)."""
-    hit, body = _cached(OFFICERS, hall_code)
+def _body(kind: str, code: str) -> str | None:
+    """One record's body, from the cache or with one read."""
+    hit, body = _cached(kind, code)
     if not hit:
         try:
-            body = RegistryItem.get(OFFICERS, hall_code).body
+            body = RegistryItem.get(kind, code).body
         except RegistryItem.DoesNotExist:
             body = None
-        _remember(OFFICERS, hall_code, body)
+        _remember(kind, code, body)
+    return body
+
+
+def hall_officers(hall_code: str) -> list[str]:
+    """Job numbers of the hall's follow-up officers (cached like the windows)."""
+    body = _body(OFFICERS, hall_code)
     return list(json.loads(body)) if body else []
 
 
 def current_tag_set() -> TagSet | None:
-    hit, body = _cached(TAGS, CURRENT)
-    if not hit:
-        try:
-            body = RegistryItem.get(TAGS, CURRENT).body
-        except RegistryItem.DoesNotExist:
-            body = None
-        _remember(TAGS, CURRENT, body)
+    body = _body(TAGS, CURRENT)
     return TagSet.model_validate_json(body) if body else None

@@ -16,11 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from haochaping import followups
 from haochaping.api.web import redirect
 from haochaping.domain.followup import Action, Actor, Verdict
+from haochaping.domain.rating import TRACKING_CODE_PATTERN
 from haochaping.observability import logger
 from haochaping.settings import get_settings
 
 router = Router()
-TRACKING_CODE_PATTERN = r"^[2-9A-HJ-NP-Z]{12}$"
 
 
 class VerdictRequest(BaseModel):

@@ -15,7 +15,7 @@ from haochaping.api.web import device_token, html, new_device_cookie
 from haochaping.domain.errors import Forbidden
 from haochaping.domain.followup import STATE_NAMES_ZH
 from haochaping.domain.plates import verify_plate, verify_ticket
-from haochaping.domain.rating import Level, utc_now
+from haochaping.domain.rating import TRACKING_CODE_PATTERN, Level, utc_now
 from haochaping.domain.registry import WINDOW_CODE_PATTERN
 from haochaping.settings import get_settings
 from haochaping.web.i18n import LEVEL_NAMES, language
@@ -23,8 +23,6 @@ from haochaping.web.pages import form_page, receipt_page
 
 form_router = Router()
 status_router = Router()
-
-TRACKING_CODE_PATTERN = r"^[2-9A-HJ-NP-Z]{12}$"
 
 
 @form_router.get("/r/<window_code>", summary="The rating form a window's QR plate opens 评价页")

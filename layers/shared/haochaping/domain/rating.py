@@ -117,9 +117,11 @@ class Rating:
 
 
 TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
+TRACKING_CODE_LENGTH = 12
+TRACKING_CODE_PATTERN = f"^[{TRACKING_ALPHABET}]{{{TRACKING_CODE_LENGTH}}}$"
 
 
-def tracking_code_for(submission_id: str, secret: bytes, length: int = 12) -> str:
+def tracking_code_for(submission_id: str, secret: bytes, length: int = TRACKING_CODE_LENGTH) -> str:
     """The citizen's tracking code: short, unguessable, and the same for the same submission.
 
     Being derived from the client's submission id, it doubles as the rating's key, so a
