@@ -13,8 +13,9 @@ Each expected date below is worked out by hand from the official 2026 schedule (
 | Mid-Autumn 中秋 | Fri 09-25 – Sun 09-27 | none (Sun 09-20 is National Day's) |
 | National Day 国庆 | Thu 10-01 – Wed 10-07 | Sun 09-20, Sat 10-10 |
 
-The package knows no year after 2026: a deadline that needs 2027 counts weekends as rest
-days and says it is provisional, until the district loads 2027's schedule as overrides.
+The package knows no year after 2026: a deadline that needs 2027 counts weekends and the statutory
+holidays by rule (New Year's Day, Fri 2027-01-01, among them) as rest days and says it is provisional,
+until the district loads 2027's schedule as overrides.
 """
 
 from __future__ import annotations
@@ -120,9 +121,15 @@ def test_a_deadline_is_the_end_of_the_working_day_in_china() -> None:
     assert deadline.due_at.tzinfo == CHINA_TIME
 
 
-def test_at_least_one_working_day_is_counted() -> None:
-    with pytest.raises(ValueError, match="at least one"):
-        OFFICIAL.add_working_days(date(2026, 3, 2), 0)
+def test_zero_working_days_is_the_day_itself_or_the_next_working_day() -> None:
+    # Given a working Monday and a holiday Wednesday (Spring Festival 2026)
+    # When counting zero working days from each
+    # Then the working day is its own answer, and the holiday gives the first working day after it
+    assert OFFICIAL.add_working_days(date(2026, 3, 2), 0) == (date(2026, 3, 2), False)
+    assert OFFICIAL.add_working_days(date(2026, 2, 18), 0) == (date(2026, 2, 24), False)
+    # And a negative count is refused
+    with pytest.raises(ValueError, match="zero or more"):
+        OFFICIAL.add_working_days(date(2026, 3, 2), -1)
 
 
 def test_an_override_wins_over_the_package() -> None:
@@ -141,8 +148,8 @@ def test_an_override_wins_over_the_package() -> None:
 def test_a_day_of_2027_is_a_guess_until_it_is_loaded() -> None:
     # Given the package, which knows years up to 2026
     # When asking about days of January 2027
-    # Then weekdays count as working days and weekends as rest days, each marked as a guess
-    assert OFFICIAL.is_working_day(date(2027, 1, 1)) == (True, True)  # a Friday; in fact New Year's Day
+    # Then weekdays count as working days, weekends and statutory holidays as rest days, each a guess
+    assert OFFICIAL.is_working_day(date(2027, 1, 1)) == (False, True)  # a Friday, New Year's Day by rule
     assert OFFICIAL.is_working_day(date(2027, 1, 2)) == (False, True)
     assert OFFICIAL.is_working_day(date(2027, 1, 4)) == (True, True)
 
@@ -152,8 +159,8 @@ def test_a_day_of_2027_is_a_guess_until_it_is_loaded() -> None:
     [
         (date(2026, 12, 30), 1, date(2026, 12, 31), False),  # 2027 not needed
         (date(2026, 12, 28), 3, date(2026, 12, 31), False),
-        (date(2026, 12, 31), 1, date(2027, 1, 1), True),  # the guess: a Friday is a working day
-        (date(2026, 12, 28), 5, date(2027, 1, 4), True),  # 12-29,30,31, Fri 01-01 (guessed), Mon 01-04
+        (date(2026, 12, 31), 1, date(2027, 1, 4), True),  # the guess: New Year's Day and the weekend rest
+        (date(2026, 12, 28), 5, date(2027, 1, 5), True),  # 12-29,30,31, Mon 01-04, Tue 01-05 (guessed)
         (date(2027, 1, 8), 1, date(2027, 1, 11), True),  # wholly in 2027
     ],
 )
