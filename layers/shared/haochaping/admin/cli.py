@@ -351,6 +351,7 @@ _CalendarLoader.yaml_implicit_resolvers = {
 }
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+NAMES_THE_DAY = {"missing", "not_in_year", "holiday_and_working_day"}  # messages that show the value already
 LOAD_HINT = "load the State Council's schedule with `haochaping calendar load`"
 
 
@@ -404,7 +405,7 @@ def read_calendar_file(path: Path) -> CalendarYear:
                 where += f", {_field_path(location)}"
             message = str(detail["msg"])
             given = detail.get("input")
-            if isinstance(given, str | int | float) and detail["type"] not in {"missing", "not_in_year"}:
+            if isinstance(given, str | int | float) and detail["type"] not in NAMES_THE_DAY:
                 message = f"{message} (got {given!r})"
             problems.append(f"{where}: {message}")
         raise CalendarFileError(source, problems) from None
