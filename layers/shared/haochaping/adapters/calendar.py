@@ -39,10 +39,14 @@ def _records_body() -> str:
     return body
 
 
+def _records(body: str) -> list[CalendarRecord]:
+    records = [CalendarRecord.model_validate_json(record) for record in json.loads(body)]
+    return sorted(records, key=lambda record: record.year)
+
+
 def calendar_records() -> list[CalendarRecord]:
     """Every loaded year, oldest first."""
-    records = [CalendarRecord.model_validate_json(body) for body in json.loads(_records_body())]
-    return sorted(records, key=lambda record: record.year)
+    return _records(_records_body())
 
 
 def load_calendar() -> WorkingCalendar:
@@ -50,7 +54,7 @@ def load_calendar() -> WorkingCalendar:
     global _built
     body = _records_body()
     if _built is None or _built[0] != body:
-        _built = (body, WorkingCalendar.from_years(calendar_records()))
+        _built = (body, WorkingCalendar.from_years(_records(body)))
     return _built[1]
 
 

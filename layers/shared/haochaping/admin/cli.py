@@ -356,18 +356,20 @@ LOAD_HINT = "load the State Council's schedule with `haochaping calendar load`"
 
 
 def _yaml_line(root: yaml.Node, location: Sequence[str | int]) -> int:
-    """The line (from 1) of the YAML node at a pydantic location, or of the nearest one above it."""
-    node = root
+    """The line (from 1) of a pydantic location in the YAML: a field's key, a list's item, or the nearest above."""
+    node, line = root, root.start_mark.line
     for step in location:
-        found: yaml.Node | None = None
         if isinstance(node, yaml.MappingNode) and isinstance(step, str):
-            found = next((value for key, value in node.value if getattr(key, "value", None) == step), None)
+            pair = next(((key, value) for key, value in node.value if getattr(key, "value", None) == step), None)
+            if pair is None:
+                break
+            line, node = pair[0].start_mark.line, pair[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
-            found = node.value[step]
-        if found is None:
+            node = node.value[step]
+            line = node.start_mark.line
+        else:
             break
-        node = found
-    return int(node.start_mark.line) + 1
+    return int(line) + 1
 
 
 def _field_path(location: Sequence[str | int]) -> str:
