@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum, StrEnum
 from zoneinfo import ZoneInfo
 
@@ -136,5 +136,22 @@ def tracking_code_for(submission_id: str, secret: bytes, length: int = TRACKING_
     return "".join(chars)
 
 
+# How far the local twin's clock runs ahead of real time, in this process; nothing sets it on AWS.
+_clock_offset = timedelta(0)
+
+
+def set_clock_offset(seconds: float) -> None:
+    """Make utc_now() run ``seconds`` ahead of real time in this process (the local twin's clock).
+
+    Only the local twin calls this, in a function's worker before an invocation, after its
+    clock was advanced or sped up: tests and demos watch working-day deadlines pass in seconds.
+    On AWS nothing calls it and utc_now() is real time. Rebinding one module global is atomic,
+    so another thread of the handler sees either the old offset or the new one.
+    """
+    global _clock_offset
+    _clock_offset = timedelta(seconds=seconds)
+
+
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC: real time, plus the local twin's clock offset when it set one."""
+    return datetime.now(UTC) + _clock_offset
