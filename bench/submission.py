@@ -63,10 +63,11 @@ def _cli(*args: str, env: dict[str, str]) -> str:
 @contextmanager
 def demo_twin(stack_name: str) -> Iterator[tuple[Any, dict[str, str], str]]:
     """The demo division on the twin with its registry loaded, the admin's environment and a plate's sig."""
+    from localtwin.__main__ import CLOCK_HOOK
     from localtwin.divisions import division_parameters
     from localtwin.twin import LocalTwin, env_for_clients
 
-    with LocalTwin(ROOT / "template.yaml", division_parameters("640100"), stack_name) as twin:
+    with LocalTwin(ROOT / "template.yaml", division_parameters("640100"), stack_name, clock_hook=CLOCK_HOOK) as twin:
         env = {**os.environ, **env_for_clients(twin.endpoint)}
         _cli("registry", "load", str(DEMO_REGISTRY), "--stack", twin.stack_name, env=env)
         url = _cli("qr", "url", WINDOW, "--stack", twin.stack_name, env=env).split()[-1]

@@ -15,6 +15,8 @@ from localtwin.divisions import division_parameters
 from localtwin.twin import LocalTwin, env_for_clients
 
 ROOT = Path(__file__).resolve().parents[2]
+# Where the shared layer takes the twin's time: every "now" in the code is utc_now() from there.
+CLOCK_HOOK = "haochaping.domain.rating:set_clock_offset"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +27,14 @@ def main(argv: list[str] | None = None) -> int:
         "--speed",
         type=float,
         default=float(os.environ.get("SPEED", "1")),
-        help="how many seconds of schedule time pass per real second",
+        help="how many seconds of the twin's time (schedules and the functions' clock) pass per real second",
+    )
+    parser.add_argument(
+        "--clock-hook",
+        default=CLOCK_HOOK,
+        metavar="MODULE:FUNCTION",
+        help="called in each function's process with the twin clock's offset from real time, in seconds "
+        "(default %(default)s; '' for none: the functions then keep real time)",
     )
     parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
     parser.add_argument("--quiet", action="store_true", help="do not echo the functions' logs")
@@ -38,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         "{stack} is replaced by the stack name and {url} by the API's URL",
     )
     args = parser.parse_args(argv)
+    if not args.speed > 0:
+        parser.error("--speed must be a positive number")
 
     started = time.monotonic()
     extra_lines: list[str] = []
@@ -51,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         speed=args.speed,
         echo_logs=not args.quiet,
         warm=True,
+        clock_hook=args.clock_hook or None,
     )
     try:
         twin.start()
@@ -81,6 +93,7 @@ haochaping 好差评 — division {parameters["DivisionCode"]} {parameters["Divi
   API                {twin.url}
   submit a rating    POST {twin.url}/ratings
   OpenAPI document   {twin.url}/openapi.json
+  twin's clock       {twin.clock_url}  (×{args.speed:g}; POST {{"advance_seconds": 86400}} jumps a day)
   AWS API (moto)     {twin.endpoint}""",
         flush=True,
     )

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from localtwin.stack import FunctionRuntimeConfig
@@ -26,6 +27,14 @@ class InvocationError(Exception):
         self.error_type = error_type
 
 
+@dataclass(frozen=True)
+class TwinClock:
+    """What the workers tell a function about the twin's time: the hook that takes it, the offset."""
+
+    hook: str  # MODULE:FUNCTION, called in the worker with the offset in seconds
+    offset_seconds: Callable[[], float]
+
+
 class FunctionWorker:
     def __init__(
         self,
@@ -33,11 +42,13 @@ class FunctionWorker:
         config: FunctionRuntimeConfig,
         base_env: dict[str, str],
         log_sink: Callable[[str, str], None],
+        clock: TwinClock | None = None,
     ) -> None:
         self.spec = spec
         self.config = config
         self.base_env = base_env
         self.log_sink = log_sink
+        self.clock = clock
         self.lock = threading.Lock()
         self.process: subprocess.Popen[str] | None = None
         self.replies: queue.Queue[str | None] = queue.Queue()
@@ -63,6 +74,7 @@ class FunctionWorker:
             sys.executable,
             "-m",
             "localtwin.worker",
+            *(["--clock-hook", self.clock.hook] if self.clock else []),
             str(self.spec.code_dir),
             self.spec.handler,
             *[str(d) for d in self.spec.layer_dirs],
@@ -107,6 +119,8 @@ class FunctionWorker:
             request_id = str(uuid.uuid4())
             deadline = time.time() + self.config.timeout
             request = {"event": event, "request_id": request_id, "deadline": deadline, "function_arn": self.config.arn}
+            if self.clock is not None:
+                request["clock_offset"] = self.clock.offset_seconds()
             assert process.stdin is not None
             try:
                 process.stdin.write(json.dumps(request) + "\n")
@@ -158,11 +172,14 @@ class FunctionPool:
         base_env: dict[str, str],
         echo_logs: bool = False,
         keep_lines: int = 20000,
+        clock: TwinClock | None = None,
     ) -> None:
         self.logs: dict[str, collections.deque[str]] = {name: collections.deque(maxlen=keep_lines) for name in specs}
         self.echo_logs = echo_logs
         self._log_lock = threading.Lock()
-        self.workers = {name: FunctionWorker(spec, configs[name], base_env, self._log) for name, spec in specs.items()}
+        self.workers = {
+            name: FunctionWorker(spec, configs[name], base_env, self._log, clock) for name, spec in specs.items()
+        }
 
     def _log(self, function: str, line: str) -> None:
         with self._log_lock:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -45,6 +44,7 @@ class HttpApi:
         account: str,
         cors: dict[str, Any] | None = None,
         authorizer: Authorizer | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.routes = sorted(routes, key=_route_rank)
         self.patterns = [(route, path_regex(route.path)) for route in self.routes]
@@ -54,6 +54,7 @@ class HttpApi:
         self.account = account
         self.cors = cors or {}
         self.authorizer = authorizer
+        self.clock = clock or (lambda: datetime.now(UTC))  # the request time API Gateway stamps
         self.extra: list[tuple[str, Callable[[Request], Response]]] = []
 
     def mount(self, prefix: str, handler: Callable[[Request], Response]) -> None:
@@ -120,7 +121,7 @@ class HttpApi:
         query: dict[str, str] = {}
         for key, value in parse_qsl(request.query_string.decode("latin-1"), keep_blank_values=True):
             query[key] = f"{query[key]},{value}" if key in query else value
-        now = datetime.now(UTC)
+        now = self.clock()
         route_key = "$default" if route.path == "$default" else route.route_key
         event: dict[str, Any] = {
             "version": "2.0",
@@ -144,7 +145,7 @@ class HttpApi:
                 "routeKey": route_key,
                 "stage": "$default",
                 "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-                "timeEpoch": int(time.time() * 1000),
+                "timeEpoch": int(now.timestamp() * 1000),
             },
             "isBase64Encoded": not is_text,
         }

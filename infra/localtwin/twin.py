@@ -1,19 +1,33 @@
-"""The local twin of one district stack: moto plus what moto does not run."""
+"""The local twin of one district stack: moto plus what moto does not run.
+
+The twin keeps one clock (localtwin.clock). Schedules fire on it; and when the twin is given a
+``clock_hook`` ("MODULE:FUNCTION", importable from the functions' code or layers), each function's
+worker calls that function with the clock's offset from real time, in seconds, before an
+invocation whenever the offset changed, so the code's own "now" follows the twin. The hook
+travels on the worker's command line, not in the function's environment, which stays as the
+template defines it. On AWS nothing calls the hook.
+
+The clock moves forward with ``LocalTwin.advance`` / ``advance_to`` or over HTTP at
+``/_twin/clock`` (see localtwin.admin), and runs ``speed`` times faster than real time.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from localtwin.admin import CLOCK_PATH, ClockEndpoint
 from localtwin.authorizers import JwtAuthorizer, cognito_jwks_url
 from localtwin.clock import Clock
-from localtwin.functions import FunctionPool, base_environment
+from localtwin.functions import FunctionPool, TwinClock, base_environment
 from localtwin.gateway import HttpApi, cors_settings
 from localtwin.moto_process import MotoProcess
 from localtwin.pollers import Poller, QueuePoller, StreamPoller
@@ -23,6 +37,7 @@ from localtwin.template import TwinTemplate, transform_template
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
+_HOOK_NAME = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
 class LocalTwin:
@@ -37,7 +52,11 @@ class LocalTwin:
         echo_logs: bool = False,
         host: str = "127.0.0.1",
         warm: bool = False,
+        clock_hook: str | None = None,
     ) -> None:
+        if clock_hook is not None and not _HOOK_NAME.match(clock_hook):
+            raise ValueError(f"clock_hook must be MODULE:FUNCTION, not {clock_hook!r}")
+        self.clock_hook = clock_hook
         self.template_path = Path(template_path)
         self.parameters = dict(parameters)
         self.stack_name = stack_name
@@ -77,6 +96,7 @@ class LocalTwin:
             self.stack.functions,
             base_environment(self.endpoint, REGION),
             echo_logs=self.echo_logs,
+            clock=TwinClock(self.clock_hook, self.clock.offset_seconds) if self.clock_hook else None,
         )
         self._start_event_sources()
         self._start_http()
@@ -126,7 +146,9 @@ class LocalTwin:
             account=ACCOUNT,
             cors=cors_settings(api_properties, self.resolve),
             authorizer=self.authorizer,
+            clock=self.clock.now,
         )
+        self.api.mount(CLOCK_PATH, ClockEndpoint(self.clock, self._clock_moved))
         self.server = make_server(self.host, self.http_port, self.api, threaded=True)
         self.http_port = self.server.server_port
         threading.Thread(target=self.server.serve_forever, daemon=True, name="http").start()
@@ -155,8 +177,35 @@ class LocalTwin:
     def url(self) -> str:
         return f"http://{self.host}:{self.http_port}"
 
+    @property
+    def clock_url(self) -> str:
+        return f"{self.url}{CLOCK_PATH}"
+
     def client(self, service: str) -> Any:
         return self._session().client(service)
+
+    def now(self) -> datetime:
+        """The twin's time: what its schedules and (with a clock hook) its functions take as now."""
+        return self.clock.now()
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move the twin's clock forward by ``delta``, wake the schedules; returns the new now.
+
+        Raises localtwin.clock.ClockError for a negative ``delta``.
+        """
+        now = self.clock.advance(delta)
+        self._clock_moved()
+        return now
+
+    def advance_to(self, moment: datetime) -> datetime:
+        """Move the twin's clock forward to ``moment`` (timezone-aware); as ``advance``."""
+        now = self.clock.advance_to(moment)
+        self._clock_moved()
+        return now
+
+    def _clock_moved(self) -> None:
+        if self.schedules is not None:
+            self.schedules.poke()
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         assert self.functions

@@ -1,8 +1,15 @@
 """One function's execution environment: imports the handler once, then serves invocations.
 
-Started by the twin as ``python -m localtwin.worker CODE_DIR HANDLER [LAYER_DIR ...]`` with the
-function's own environment. Requests and results travel as JSON lines on stdin and on a
-private copy of stdout; the function's own output (its logs) goes to stderr, as on Lambda.
+Started by the twin as ``python -m localtwin.worker [--clock-hook MODULE:FUNCTION] CODE_DIR HANDLER
+[LAYER_DIR ...]`` with the function's own environment. Requests and results travel as JSON lines
+on stdin and on a private copy of stdout; the function's own output (its logs) goes to stderr, as
+on Lambda.
+
+With ``--clock-hook``, each request carries the twin clock's offset from real time in seconds
+(``clock_offset``), and the worker calls ``FUNCTION(offset)`` from ``MODULE`` (imported from the
+function's code and layers, after the handler) before the invocation whenever the offset differs
+from the one it last passed on. A hook that cannot be imported, or raises, fails every
+invocation with ``Runtime.ClockHookError`` rather than letting the function run on real time.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 
@@ -35,7 +43,54 @@ class LambdaContext:
         return max(0, int((self._deadline - time.time()) * 1000))
 
 
+class ClockHook:
+    """The function that sets the twin's time in this process, and the offset it last set."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.applied: float | None = None
+        self.function: Callable[[float], object] | None = None
+        self.error: BaseException | None = None
+        module_name, _, function_name = name.partition(":")
+        try:
+            function = getattr(importlib.import_module(module_name), function_name)
+            if not callable(function):
+                raise TypeError(f"{name} is not callable")
+            self.function = function
+        except Exception as error:  # reported on every invocation
+            self.error = error
+            traceback.print_exc()
+
+    def apply(self, offset: float | None) -> dict[str, Any] | None:
+        """Pass a changed offset on; the failure reply when the hook cannot be used, else None."""
+        if self.function is not None and offset is not None and offset != self.applied:
+            try:
+                self.function(float(offset))
+                self.applied = offset
+            except Exception as error:
+                traceback.print_exc()
+                self.error = error
+        if self.error is None:
+            return None
+        return {
+            "ok": False,
+            "error_type": "Runtime.ClockHookError",
+            "error_message": f"the twin's clock hook {self.name}: {type(self.error).__name__}: {self.error}",
+        }
+
+
+def _invoke(handler: Callable[..., Any], request: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return {"ok": True, "result": handler(request["event"], LambdaContext(request))}
+    except Exception as error:
+        traceback.print_exc()
+        return {"ok": False, "error_type": type(error).__name__, "error_message": str(error)}
+
+
 def main(argv: list[str]) -> int:
+    hook_name = None
+    if argv[:1] == ["--clock-hook"]:
+        hook_name, argv = argv[1], argv[2:]
     code_dir, handler_path, *layer_dirs = argv
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # print() and loggers now write to stderr, the function's log stream
@@ -49,21 +104,20 @@ def main(argv: list[str]) -> int:
         handler = None
         init_error = error
         traceback.print_exc()
+    clock_hook = ClockHook(hook_name) if hook_name is not None else None
     for line in sys.stdin:
         request = json.loads(line)
+        reply: dict[str, Any] | None = None
         if handler is None:
             reply = {
                 "ok": False,
                 "error_type": "Runtime.ImportModuleError",
                 "error_message": f"{type(init_error).__name__}: {init_error}",
             }
-        else:
-            try:
-                result = handler(request["event"], LambdaContext(request))
-                reply = {"ok": True, "result": result}
-            except Exception as error:
-                traceback.print_exc()
-                reply = {"ok": False, "error_type": type(error).__name__, "error_message": str(error)}
+        if reply is None and clock_hook is not None:
+            reply = clock_hook.apply(request.get("clock_offset"))
+        if reply is None:
+            reply = _invoke(handler, request)
         sys.stdout.flush()
         sys.stderr.flush()
         protocol.write(json.dumps(reply, default=str) + "\n")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from localtwin.__main__ import CLOCK_HOOK
 from localtwin.divisions import division_parameters
 from localtwin.twin import LocalTwin, env_for_clients
 from playwright.sync_api import Browser, sync_playwright
@@ -42,7 +43,7 @@ def demo_twin() -> Iterator[LocalTwin]:
     port = _free_port()
     parameters = division_parameters("640100")
     parameters["PublicBaseUrl"] = f"http://127.0.0.1:{port}"
-    twin = LocalTwin(TEMPLATE, parameters, "haochaping-640100", http_port=port)
+    twin = LocalTwin(TEMPLATE, parameters, "haochaping-640100", http_port=port, clock_hook=CLOCK_HOOK)
     twin.start()
     try:
         cli = Path(sys.executable).parent / "haochaping"

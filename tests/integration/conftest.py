@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from localtwin.__main__ import CLOCK_HOOK
 from localtwin.divisions import division_parameters
 from localtwin.twin import LocalTwin, env_for_clients
 
@@ -44,7 +45,7 @@ def district_twin() -> Iterator[LocalTwin]:
     """The demo division, its demo registry loaded through the admin command line."""
     parameters = division_parameters("640100")
     # Execution environments started up front, as `make run` does: tests time the flow, not cold starts.
-    twin = LocalTwin(TEMPLATE, parameters, "haochaping-640100", warm=True)
+    twin = LocalTwin(TEMPLATE, parameters, "haochaping-640100", warm=True, clock_hook=CLOCK_HOOK)
     twin.start()
     try:
         admin(twin, "registry", "load", str(DEMO_REGISTRY))

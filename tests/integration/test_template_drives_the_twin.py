@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from localtwin.__main__ import CLOCK_HOOK
 from localtwin.divisions import division_parameters
 from localtwin.twin import LocalTwin
 
@@ -66,7 +67,7 @@ def test_a_new_function_in_the_template_gets_its_route(tmp_path):
     path.write_text(json.dumps(template, ensure_ascii=False), encoding="utf-8")
 
     # When the twin starts on it
-    with LocalTwin(path, division_parameters("640104"), "haochaping-640104") as twin:
+    with LocalTwin(path, division_parameters("640104"), "haochaping-640104", clock_hook=CLOCK_HOOK) as twin:
         status, _, body = http("GET", f"{twin.url}/hello/world")
         rating_status, _, _ = http("POST", f"{twin.url}/ratings", b"{}", {"Content-Type": "application/json"})
 
