@@ -1,4 +1,15 @@
-"""Schedules (EventBridge Scheduler and scheduled rules) fired on the twin's clock."""
+"""Schedules (EventBridge Scheduler and scheduled rules) fired on the twin's clock.
+
+When the clock jumps past several firings of one schedule (advanced by hand, or a sped-up
+clock outrunning a slow function), those missed firings coalesce into one: the function is
+invoked once, with the event time of the latest missed firing, and the schedule continues from
+its next firing after now. That is what EventBridge Scheduler would have delivered last; a
+sweep that looks at "everything due by now" then does the work of all the missed runs at once,
+and advancing a week costs one invocation per schedule instead of thousands.
+
+A cron expression with a ``ScheduleExpressionTimezone`` (EventBridge Scheduler) is read in that
+zone; scheduled rules, like EventBridge's, are always UTC.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +18,9 @@ import json
 import re
 import threading
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aws_croniter.aws_croniter import AwsCroniter
 
@@ -17,17 +29,53 @@ from localtwin.functions import FunctionPool, InvocationError
 from localtwin.template import Schedule
 
 _RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
+NEVER = datetime.max.replace(tzinfo=UTC)  # a cron whose last year has passed
 
 
-def next_fire(expression: str, after: datetime) -> datetime:
-    """The first moment strictly after ``after`` at which the expression fires."""
+def _rate(expression: str) -> timedelta | None:
     rate = _RATE.match(expression.strip())
-    if rate:
-        amount, unit = int(rate.group(1)), rate.group(2).rstrip("s")
-        return after + timedelta(**{f"{unit}s": amount})
+    if not rate:
+        return None
+    amount, unit = int(rate.group(1)), rate.group(2).rstrip("s")
+    return timedelta(**{f"{unit}s": amount})
+
+
+def _cron(expression: str) -> AwsCroniter:
     if expression.startswith("cron(") and expression.endswith(")"):
-        return AwsCroniter(expression[5:-1]).get_next(after.replace(microsecond=0), n=1)[0]
+        return AwsCroniter(expression[5:-1])
     raise ValueError(f"unsupported schedule expression: {expression}")
+
+
+def _as_wall_time(moment: datetime, zone: ZoneInfo | None) -> datetime:
+    # aws_croniter works in UTC only: read the zone's wall-clock time as if it were UTC.
+    return moment if zone is None else moment.astimezone(zone).replace(tzinfo=UTC)
+
+
+def _from_wall_time(moment: datetime | None, zone: ZoneInfo | None) -> datetime:
+    if moment is None:
+        return NEVER
+    return moment if zone is None else moment.replace(tzinfo=zone).astimezone(UTC)
+
+
+def next_fire(expression: str, after: datetime, timezone: str | None = None) -> datetime:
+    """The first moment strictly after ``after`` at which the expression fires."""
+    period = _rate(expression)
+    if period is not None:
+        return after + period
+    zone = ZoneInfo(timezone) if timezone else None
+    wall = _as_wall_time(after.replace(microsecond=0), zone)
+    return _from_wall_time(_cron(expression).get_next(wall, n=1)[0], zone)
+
+
+def latest_fire(expression: str, due: datetime, now: datetime, timezone: str | None = None) -> datetime:
+    """The latest firing at or before ``now``, given ``due``, a firing at or before ``now``."""
+    period = _rate(expression)
+    if period is not None:
+        return due + period * ((now - due) // period)
+    zone = ZoneInfo(timezone) if timezone else None
+    wall = _as_wall_time(now.replace(microsecond=0), zone)
+    latest = _from_wall_time(_cron(expression).get_prev(wall, n=1, inclusive=True)[0], zone)
+    return latest if due <= latest <= now else due
 
 
 class ScheduleDriver(threading.Thread):
@@ -43,7 +91,7 @@ class ScheduleDriver(threading.Thread):
         self.stopping = threading.Event()
         self.wake = threading.Event()
         now = clock.now()
-        self.next_at = {i: next_fire(s.expression, now) for i, s in enumerate(self.schedules)}
+        self.next_at = {i: next_fire(s.expression, now, s.timezone) for i, s in enumerate(self.schedules)}
         self.fired: list[tuple[str, datetime]] = []
 
     def stop(self) -> None:
@@ -56,18 +104,21 @@ class ScheduleDriver(threading.Thread):
 
     def run(self) -> None:
         while not self.stopping.is_set():
+            self.wake.clear()  # before reading the clock, so a poke from now on is never lost
             now = self.clock.now()
             for index, schedule in enumerate(self.schedules):
-                # A clock advanced past several firings fires each of them, in order.
-                while self.next_at[index] <= now and not self.stopping.is_set():
-                    self._fire(schedule, self.next_at[index])
-                    self.next_at[index] = next_fire(schedule.expression, self.next_at[index])
+                due = self.next_at[index]
+                if due > now or self.stopping.is_set():
+                    continue
+                # Every firing missed up to now is one firing, at the latest one's time.
+                latest = latest_fire(schedule.expression, due, now, schedule.timezone)
+                self.next_at[index] = next_fire(schedule.expression, latest, schedule.timezone)
+                self._fire(schedule, latest)
             if not self.next_at:
                 self.wake.wait(1.0)
             else:
                 soonest = min(self.next_at.values())
                 self.wake.wait(min(1.0, self.clock.real_seconds_until(soonest)))
-            self.wake.clear()
 
     def _fire(self, schedule: Schedule, at: datetime) -> None:
         event: Any

@@ -75,6 +75,7 @@ class Schedule:
     expression: str  # rate(...) or cron(...)
     input: str | None
     enabled: bool
+    timezone: str | None = None  # EventBridge Scheduler's ScheduleExpressionTimezone; rules are UTC
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,7 @@ def _collect(tt: TwinTemplate) -> None:
                         props["ScheduleExpression"],
                         target.get("Input"),
                         props.get("State", "ENABLED") == "ENABLED",
+                        props.get("ScheduleExpressionTimezone"),
                     )
                 )
         elif kind == "AWS::Events::Rule":

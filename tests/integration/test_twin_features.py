@@ -91,15 +91,19 @@ def test_stream_retries_from_the_failed_record_then_sends_the_batch_to_on_failur
 
 
 def test_schedules_fire_on_the_twin_clock_when_it_is_advanced(twin):
-    # Given the clock moved forward by an hour and a bit
+    # Given the clock moved forward by an hour and a bit, to the middle of a five-minute slot
     before = len(_seen(twin, "TickerFunction"))
-    twin.clock.advance(timedelta(minutes=61))
-    twin.schedules.poke()
-    # Then the 5-minute schedule fired for each slot, and the hourly rule with its constant input
+    five_minutely_due = min(at for i, at in twin.schedules.next_at.items() if twin.schedules.schedules[i].input is None)
+    twin.advance_to(five_minutely_due + timedelta(minutes=60, seconds=150))
+    # Then the hourly rule fired with its constant input, and the thirteen five-minute slots it passed
+    # coalesced into one firing, at the latest of them
     ticks = wait_for(lambda: [x for x in _seen(twin, "TickerFunction")[before:] if x["tick"] == "hourly"], 5)
+    wait_for(lambda: [x for x in _seen(twin, "TickerFunction")[before:] if x["tick"] == "Scheduled Event"], 5)
     five_minutely = [x for x in _seen(twin, "TickerFunction")[before:] if x["tick"] == "Scheduled Event"]
     assert len(ticks) == 1
-    assert len(five_minutely) >= 12
+    assert five_minutely == [
+        {"tick": "Scheduled Event", "time": (five_minutely_due + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    ]
 
 
 def test_eventbridge_rule_routes_matching_events_only(twin):
