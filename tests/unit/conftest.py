@@ -45,6 +45,11 @@ SETTINGS_VARIABLES = {
     "STAFF_USER_POOL_CLIENT_ID": "unitclient0000000000000000",
     "APPEAL_PERIOD_DAYS": "15",
     "PERSONAL_DATA_RETENTION_DAYS": "180",
+    "ESCALATION_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/unit-escalation",
+    "ESCALATION_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:unit-escalations",
+    "REMINDER_WORKING_DAYS": "1",
+    "BUREAU_ESCALATION_WORKING_DAYS": "2",
+    "CITY_ESCALATION_WORKING_DAYS": "3",
 }
 
 

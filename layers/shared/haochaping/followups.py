@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,8 +21,11 @@ from haochaping.domain.followup import (
     allowed_actions,
     apply,
     check_access,
+    open_task,
 )
 from haochaping.domain.rating import utc_now
+from haochaping.escalations import calendar_for, step_ahead
+from haochaping.observability import metrics
 from haochaping.settings import Settings
 
 
@@ -154,11 +157,30 @@ def act(
         )
     elif action == Action.UPHOLD_APPEAL:
         void_rating = False
+        # Worked anew: the deadlines run again from the day the appeal was upheld.
+        calendar = calendar_for(after.hall_code)
+        first_contact = calendar.deadline(now, settings.first_contact_working_days)
+        rectification = calendar.deadline(now, settings.rectification_working_days)
+        after = replace(
+            after,
+            first_contact_due=first_contact.due_at,
+            rectification_due=rectification.due_at,
+            deadlines_provisional=first_contact.provisional or rectification.provisional,
+        )
     purge_after = None
     if after.state == TaskState.CLOSED and before.state != TaskState.CLOSED:
         purge_after = now + timedelta(days=settings.personal_data_retention_days)
     reopened = action == Action.UPHOLD_APPEAL
-    task_store.save_transition(before, after, item, void_rating, report, purge_after, keep_personal_data=reopened)
+    task_store.save_transition(
+        before,
+        after,
+        item,
+        void_rating,
+        report,
+        purge_after,
+        keep_personal_data=reopened,
+        due=step_ahead(after, settings),
+    )
     if report is not None:
         task_store.publish_report(settings.report_topic_arn, report)
     return after
@@ -225,3 +247,56 @@ def tag_names(codes: tuple[str, ...], version: str, settings: Settings) -> list[
         }
         for code in codes
     ]
+
+
+def open_followup(tracking_code: str, settings: Settings, now: datetime | None = None) -> bool:
+    """Open the one follow-up task of a bad review 开启回访核实任务; False if it already existed.
+
+    Safe to repeat: the task's conditional put makes a redelivered message a no-op, and the
+    officers are notified until the task records that they were.
+    """
+    _bind(settings)
+    rating = rating_store.find_rating(tracking_code)
+    if rating is None:
+        raise NotFound(f"no rating {tracking_code}")
+    if not rating.is_bad_review:
+        return False
+    opened_at = now or utc_now()
+    calendar = calendar_for(rating.hall_code)
+    # Deadlines count from the bad review itself, however late its message was handled.
+    first_contact = calendar.deadline(rating.rated_at, settings.first_contact_working_days)
+    rectification = calendar.deadline(rating.rated_at, settings.rectification_working_days)
+    task = open_task(
+        tracking_code=rating.tracking_code,
+        division_code=rating.division_code,
+        hall_code=rating.hall_code,
+        window_code=rating.window_code,
+        rated_staff=rating.staff_job_number,
+        real_name=rating.real_name,
+        opened_at=opened_at,
+        first_contact_due=first_contact.due_at,
+        rectification_due=rectification.due_at,
+        provisional=first_contact.provisional or rectification.provisional,
+    )
+    # 谁办理、谁负责: the hall's officers follow up, never the staff member who was rated.
+    officers = [o for o in registry_store.hall_officers(rating.hall_code) if o != rating.staff_job_number]
+    created = task_store.create_task(task, officers, step_ahead(task, settings))
+    if created and task.deadlines_provisional:
+        # The year's official schedule is missing: the admins are alarmed to load it.
+        metrics.add_metric(name="ProvisionalDeadline", unit="Count", value=1)
+    item = task_store.find_task_item(tracking_code)
+    if item is not None and item.notified_at is None:
+        task_store.notify_officers(
+            settings.officer_topic_arn,
+            {
+                "type": "followup_opened",
+                "tracking_code": rating.tracking_code,
+                "hall_code": rating.hall_code,
+                "window_code": rating.window_code,
+                "real_name": "yes" if rating.real_name else "no",
+                "rectification_due": rectification.due_date.isoformat(),
+                "link": f"{settings.public_base_url.rstrip('/')}/console#task={rating.tracking_code}",
+            },
+        )
+        task_store.mark_notified(item, utc_now())
+    return created

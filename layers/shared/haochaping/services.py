@@ -10,9 +10,7 @@ from haochaping.adapters import tasks as task_store
 from haochaping.adapters.personal_data import encrypt_evaluator
 from haochaping.adapters.secrets import signing_secret
 from haochaping.adapters.tables import bind_tables
-from haochaping.domain.calendar import WorkingCalendar
 from haochaping.domain.errors import NotFound
-from haochaping.domain.followup import open_task
 from haochaping.domain.rating import Rating, utc_now
 from haochaping.domain.registry import TagSet, WindowEntry
 from haochaping.domain.submission import RatingReceipt, RatingRules, RatingSubmission, prepare_rating
@@ -95,53 +93,3 @@ def window_entry(window_code: str, settings: Settings) -> WindowEntry | None:
 def route_bad_review(tracking_code: str, settings: Settings) -> None:
     """A new bad review goes to the follow-up queue (the stream consumer's part)."""
     task_store.send_bad_review(settings.follow_up_queue_url, tracking_code)
-
-
-def open_followup(tracking_code: str, settings: Settings, now: datetime | None = None) -> bool:
-    """Open the one follow-up task of a bad review 开启回访核实任务; False if it already existed.
-
-    Safe to repeat: the task's conditional put makes a redelivered message a no-op, and the
-    officers are notified until the task records that they were.
-    """
-    _bind(settings)
-    rating = rating_store.find_rating(tracking_code)
-    if rating is None:
-        raise NotFound(f"no rating {tracking_code}")
-    if not rating.is_bad_review:
-        return False
-    opened_at = now or utc_now()
-    calendar = WorkingCalendar()
-    # Deadlines count from the bad review itself, however late its message was handled.
-    first_contact = calendar.deadline(rating.rated_at, settings.first_contact_working_days)
-    rectification = calendar.deadline(rating.rated_at, settings.rectification_working_days)
-    task = open_task(
-        tracking_code=rating.tracking_code,
-        division_code=rating.division_code,
-        hall_code=rating.hall_code,
-        window_code=rating.window_code,
-        rated_staff=rating.staff_job_number,
-        real_name=rating.real_name,
-        opened_at=opened_at,
-        first_contact_due=first_contact.due_at,
-        rectification_due=rectification.due_at,
-        provisional=first_contact.provisional or rectification.provisional,
-    )
-    # 谁办理、谁负责: the hall's officers follow up, never the staff member who was rated.
-    officers = [o for o in registry_store.hall_officers(rating.hall_code) if o != rating.staff_job_number]
-    created = task_store.create_task(task, officers)
-    item = task_store.find_task_item(tracking_code)
-    if item is not None and item.notified_at is None:
-        task_store.notify_officers(
-            settings.officer_topic_arn,
-            {
-                "type": "followup_opened",
-                "tracking_code": rating.tracking_code,
-                "hall_code": rating.hall_code,
-                "window_code": rating.window_code,
-                "real_name": "yes" if rating.real_name else "no",
-                "rectification_due": rectification.due_date.isoformat(),
-                "link": f"{settings.public_base_url.rstrip('/')}/console#task={rating.tracking_code}",
-            },
-        )
-        task_store.mark_notified(item, utc_now())
-    return created

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     rating_cooldown_minutes: int = Field(ge=0)
     follow_up_rating_days: int = Field(ge=1)
     ticket_validity_hours: int = Field(ge=1)
+    escalation_queue_url: str
+    escalation_topic_arn: str
+    reminder_working_days: int = Field(ge=1)  # before a deadline 到期提醒
+    bureau_escalation_working_days: int = Field(ge=1)  # after the deadline 区局督办
+    city_escalation_working_days: int = Field(ge=1)  # after the bureau 市级督办
 
 
 @lru_cache(maxsize=1)

@@ -17,7 +17,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 
@@ -37,6 +37,17 @@ class PurgeDue(GlobalSecondaryIndex["EvaluatorItem"]):
 
     purge_key = UnicodeAttribute(hash_key=True)
     purge_at = UnicodeAttribute(range_key=True)
+
+
+class EscalationDue(GlobalSecondaryIndex["TaskItem"]):
+    """Open tasks by the time of their next escalation step; a task leaves it when nothing is due."""
+
+    class Meta:
+        index_name = "EscalationDue"
+        projection = IncludeProjection(["next_step"])
+
+    due_key = UnicodeAttribute(hash_key=True)
+    next_step_at = UnicodeAttribute(range_key=True)
 
 
 class RatingItem(Model):
@@ -177,6 +188,11 @@ class TaskItem(Model):
     deadlines_provisional = BooleanAttribute(default=False)
     body = UnicodeAttribute()  # the rest of the domain task, as JSON
     notified_at = UTCDateTimeAttribute(null=True)
+    due_key = UnicodeAttribute(null=True)  # "DUE" while a step is ahead: EscalationDue index
+    next_step_at = UnicodeAttribute(null=True)  # ISO time (UTC) of that step
+    next_step = UnicodeAttribute(null=True)  # its key (deadline|due|rung)
+    escalations_due = EscalationDue()
+    notified_step = UnicodeAttribute(null=True)  # the last step whose notice went out
 
 
 class ReportItem(Model):

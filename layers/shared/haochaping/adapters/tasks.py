@@ -20,6 +20,7 @@ from haochaping.adapters.tables import (
     TaskItem,
     transaction_connection,
 )
+from haochaping.domain.escalation import DeadlineKind, Escalation, Rung, Step
 from haochaping.domain.followup import (
     AuditEntry,
     NotAdoptedReason,
@@ -63,7 +64,29 @@ def _encode(value: Any) -> Any:
     return value
 
 
-def _to_items(task: Task, officers: list[str]) -> TaskItem:
+def _encode_escalation(escalation: Escalation) -> dict[str, str]:
+    return {
+        "key": escalation.key,
+        "deadline": escalation.deadline.value,
+        "due_at": _encode(escalation.due_at),
+        "rung": escalation.rung.value,
+        "at": _encode(escalation.at),
+    }
+
+
+def _decode_escalation(raw: dict[str, str]) -> Escalation:
+    return Escalation(
+        key=raw["key"],
+        deadline=DeadlineKind(raw["deadline"]),
+        due_at=datetime.fromisoformat(raw["due_at"]),
+        rung=Rung(raw["rung"]),
+        at=datetime.fromisoformat(raw["at"]),
+    )
+
+
+def _to_items(task: Task, officers: list[str], due: Step | None) -> TaskItem:
+    body = {name: _encode(getattr(task, name)) for name in _BODY_FIELDS}
+    body["escalations"] = [_encode_escalation(e) for e in task.escalations]
     return TaskItem(
         pk=_key(task.tracking_code),
         sk=TASK_SORT_KEY,
@@ -82,7 +105,11 @@ def _to_items(task: Task, officers: list[str]) -> TaskItem:
         first_contact_due=task.first_contact_due,
         rectification_due=task.rectification_due,
         deadlines_provisional=task.deadlines_provisional,
-        body=json.dumps({name: _encode(getattr(task, name)) for name in _BODY_FIELDS}, ensure_ascii=False),
+        body=json.dumps(body, ensure_ascii=False),
+        # Only a task with a step ahead is in the EscalationDue index: the sweep reads nothing else.
+        due_key="DUE" if due is not None else None,
+        next_step_at=due.at.astimezone(UTC).isoformat() if due is not None else None,
+        next_step=due.key if due is not None else None,
     )
 
 
@@ -120,6 +147,7 @@ def _from_items(item: TaskItem, audit: list[AuditItem]) -> Task:
         called_back=bool(body.get("called_back")),
         closed_at=moment("closed_at"),
         rating_void=bool(body.get("rating_void")),
+        escalations=tuple(_decode_escalation(e) for e in body.get("escalations", [])),
         audit=tuple(
             AuditEntry(
                 sequence=int(a.sk.split("#")[1]),
@@ -165,12 +193,14 @@ def save_transition(
     report: ReportItem | None,
     purge_after: datetime | None,
     keep_personal_data: bool = False,
+    due: Step | None = None,
 ) -> None:
     """Write a move: the task (only if nobody moved it meanwhile), its new audit lines, and
     what follows from it (the rating voided or restored, the report, the personal data's
     removal date), all or nothing."""
-    new_item = _to_items(after, list(item.officers or []))
+    new_item = _to_items(after, list(item.officers or []), due)
     new_item.notified_at = item.notified_at
+    new_item.notified_step = item.notified_step
     try:
         with TransactWrite(connection=transaction_connection()) as transaction:
             transaction.save(new_item, condition=TaskItem.version == before.version)
@@ -212,6 +242,63 @@ def save_transition(
         raise
 
 
+def due_steps(now: datetime, page_size: int = 500) -> tuple[list[tuple[str, str]], int]:
+    """(tracking code, step key) of every task whose next step has come, through the sparse
+    EscalationDue index, and how many index items were read to find them."""
+    found: list[tuple[str, str]] = []
+    results = TaskItem.escalations_due.query(
+        "DUE", TaskItem.next_step_at <= now.astimezone(UTC).isoformat(), page_size=page_size
+    )
+    for item in results:
+        found.append((item.pk.removeprefix("TASK#"), item.next_step or ""))
+    return found, results.page_iter.total_scanned_count
+
+
+def set_step_ahead(tracking_code: str, due: Step | None) -> None:
+    """Put the task's next step in the EscalationDue index, or take the task out of it."""
+    task = TaskItem(_key(tracking_code), TASK_SORT_KEY)
+    if due is None:
+        actions = [TaskItem.due_key.remove(), TaskItem.next_step_at.remove(), TaskItem.next_step.remove()]
+    else:
+        actions = [
+            TaskItem.due_key.set("DUE"),
+            TaskItem.next_step_at.set(due.at.astimezone(UTC).isoformat()),
+            TaskItem.next_step.set(due.key),
+        ]
+    task.update(actions=actions, condition=TaskItem.pk.exists())
+
+
+def send_steps(queue_url: str, steps: list[tuple[str, str]]) -> None:
+    """Queue escalation steps, ten to a request; a step the queue refused is sent again by itself."""
+    for start in range(0, len(steps), 10):
+        batch = steps[start : start + 10]
+        entries = [
+            {"Id": str(n), "MessageBody": json.dumps({"tracking_code": code, "step": key})}
+            for n, (code, key) in enumerate(batch)
+        ]
+        failed = _sqs().send_message_batch(QueueUrl=queue_url, Entries=entries).get("Failed", [])
+        for failure in failed:
+            entry = entries[int(failure["Id"])]
+            _sqs().send_message(QueueUrl=queue_url, MessageBody=entry["MessageBody"])
+
+
+def publish_step(topic_arn: str, message: dict[str, str]) -> None:
+    """A reminder or an escalation notice; its rung and hall as attributes for subscriptions' filters."""
+    _sns().publish(
+        TopicArn=topic_arn,
+        Subject=f"好差评 {message['rung_name']}",
+        Message=json.dumps(message, ensure_ascii=False),
+        MessageAttributes={
+            "hall_code": {"DataType": "String", "StringValue": message["hall_code"]},
+            "rung": {"DataType": "String", "StringValue": message["rung"]},
+        },
+    )
+
+
+def mark_step_notified(tracking_code: str, step_key: str) -> None:
+    TaskItem(_key(tracking_code), TASK_SORT_KEY).update(actions=[TaskItem.notified_step.set(step_key)])
+
+
 def tasks_of_hall(hall_code: str, limit: int = 200) -> list[Task]:
     """The hall's tasks, newest first, through the TasksByHall index (no scan)."""
     items = TaskItem.tasks_by_hall.query(f"HALL#{hall_code}", scan_index_forward=False, limit=limit)
@@ -234,11 +321,11 @@ def delete_personal_data(pk: str, sk: str) -> None:
     EvaluatorItem(pk, sk).delete()
 
 
-def create_task(task: Task, officers: list[str]) -> bool:
+def create_task(task: Task, officers: list[str], due: Step | None) -> bool:
     """Write a new task with its first audit line; False when the bad review already has one."""
     try:
         with TransactWrite(connection=transaction_connection()) as transaction:
-            transaction.save(_to_items(task, officers), condition=TaskItem.pk.does_not_exist())
+            transaction.save(_to_items(task, officers, due), condition=TaskItem.pk.does_not_exist())
             for entry in task.audit:
                 transaction.save(_audit_item(task.tracking_code, entry), condition=AuditItem.pk.does_not_exist())
         return True

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from haochaping import followups
 from haochaping.domain.errors import Forbidden
+from haochaping.domain.escalation import Escalation, current_level
 from haochaping.domain.followup import STATE_NAMES_ZH, Action, Actor, Task, TaskState
 from haochaping.domain.rating import TRACKING_CODE_PATTERN
 from haochaping.observability import logger, metrics
@@ -53,6 +54,20 @@ def task_summary(task: Task) -> dict[str, Any]:
         "rectification_due": _iso(task.rectification_due),
         "deadlines_provisional": task.deadlines_provisional,
         "contacted": task.contacted_at is not None,
+        "escalation": _escalation(current_level(task)),
+    }
+
+
+def _escalation(escalation: Escalation | None) -> dict[str, Any] | None:
+    if escalation is None:
+        return None
+    return {
+        "rung": escalation.rung.value,
+        "level": escalation.rung.level,
+        "rung_name": escalation.rung.name_zh,
+        "deadline": escalation.deadline.value,
+        "due_at": _iso(escalation.due_at),
+        "at": _iso(escalation.at),
     }
 
 
@@ -74,6 +89,7 @@ def task_detail(view: followups.TaskView, rating: dict[str, Any] | None) -> dict
         "allowed_actions": view.allowed,
         "evaluator": view.evaluator,
         "rating": rating,
+        "escalations": [_escalation(e) for e in task.escalations],
         "audit": [
             {
                 "sequence": e.sequence,

@@ -18,8 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from haochaping.domain.errors import Conflict, DomainError, Forbidden, InvalidFields, NotFound
+
+if TYPE_CHECKING:
+    from haochaping.domain.escalation import Escalation
 
 
 class TaskState(StrEnum):
@@ -203,6 +207,7 @@ class Task:
     called_back: bool = False
     closed_at: datetime | None = None
     rating_void: bool = False  # not adopted: kept, but excluded from every score
+    escalations: tuple[Escalation, ...] = ()  # 督办 steps taken, oldest first
     audit: tuple[AuditEntry, ...] = field(default_factory=tuple)
 
     @property

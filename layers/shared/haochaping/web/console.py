@@ -64,6 +64,9 @@ th{background:#eef1f4;white-space:nowrap}
 .code{font-family:ui-monospace,Consolas,monospace;font-weight:600;letter-spacing:.04em}
 .clock{font-variant-numeric:tabular-nums;display:inline-block}.soon{color:#7a4b00;font-weight:700}
 .overdue{color:#b3261e;font-weight:700}.overdue::before{content:"⚠ "}
+.esc{display:inline-block;margin-top:.2rem;padding:0 .4rem;border-radius:.3rem;font-size:.9rem;font-weight:600;
+background:#fff4d6;color:#6b4500;border:1px solid #d9a400}.esc-2,.esc-3{background:#fde8e6;color:#8a1c13;
+border-color:#b3261e}
 .msg{margin:.4rem 0}.msg:not(:empty){padding:.6rem .9rem;background:#fff;border-radius:.4rem;
 border-left:5px solid #1e7e34}#problem:not(:empty){border-left-color:#b3261e}.msg p{margin:.1rem 0}
 .cols{display:grid;gap:0 1rem}@media(min-width:60rem){.cols{grid-template-columns:1fr 1fr}}
@@ -204,8 +207,15 @@ function deadline(t){
   var due=dueOf(t);
   if(!due)return el("span",{cls:"note",text:T.finished});
   return el("span",{},[el("span",{text:(t.contacted?T.rectification_due:T.contact_due)+" "+china(due)}),el("br"),
-    clock(due),t.deadlines_provisional?el("span",{cls:"note",text:" "+T.provisional}):null]);
+    clock(due),t.deadlines_provisional?el("span",{cls:"note",text:" "+T.provisional}):null,
+    t.escalation?el("br"):null,escalation(t)]);
 }
+/* How high an overdue task has climbed 督办: level 0 reminder … 3 city. */
+function escalation(t){
+  var e=t.escalation;if(!e)return null;
+  return el("span",{cls:"esc esc-"+e.level,text:T.escalation+" "+e.level+" · "+(S.rungs[e.rung]||e.rung)});
+}
+function actionName(a){var m=/^escalate:(.+)$/.exec(a);return m?(S.rungs[m[1]]||a):(S.actions[a]||a);}
 
 /* Task list */
 async function loadTasks(focus){
@@ -257,6 +267,7 @@ function renderTask(t){
   row(f,T.rectification_due,china(t.rectification_due));
   var note=t.deadlines_provisional?el("span",{cls:"note",text:" "+T.provisional}):null;
   row(f,T.time_left,due?el("span",{},[(t.contacted?T.rectification_due:T.contact_due)+" ",clock(due),note]):T.finished);
+  if(t.escalation)row(f,T.escalation,el("span",{},[escalation(t)," "+china(t.escalation.at)]));
   row(f,T.outcome_text,t.explanation);row(f,T.feedback,t.feedback);
   row(f,T.verdict,t.verdict?(S.verdicts[t.verdict]||t.verdict):"");
   row(f,T.not_adopted_reason,t.not_adopted_reason?(S.reasons[t.not_adopted_reason]||t.not_adopted_reason):"");
@@ -291,7 +302,7 @@ function renderTask(t){
       el("td",{text:e.actor==="system"?S.roles.system:e.actor}),
       el("td",{cls:"nowrap",text:String(e.role||"").split(",").map(function(x){return S.roles[x]||x;})
         .join(T.list_sep)}),
-      el("td",{text:S.actions[e.action]||e.action}),
+      el("td",{text:actionName(e.action)}),
       el("td",{text:(e.from_state?stateName(e.from_state):"—")+T.arrow+stateName(e.to_state)}),
       el("td",{cls:"why",text:e.reason||""})]));
   });

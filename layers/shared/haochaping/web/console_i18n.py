@@ -6,6 +6,7 @@ everything the API returns, with textContent.
 
 from __future__ import annotations
 
+from haochaping.domain.escalation import RUNG_NAMES_ZH, Rung
 from haochaping.domain.followup import STATE_NAMES_ZH, Action, NotAdoptedReason, TaskState, Verdict
 from haochaping.domain.rating import Channel
 from haochaping.web.i18n import LEVEL_NAMES
@@ -62,6 +63,7 @@ TEXT: dict[str, dict[str, str]] = {
         "day": "天",
         "finished": "已办结，无时限",
         "provisional": "时限暂定（节假日安排未公布）",
+        "escalation": "督办",
         "task_heading": "任务 {code}",
         "back_to_list": "返回任务列表",
         "facts": "任务概况",
@@ -180,6 +182,7 @@ TEXT: dict[str, dict[str, str]] = {
         "day": "d",
         "finished": "Closed, no deadline",
         "provisional": "Deadline provisional (holiday schedule not yet published)",
+        "escalation": "Escalation",
         "task_heading": "Task {code}",
         "back_to_list": "Back to the task list",
         "facts": "Task",
@@ -437,6 +440,17 @@ CHANNEL_NAMES: dict[str, dict[str, str]] = {
 }
 
 
+RUNG_NAMES: dict[str, dict[str, str]] = {
+    "zh": {rung.value: name for rung, name in RUNG_NAMES_ZH.items()},
+    "en": {
+        Rung.REMINDER.value: "Reminder sent",
+        Rung.HALL_SUPERVISOR.value: "Escalated to the hall supervisor",
+        Rung.DISTRICT_BUREAU.value: "Escalated to the district bureau",
+        Rung.CITY.value: "Escalated to the city",
+    },
+}
+
+
 def level_names(lang: str) -> dict[str, str]:
     """Level names keyed by the level's number as the API sends it (5 = 非常满意)."""
     return {str(int(level)): name for level, name in LEVEL_NAMES[lang].items()}
@@ -455,4 +469,5 @@ def strings(lang: str) -> dict[str, object]:
         "roles": ROLE_NAMES[lang],
         "channels": CHANNEL_NAMES[lang],
         "levels": level_names(lang),
+        "rungs": RUNG_NAMES[lang],
     }

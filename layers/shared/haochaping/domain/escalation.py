@@ -1,0 +1,185 @@
+"""Escalation 督办 of follow-up tasks that near or pass a deadline.
+
+Each deadline of an open task climbs a ladder, one step at a time and each step once:
+a reminder 到期提醒 to the hall's officers a working day before the deadline; at the deadline,
+the hall supervisor 大厅督办; some working days later the district bureau 区局督办; then the
+city 市级督办. A step is known by its deadline (which one, due when) and its rung, so a
+deadline that moves later when an official schedule is loaded climbs a ladder of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from haochaping.domain.calendar import WorkingCalendar, end_of_day
+from haochaping.domain.followup import AuditEntry, Task
+from haochaping.domain.rating import CHINA_TIME
+
+
+class DeadlineKind(StrEnum):
+    FIRST_CONTACT = "first_contact"  # 首次联系时限: until the citizen was contacted
+    RECTIFICATION = "rectification"  # 整改时限: until the task closes
+
+
+DEADLINE_NAMES_ZH = {DeadlineKind.FIRST_CONTACT: "联系时限", DeadlineKind.RECTIFICATION: "整改时限"}
+
+
+class Rung(StrEnum):
+    """The rungs of the ladder, in order; the level is how high the task has climbed."""
+
+    REMINDER = "reminder"  # 到期提醒
+    HALL_SUPERVISOR = "hall_supervisor"  # 大厅督办
+    DISTRICT_BUREAU = "district_bureau"  # 区局督办
+    CITY = "city"  # 市级督办
+
+    @property
+    def level(self) -> int:
+        return list(Rung).index(self)
+
+    @property
+    def name_zh(self) -> str:
+        return RUNG_NAMES_ZH[self]
+
+    @property
+    def overdue(self) -> bool:
+        return self != Rung.REMINDER
+
+
+RUNG_NAMES_ZH = {
+    Rung.REMINDER: "到期提醒",
+    Rung.HALL_SUPERVISOR: "大厅督办",
+    Rung.DISTRICT_BUREAU: "区局督办",
+    Rung.CITY: "市级督办",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Ladder:
+    """When each rung is reached, in working days (the district's settings)."""
+
+    reminder_working_days_before: int = 1
+    bureau_after_working_days: int = 2  # after the deadline
+    city_after_working_days: int = 3  # after the bureau
+
+    def __post_init__(self) -> None:
+        if min(self.reminder_working_days_before, self.bureau_after_working_days, self.city_after_working_days) < 1:
+            raise ValueError("every rung of the ladder is at least one working day from the previous one")
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One rung of one deadline's ladder, and when it is reached."""
+
+    deadline: DeadlineKind
+    due_at: datetime  # the deadline it belongs to
+    rung: Rung
+    at: datetime
+    provisional: bool = False
+
+    @property
+    def key(self) -> str:
+        """Names the step across the sweep, the queue and the task: deadline, due time, rung."""
+        return f"{self.deadline.value}|{self.due_at.astimezone(UTC).isoformat()}|{self.rung.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """A step taken: recorded on the task once, with when it happened."""
+
+    key: str
+    deadline: DeadlineKind
+    due_at: datetime
+    rung: Rung
+    at: datetime
+
+
+def due_day(due_at: datetime) -> datetime:
+    """The working day a deadline ends (it is due at 24:00 of it, China time)."""
+    return (due_at - timedelta(microseconds=1)).astimezone(CHINA_TIME)
+
+
+def ladder_steps(deadline: DeadlineKind, due_at: datetime, ladder: Ladder, calendar: WorkingCalendar) -> list[Step]:
+    """The four steps of one deadline, in order."""
+    day = due_day(due_at).date()
+    reminder_day, reminder_guess = calendar.working_days_before(day, ladder.reminder_working_days_before)
+    bureau_day, bureau_guess = calendar.add_working_days(day, ladder.bureau_after_working_days)
+    city_day, city_guess = calendar.add_working_days(bureau_day, ladder.city_after_working_days)
+    utc = due_at.tzinfo
+    return [
+        Step(deadline, due_at, Rung.REMINDER, end_of_day(reminder_day).astimezone(utc), reminder_guess),
+        Step(deadline, due_at, Rung.HALL_SUPERVISOR, due_at),
+        Step(deadline, due_at, Rung.DISTRICT_BUREAU, end_of_day(bureau_day).astimezone(utc), bureau_guess),
+        Step(
+            deadline,
+            due_at,
+            Rung.CITY,
+            end_of_day(city_day).astimezone(utc),
+            bureau_guess or city_guess,
+        ),
+    ]
+
+
+def running_deadlines(task: Task) -> list[tuple[DeadlineKind, datetime]]:
+    """The deadlines still running: first contact until it is made, rectification until closing."""
+    if not task.open:
+        return []
+    running = []
+    if task.contacted_at is None:
+        running.append((DeadlineKind.FIRST_CONTACT, task.first_contact_due))
+    running.append((DeadlineKind.RECTIFICATION, task.rectification_due))
+    return running
+
+
+def next_step(task: Task, ladder: Ladder, calendar: WorkingCalendar) -> Step | None:
+    """The earliest step not yet taken on any running deadline, or None when nothing is due.
+
+    Rungs are climbed in order: a step waits for the one below it, however late the sweep.
+    """
+    taken = {e.key for e in task.escalations}
+    candidates = []
+    for deadline, due_at in running_deadlines(task):
+        for step in ladder_steps(deadline, due_at, ladder, calendar):
+            if step.key not in taken:
+                candidates.append(step)
+                break
+    return min(candidates, key=lambda s: (s.at, s.deadline != DeadlineKind.FIRST_CONTACT), default=None)
+
+
+def current_level(task: Task) -> Escalation | None:
+    """The highest step taken on a deadline that is still running (what the console shows)."""
+    running = {(d, due) for d, due in running_deadlines(task)}
+    steps = [e for e in task.escalations if (e.deadline, e.due_at) in running]
+    return max(steps, key=lambda e: (e.rung.level, e.at), default=None)
+
+
+class StepNotDue(Exception):
+    """The step is not the task's next, or its time has not come: nothing to take."""
+
+
+def take_step(task: Task, step_key: str, ladder: Ladder, calendar: WorkingCalendar, now: datetime) -> Task:
+    """Record the step on the task and in its audit trail, once; raises StepNotDue otherwise."""
+    step = next_step(task, ladder, calendar)
+    if step is None or step.key != step_key:
+        raise StepNotDue(f"{step_key} is not the task's next step ({step.key if step else 'none'})")
+    if step.at > now:
+        raise StepNotDue(f"{step_key} is due at {step.at.isoformat()}")
+    escalation = Escalation(key=step.key, deadline=step.deadline, due_at=step.due_at, rung=step.rung, at=now)
+    due_on = due_day(step.due_at).date().isoformat()
+    entry = AuditEntry(
+        sequence=len(task.audit) + 1,
+        actor="system",
+        role="system",
+        at=now,
+        action=f"escalate:{step.rung.value}",
+        from_state=task.state.value,
+        to_state=task.state.value,
+        reason=f"{DEADLINE_NAMES_ZH[step.deadline]} {due_on} {step.rung.name_zh}",
+    )
+    return replace(
+        task,
+        escalations=(*task.escalations, escalation),
+        version=task.version + 1,
+        audit=(*task.audit, entry),
+    )

@@ -1,0 +1,227 @@
+"""The escalation ladder 督办: when each step comes, in which order, and that each is taken once."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from haochaping.domain.calendar import WorkingCalendar
+from haochaping.domain.escalation import (
+    DeadlineKind,
+    Ladder,
+    Rung,
+    StepNotDue,
+    current_level,
+    ladder_steps,
+    next_step,
+    take_step,
+)
+from haochaping.domain.followup import Action, Actor, Role, Task, TaskState, apply, open_task
+from haochaping.domain.rating import CHINA_TIME
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+pytestmark = pytest.mark.unit
+
+CALENDAR = WorkingCalendar()
+LADDER = Ladder(reminder_working_days_before=1, bureau_after_working_days=2, city_after_working_days=3)
+OFFICER = Actor("XQ2001", frozenset({Role.OFFICER}), "XQZWFW", "640104")
+
+
+def end_of(day: str) -> datetime:
+    """24:00 China time of the day, in UTC."""
+    return datetime.combine(date.fromisoformat(day) + timedelta(days=1), datetime.min.time(), CHINA_TIME).astimezone(
+        UTC
+    )
+
+
+def opened_on(moment: datetime, real_name: bool = False) -> Task:
+    first = CALENDAR.deadline(moment, 1)
+    fix = CALENDAR.deadline(moment, 5)
+    return open_task(
+        tracking_code="HC7K2M9Q4T",
+        division_code="640104",
+        hall_code="XQZWFW",
+        window_code="640104-A017",
+        rated_staff="XQ1017",
+        real_name=real_name,
+        opened_at=moment,
+        first_contact_due=first.due_at,
+        rectification_due=fix.due_at,
+        provisional=first.provisional or fix.provisional,
+    )
+
+
+# Fri 2026-02-13, 10:00 in Yinchuan: the day before the Spring Festival holiday's 调休 Saturday.
+FRIDAY_BEFORE_SPRING_FESTIVAL = datetime(2026, 2, 13, 10, 0, tzinfo=CHINA_TIME).astimezone(UTC)
+
+
+def test_the_rectification_ladder_follows_the_official_calendar() -> None:
+    # Given a bad review on Fri 2026-02-13, due for rectification at the end of Fri 02-27
+    task = opened_on(FRIDAY_BEFORE_SPRING_FESTIVAL)
+    assert task.rectification_due == end_of("2026-02-27")
+    # When the ladder of that deadline is laid out
+    steps = ladder_steps(DeadlineKind.RECTIFICATION, task.rectification_due, LADDER, CALENDAR)
+    # Then: reminder at the end of the working day before, the hall supervisor at the deadline,
+    # the bureau two working days later (the 调休 Sat 02-28, Mon 03-02), the city three after that
+    assert [(s.rung, s.at) for s in steps] == [
+        (Rung.REMINDER, end_of("2026-02-26")),
+        (Rung.HALL_SUPERVISOR, end_of("2026-02-27")),
+        (Rung.DISTRICT_BUREAU, end_of("2026-03-02")),
+        (Rung.CITY, end_of("2026-03-05")),
+    ]
+    assert not any(s.provisional for s in steps)
+
+
+def test_the_first_contact_ladder_skips_the_spring_festival_holiday() -> None:
+    # Given the same bad review: first contact due at the end of Sat 02-14, a 调休 working day
+    task = opened_on(FRIDAY_BEFORE_SPRING_FESTIVAL)
+    assert task.first_contact_due == end_of("2026-02-14")
+    # When its ladder is laid out
+    steps = ladder_steps(DeadlineKind.FIRST_CONTACT, task.first_contact_due, LADDER, CALENDAR)
+    # Then the bureau comes two working days after the holiday (02-24, 02-25), the city on the
+    # 调休 Saturday 02-28
+    assert [s.at for s in steps] == [
+        end_of("2026-02-13"),
+        end_of("2026-02-14"),
+        end_of("2026-02-25"),
+        end_of("2026-02-28"),
+    ]
+
+
+def test_the_first_step_is_the_earliest_reminder() -> None:
+    task = opened_on(FRIDAY_BEFORE_SPRING_FESTIVAL)
+    step = next_step(task, LADDER, CALENDAR)
+    assert step is not None
+    assert (step.deadline, step.rung, step.at) == (DeadlineKind.FIRST_CONTACT, Rung.REMINDER, end_of("2026-02-13"))
+
+
+def test_rungs_are_climbed_in_order_however_late_the_sweep() -> None:
+    # Given a task left alone for a month
+    task = opened_on(FRIDAY_BEFORE_SPRING_FESTIVAL)
+    much_later = FRIDAY_BEFORE_SPRING_FESTIVAL + timedelta(days=30)
+    taken = []
+    # When every step the task names is taken, one after the other
+    while (step := next_step(task, LADDER, CALENDAR)) is not None:
+        assert step.at <= much_later
+        task = take_step(task, step.key, LADDER, CALENDAR, much_later)
+        taken.append((step.deadline, step.rung))
+    # Then each deadline climbed its four rungs in order, each once, the earlier deadline first
+    assert taken == [
+        (DeadlineKind.FIRST_CONTACT, Rung.REMINDER),
+        (DeadlineKind.FIRST_CONTACT, Rung.HALL_SUPERVISOR),
+        (DeadlineKind.FIRST_CONTACT, Rung.DISTRICT_BUREAU),
+        (DeadlineKind.RECTIFICATION, Rung.REMINDER),
+        (DeadlineKind.RECTIFICATION, Rung.HALL_SUPERVISOR),
+        (DeadlineKind.FIRST_CONTACT, Rung.CITY),
+        (DeadlineKind.RECTIFICATION, Rung.DISTRICT_BUREAU),
+        (DeadlineKind.RECTIFICATION, Rung.CITY),
+    ]
+    assert len({e.key for e in task.escalations}) == 8
+
+
+def test_a_step_is_recorded_once_in_the_task_and_its_audit_trail() -> None:
+    task = opened_on(FRIDAY_BEFORE_SPRING_FESTIVAL)
+    step = next_step(task, LADDER, CALENDAR)
+    assert step is not None
+    now = step.at + timedelta(minutes=3)
+    # When the step is taken
+    after = take_step(task, step.key, LADDER, CALENDAR, now)
+    # Then it is on the task, in the trail, and the version moved (a stale form is refused)
+    assert [e.key for e in after.escalations] == [step.key]
+    assert after.version == task.version + 1
+    assert after.state == task.state
+    last = after.audit[-1]
+    assert (last.actor, last.action, last.at) == ("system", "escalate:reminder", now)
+    assert "联系时限 2026-02-14 到期提醒" in last.reason
+    # And taking it again (a redelivered message) is refused: it is no longer the next step
+    with pytest.raises(StepNotDue):
+        take_step(after, step.key, LADDER, CALENDAR, now)
+
+
+def test_a_step_before_its_time_is_not_taken() -> None:
+    task = opened_on(FRIDAY_BEFORE_SPRING_FESTIVAL)
+    step = next_step(task, LADDER, CALENDAR)
+    assert step is not None
+    with pytest.raises(StepNotDue, match="is due at"):
+        take_step(task, step.key, LADDER, CALENDAR, step.at - timedelta(seconds=1))
+
+
+def test_contact_stops_the_first_contact_ladder() -> None:
+    # Given a task whose officer called the citizen on the opening day
+    task = opened_on(FRIDAY_BEFORE_SPRING_FESTIVAL)
+    contacted = apply(task, OFFICER, Action.RECORD_CONTACT, task.version, FRIDAY_BEFORE_SPRING_FESTIVAL)
+    # Then only the rectification deadline still climbs
+    step = next_step(contacted, LADDER, CALENDAR)
+    assert step is not None
+    assert (step.deadline, step.rung) == (DeadlineKind.RECTIFICATION, Rung.REMINDER)
+
+
+def test_a_closed_task_climbs_no_further() -> None:
+    task = replace(opened_on(FRIDAY_BEFORE_SPRING_FESTIVAL), state=TaskState.CLOSED)
+    assert next_step(task, LADDER, CALENDAR) is None
+    assert current_level(task) is None
+
+
+def test_the_level_shown_is_the_highest_rung_of_a_running_deadline() -> None:
+    task = opened_on(FRIDAY_BEFORE_SPRING_FESTIVAL)
+    late = FRIDAY_BEFORE_SPRING_FESTIVAL + timedelta(days=4)
+    for _ in range(2):  # reminder, then hall supervisor, of the first-contact deadline
+        step = next_step(task, LADDER, CALENDAR)
+        assert step is not None
+        task = take_step(task, step.key, LADDER, CALENDAR, late)
+    level = current_level(task)
+    assert level is not None
+    assert (level.rung, level.rung.level, level.rung.overdue) == (Rung.HALL_SUPERVISOR, 1, True)
+    # Once contact is made, that deadline stops running and the level it reached is history
+    contacted = apply(task, OFFICER, Action.RECORD_CONTACT, task.version, late)
+    assert current_level(contacted) is None
+
+
+def test_a_deadline_that_moves_later_climbs_a_ladder_of_its_own() -> None:
+    # Given a reminder taken for the rectification deadline
+    task = apply(
+        opened_on(FRIDAY_BEFORE_SPRING_FESTIVAL),
+        OFFICER,
+        Action.RECORD_CONTACT,
+        1,
+        FRIDAY_BEFORE_SPRING_FESTIVAL,
+    )
+    step = next_step(task, LADDER, CALENDAR)
+    assert step is not None
+    task = take_step(task, step.key, LADDER, CALENDAR, step.at)
+    # When the deadline moves two days later (an official schedule loaded)
+    moved = replace(task, rectification_due=task.rectification_due + timedelta(days=2))
+    # Then the new deadline has its own reminder to give
+    again = next_step(moved, LADDER, CALENDAR)
+    assert again is not None
+    assert again.rung == Rung.REMINDER and again.key != step.key
+
+
+def test_every_rung_is_at_least_a_working_day_apart() -> None:
+    with pytest.raises(ValueError, match="at least one working day"):
+        Ladder(reminder_working_days_before=0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    opened=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 11, 30), timezones=st.just(UTC)),
+    days=st.integers(min_value=1, max_value=15),
+    before=st.integers(min_value=1, max_value=3),
+    bureau=st.integers(min_value=1, max_value=5),
+    city=st.integers(min_value=1, max_value=5),
+)
+def test_the_rungs_come_in_order_and_the_deadline_is_the_hall_supervisors(
+    opened: datetime, days: int, before: int, bureau: int, city: int
+) -> None:
+    due = CALENDAR.deadline(opened, days).due_at
+    ladder = Ladder(before, bureau, city)
+    steps = ladder_steps(DeadlineKind.RECTIFICATION, due, ladder, CALENDAR)
+    assert [s.rung for s in steps] == list(Rung)
+    assert steps[0].at < steps[1].at < steps[2].at < steps[3].at
+    assert steps[1].at == due
+    # Every step falls at the end of a working day
+    for step in steps:
+        day = (step.at - timedelta(microseconds=1)).astimezone(CHINA_TIME).date()
+        assert CALENDAR.is_working_day(day)[0]
