@@ -80,6 +80,10 @@ def main() -> int:
     submission.requests_per_rating()
     print()
     submission.latency()
+    print()
+    from bench import sweep
+
+    sweep.main()
     return 0
 
 
