@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
@@ -40,10 +41,17 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def demo_twin() -> Iterator[LocalTwin]:
     """The demo division with its demo registry loaded through the admin command line."""
+    with demo_division("haochaping-640100") as twin:
+        yield twin
+
+
+@contextmanager
+def demo_division(stack_name: str) -> Iterator[LocalTwin]:
+    """A twin of the demo division serving on a free port, its registry loaded as an admin would."""
     port = _free_port()
     parameters = division_parameters("640100")
     parameters["PublicBaseUrl"] = f"http://127.0.0.1:{port}"
-    twin = LocalTwin(TEMPLATE, parameters, "haochaping-640100", http_port=port, clock_hook=CLOCK_HOOK)
+    twin = LocalTwin(TEMPLATE, parameters, stack_name, http_port=port, clock_hook=CLOCK_HOOK)
     twin.start()
     try:
         cli = Path(sys.executable).parent / "haochaping"

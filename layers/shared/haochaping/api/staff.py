@@ -18,7 +18,7 @@ from haochaping import followups
 from haochaping.domain.errors import Forbidden
 from haochaping.domain.escalation import Escalation, current_level
 from haochaping.domain.followup import STATE_NAMES_ZH, Action, Actor, Task, TaskState
-from haochaping.domain.rating import TRACKING_CODE_PATTERN
+from haochaping.domain.rating import TRACKING_CODE_PATTERN, utc_now
 from haochaping.observability import logger, metrics
 from haochaping.settings import get_settings
 
@@ -123,7 +123,8 @@ def list_tasks(
 ) -> Response[Any]:
     actor = current_actor()
     tasks = followups.list_tasks(actor, get_settings(), state.value if state else None, due, real_name)
-    return _json({"tasks": [task_summary(t) for t in tasks]})
+    # The server's time beside the deadlines: the console counts down from it, not from the PC's clock.
+    return _json({"now": _iso(utc_now()), "tasks": [task_summary(t) for t in tasks]})
 
 
 @router.get("/staff/tasks/<tracking_code>", summary="One follow-up task 任务详情", security=STAFF_SECURITY)
@@ -135,7 +136,7 @@ def get_task(tracking_code: Annotated[str, Path(pattern=TRACKING_CODE_PATTERN)])
     if view.evaluator is not None:
         # Who saw personal data is itself worth knowing; what they saw is not logged.
         logger.info("evaluator shown", extra={"tracking_code": tracking_code, "actor": actor.identity})
-    return _json(task_detail(view, rating))
+    return _json({**task_detail(view, rating), "now": _iso(utc_now())})
 
 
 class TaskActionRequest(BaseModel):

@@ -81,7 +81,7 @@ SCRIPT = r"""
 "use strict";
 var S=__STRINGS__,T=S.text,INPUTS=__INPUTS__,LIMIT=__LIMIT__;
 var KEY="haochaping.staff",CODE=/^[2-9A-HJ-NP-Z]{12}$/,DAY=864e5;
-var session=null,memory=null,current=null;
+var session=null,memory=null,current=null,skew=0;  /* skew: the server's clock minus this PC's */
 function $(id){return document.getElementById(id);}
 function fmt(s,v){return s.replace(/\{(\w+)\}/g,function(m,k){return k in v?String(v[k]):m;});}
 function el(tag,attrs,kids){
@@ -141,6 +141,7 @@ async function api(method,path,body){
   try{data=await r.json();}catch(e){}
   if(r.status===401){signOut(T.expired);throw {handled:true};}
   if(!r.ok)throw new Failure(r.status,data);
+  if(data&&data.now&&!isNaN(Date.parse(data.now)))skew=Date.parse(data.now)-Date.now();
   return data;
 }
 function fieldName(f,action){
@@ -196,7 +197,7 @@ function span(ms){
 }
 function clock(iso){return el("span",{cls:"clock","data-due":String(Date.parse(iso))});}
 function tick(){
-  var now=Date.now();
+  var now=Date.now()+skew;
   document.querySelectorAll(".clock").forEach(function(c){
     var left=Number(c.getAttribute("data-due"))-now,over=left<0,soon=!over&&left<=DAY;
     c.textContent=over?fmt(T.overdue,{t:span(left)}):fmt(T.left,{t:span(left)})+(soon?T.soon_suffix:"");
