@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Annotated, Any, NamedTuple
 
 from pydantic import (
@@ -109,7 +110,7 @@ def statutory_holidays(year: int) -> Mapping[date, str]:
     days[_lunar(year, 5, 5)] = DRAGON_BOAT
     days[_lunar(year, 8, 15)] = MID_AUTUMN
     days.update({date(year, 10, day): NATIONAL_DAY for day in (1, 2, 3)})
-    return days
+    return MappingProxyType(days)
 
 
 # --------------------------------------------------------------------------------------------
@@ -160,7 +161,8 @@ def parse_day_span(value: Any) -> Any:
 
 Days = Annotated[DaySpan, BeforeValidator(parse_day_span), PlainSerializer(str, return_type=str)]
 
-_frozen = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+# Schemas are built on first use: a function that never reads a loaded year never pays for them.
+_frozen = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class HallClosure(BaseModel):
