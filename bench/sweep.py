@@ -83,7 +83,7 @@ def _task(code: str, due_at: str | None) -> dict[str, Any]:
 def sweep_among(closed: int) -> tuple[float, float, int, int]:
     """(median sweep ms, of which in moto's Query ms, items read, steps queued)."""
     from haochaping import escalations
-    from haochaping.adapters import tasks as task_store
+    from haochaping.adapters import queues
     from haochaping.adapters.tables import bind_tables
     from haochaping.domain.rating import utc_now
     from haochaping.settings import Settings
@@ -103,7 +103,7 @@ def sweep_among(closed: int) -> tuple[float, float, int, int]:
         settings = Settings.model_construct(
             ratings_table=table.name, registry_table="bench-registry", escalation_queue_url=queue_url
         )
-        task_store._sqs.cache_clear()
+        queues.sqs.cache_clear()
         bind_tables(table.name, reconnect=True)
         times, in_query, read, queued = [], [], 0, 0
         for _ in range(RUNS + 1):
@@ -113,7 +113,7 @@ def sweep_among(closed: int) -> tuple[float, float, int, int]:
                 times.append(time.perf_counter() - started)
             in_query.append(sum(spent))
             read, queued = result.items_read, result.queued
-        task_store._sqs.cache_clear()
+        queues.sqs.cache_clear()
     # The first run builds clients and connections: left out of the median.
     return statistics.median(times[1:]) * 1000, statistics.median(in_query[1:]) * 1000, read, queued
 

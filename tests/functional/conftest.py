@@ -29,9 +29,10 @@ from typing import Any
 import boto3
 import pytest
 from haochaping import observability
+from haochaping.adapters import notices as notice_adapter
 from haochaping.adapters import personal_data, staff_identity, tables
+from haochaping.adapters import queues as queue_adapter
 from haochaping.adapters import registry as registry_store
-from haochaping.adapters import tasks as task_store
 from haochaping.adapters.secrets import signing_secret
 from haochaping.domain.registry import Department, Hall, Registry, Shift, Staff, StaffRole, Tag, TagSet, Window
 from haochaping.settings import get_settings
@@ -353,8 +354,8 @@ def reset_cached_state() -> None:
     signing_secret.cache_clear()
     personal_data._kms.cache_clear()
     registry_store.clear_cache()
-    task_store._sns.cache_clear()
-    task_store._sqs.cache_clear()
+    notice_adapter.sns.cache_clear()
+    queue_adapter.sqs.cache_clear()
     staff_identity._cognito.cache_clear()
     for model in vars(tables).values():
         if isinstance(model, type) and issubclass(model, Model) and model is not Model:

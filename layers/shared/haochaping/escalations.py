@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from haochaping.adapters import notices, queues
 from haochaping.adapters import tasks as task_store
 from haochaping.adapters.calendar import load_calendar
 from haochaping.adapters.tables import bind_tables
@@ -60,7 +61,7 @@ def sweep(settings: Settings, now: datetime | None = None) -> SweepResult:
     """Queue every step whose time has come; reads the due index entries and nothing else."""
     bind_tables(settings.ratings_table, settings.registry_table)
     due, read = task_store.due_steps(now or utc_now())
-    task_store.send_steps(settings.escalation_queue_url, due)
+    queues.send_steps(settings.escalation_queue_url, due)
     return SweepResult(queued=len(due), items_read=read)
 
 
@@ -129,4 +130,4 @@ def _notify(task: Task, escalation: Escalation, settings: Settings) -> None:
         "link": f"{settings.public_base_url.rstrip('/')}/console#task={task.tracking_code}",
     }
     topic = settings.officer_topic_arn if escalation.rung == Rung.REMINDER else settings.escalation_topic_arn
-    task_store.publish_step(topic, message)
+    notices.publish_step(topic, message)

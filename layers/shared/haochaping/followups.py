@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from haochaping.adapters import notices
 from haochaping.adapters import ratings as rating_store
 from haochaping.adapters import registry as registry_store
 from haochaping.adapters import tasks as task_store
@@ -182,7 +183,7 @@ def act(
         due=step_ahead(after, settings),
     )
     if report is not None:
-        task_store.publish_report(settings.report_topic_arn, report)
+        notices.publish_report(settings.report_topic_arn, report)
     return after
 
 
@@ -286,7 +287,7 @@ def open_followup(tracking_code: str, settings: Settings, now: datetime | None =
         metrics.add_metric(name="ProvisionalDeadline", unit="Count", value=1)
     item = task_store.find_task_item(tracking_code)
     if item is not None and item.notified_at is None:
-        task_store.notify_officers(
+        notices.notify_officers(
             settings.officer_topic_arn,
             {
                 "type": "followup_opened",

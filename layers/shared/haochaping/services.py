@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from haochaping.adapters import ratings as rating_store
 from haochaping.adapters import registry as registry_store
-from haochaping.adapters import tasks as task_store
 from haochaping.adapters.personal_data import encrypt_evaluator
 from haochaping.adapters.secrets import signing_secret
 from haochaping.adapters.tables import bind_tables
@@ -88,8 +87,3 @@ def find_rating(tracking_code: str, settings: Settings) -> Rating:
 def window_entry(window_code: str, settings: Settings) -> WindowEntry | None:
     _bind(settings)
     return registry_store.window_and_tags(window_code)[0]
-
-
-def route_bad_review(tracking_code: str, settings: Settings) -> None:
-    """A new bad review goes to the follow-up queue (the stream consumer's part)."""
-    task_store.send_bad_review(settings.follow_up_queue_url, tracking_code)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from haochaping import services
-from haochaping.adapters.ratings import rating_from_stream_image
+from haochaping.adapters.queues import send_bad_review
+from haochaping.adapters.rating_items import rating_from_stream_image
 from haochaping.observability import logger, metrics
 from haochaping.settings import Settings, get_settings
 
@@ -21,7 +21,7 @@ def see_rating_change(record: dict[str, Any], settings: Settings | None = None) 
     metrics.add_metric(name="RatingsSeen", unit="Count", value=1)
     if rating.is_bad_review:
         metrics.add_metric(name="BadReviewsSeen", unit="Count", value=1)
-        services.route_bad_review(rating.tracking_code, settings or get_settings())
+        send_bad_review((settings or get_settings()).follow_up_queue_url, rating.tracking_code)
     logger.info(
         "rating seen",
         extra={

@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from haochaping.adapters.rating_items import rating_from_item as _from_item
 from haochaping.adapters.tables import EvaluatorItem, MarkItem, RatingItem, transaction_connection
 from haochaping.domain.errors import Conflict, Forbidden, TooManyRequests
-from haochaping.domain.rating import Channel, Level, Rating
+from haochaping.domain.rating import Rating
 from haochaping.domain.submission import PreparedRating, within_follow_up_period
 
 RATING_SORT_KEY = "RATING"
@@ -51,28 +52,6 @@ def _to_item(rating: Rating) -> RatingItem:
         real_name=rating.real_name,
         assess_number=rating.assess_number,
         rated_at=rating.rated_at,
-    )
-
-
-def _from_item(item: RatingItem) -> Rating:
-    return Rating(
-        tracking_code=item.tracking_code,
-        submission_id=item.submission_id,
-        division_code=item.division_code,
-        window_code=item.window_code,
-        hall_code=item.hall_code,
-        department_code=item.department_code,
-        staff_job_number=item.staff_job_number,
-        level=Level(int(item.level)),
-        channel=Channel(item.channel),
-        tags=tuple(item.tags or ()),
-        tag_version=item.tag_version,
-        comment=item.comment or "",
-        case_no=item.case_no,
-        item_code=item.item_code,
-        real_name=bool(item.real_name),
-        assess_number=int(item.assess_number or 1),
-        rated_at=item.rated_at,
     )
 
 
@@ -239,13 +218,6 @@ def find_rating(tracking_code: str) -> Rating | None:
         return _from_item(RatingItem.get(_key(tracking_code), RATING_SORT_KEY, consistent_read=True))
     except RatingItem.DoesNotExist:
         return None
-
-
-def rating_from_stream_image(image: dict) -> Rating | None:
-    """Read a rating back from a DynamoDB stream image; None for items that are not ratings."""
-    if image.get("kind", {}).get("S") != "rating":
-        return None
-    return _from_item(RatingItem.from_raw_data(image))
 
 
 def find_evaluator_ciphertext(tracking_code: str) -> bytes | None:

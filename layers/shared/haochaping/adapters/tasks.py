@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any
 
-from botocore.session import get_session
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -268,33 +266,6 @@ def set_step_ahead(tracking_code: str, due: Step | None) -> None:
     task.update(actions=actions, condition=TaskItem.pk.exists())
 
 
-def send_steps(queue_url: str, steps: list[tuple[str, str]]) -> None:
-    """Queue escalation steps, ten to a request; a step the queue refused is sent again by itself."""
-    for start in range(0, len(steps), 10):
-        batch = steps[start : start + 10]
-        entries = [
-            {"Id": str(n), "MessageBody": json.dumps({"tracking_code": code, "step": key})}
-            for n, (code, key) in enumerate(batch)
-        ]
-        failed = _sqs().send_message_batch(QueueUrl=queue_url, Entries=entries).get("Failed", [])
-        for failure in failed:
-            entry = entries[int(failure["Id"])]
-            _sqs().send_message(QueueUrl=queue_url, MessageBody=entry["MessageBody"])
-
-
-def publish_step(topic_arn: str, message: dict[str, str]) -> None:
-    """A reminder or an escalation notice; its rung and hall as attributes for subscriptions' filters."""
-    _sns().publish(
-        TopicArn=topic_arn,
-        Subject=f"好差评 {message['rung_name']}",
-        Message=json.dumps(message, ensure_ascii=False),
-        MessageAttributes={
-            "hall_code": {"DataType": "String", "StringValue": message["hall_code"]},
-            "rung": {"DataType": "String", "StringValue": message["rung"]},
-        },
-    )
-
-
 def mark_step_notified(tracking_code: str, step_key: str) -> None:
     TaskItem(_key(tracking_code), TASK_SORT_KEY).update(actions=[TaskItem.notified_step.set(step_key)])
 
@@ -353,48 +324,3 @@ def audit_trail(tracking_code: str) -> list[AuditItem]:
 
 def task_state(item: TaskItem) -> TaskState:
     return TaskState(item.state)
-
-
-@lru_cache(maxsize=1)
-def _sns() -> Any:
-    return get_session().create_client("sns")
-
-
-@lru_cache(maxsize=1)
-def _sqs() -> Any:
-    return get_session().create_client("sqs")
-
-
-def notify_officers(topic_arn: str, message: dict[str, str]) -> None:
-    """Tell the hall's officers a task is waiting: a link and codes, never personal data."""
-    _sns().publish(
-        TopicArn=topic_arn,
-        Subject="好差评 回访核实任务",
-        Message=json.dumps(message, ensure_ascii=False),
-        MessageAttributes={"hall_code": {"DataType": "String", "StringValue": message["hall_code"]}},
-    )
-
-
-def send_bad_review(queue_url: str, tracking_code: str) -> None:
-    _sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps({"tracking_code": tracking_code}))
-
-
-def publish_report(topic_arn: str, report: ReportItem) -> None:
-    """通报: the decision, its reason and who took it; the evaluator is never named."""
-    _sns().publish(
-        TopicArn=topic_arn,
-        Subject="好差评 不予采纳通报",
-        Message=json.dumps(
-            {
-                "type": "not_adopted",
-                "tracking_code": report.tracking_code,
-                "hall_code": report.hall_code,
-                "window_code": report.window_code,
-                "reason": report.reason,
-                "proposed_by": report.proposed_by,
-                "approved_by": report.approved_by,
-                "decided_at": report.decided_at.isoformat(),
-            },
-            ensure_ascii=False,
-        ),
-    )

@@ -1,0 +1,35 @@
+"""Messages on the stack's queues: a bad review to follow up, an escalation step to take.
+
+Only botocore: the stream consumer and the sweep send messages without loading the table models.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from botocore.session import get_session
+
+
+@lru_cache(maxsize=1)
+def sqs() -> Any:
+    return get_session().create_client("sqs")
+
+
+def send_bad_review(queue_url: str, tracking_code: str) -> None:
+    sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps({"tracking_code": tracking_code}))
+
+
+def send_steps(queue_url: str, steps: list[tuple[str, str]]) -> None:
+    """Queue escalation steps, ten to a request; a step the queue refused is sent again by itself."""
+    for start in range(0, len(steps), 10):
+        batch = steps[start : start + 10]
+        entries = [
+            {"Id": str(n), "MessageBody": json.dumps({"tracking_code": code, "step": key})}
+            for n, (code, key) in enumerate(batch)
+        ]
+        failed = sqs().send_message_batch(QueueUrl=queue_url, Entries=entries).get("Failed", [])
+        for failure in failed:
+            entry = entries[int(failure["Id"])]
+            sqs().send_message(QueueUrl=queue_url, MessageBody=entry["MessageBody"])
