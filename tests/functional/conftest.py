@@ -19,6 +19,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from datetime import time as dt_time
@@ -581,3 +582,35 @@ def log_records(captured_output: Callable[[], str]) -> Callable[[], list[dict[st
         return records
 
     return read
+
+
+@contextmanager
+def division_stack_in_moto(config_dir: Path, division: str, stack_name: str) -> Iterator[tuple[Any, dict[str, str]]]:
+    """A division's stack created in moto (in-process) from template.yaml by the local twin's code,
+    as the admin command line finds it; the table models' bindings are restored afterwards."""
+    from localtwin.divisions import division_parameters
+    from localtwin.stack import create_stack
+    from localtwin.template import transform_template
+
+    models = (tables.RatingItem, tables.MarkItem, tables.RegistryItem)
+    bound = [(model, model.Meta.table_name, model._connection) for model in models]
+    with pytest.MonkeyPatch.context() as environment:
+        # mock_aws intercepts nothing while an endpoint override is set.
+        for name in list(os.environ):
+            if name.startswith("AWS_ENDPOINT_URL") or name in {"AWS_PROFILE", "AWS_DEFAULT_PROFILE"}:
+                environment.delenv(name)
+        environment.setenv("AWS_ACCESS_KEY_ID", "testing")
+        environment.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        environment.setenv("AWS_SESSION_TOKEN", "testing")
+        environment.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        environment.setenv("AWS_REGION", "us-east-1")
+        environment.setenv("AWS_CONFIG_FILE", str(config_dir / "no-config"))
+        environment.setenv("AWS_SHARED_CREDENTIALS_FILE", str(config_dir / "no-credentials"))
+        with mock_aws():
+            parameters = division_parameters(division)
+            stack = create_stack(boto3.Session(), transform_template(TEMPLATE_PATH, parameters), stack_name, parameters)
+            yield stack, parameters
+    for model, table_name, connection in bound:
+        model.Meta.table_name = table_name
+        model._connection = connection
+    registry_store.clear_cache()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -16,19 +15,15 @@ import boto3
 import pytest
 import segno
 import zxingcpp
-from haochaping.adapters import tables
-from haochaping.adapters.registry import clear_cache
 from haochaping.admin.cli import main
 from haochaping.admin.registry_files import read_registry_files
 from haochaping.domain.plates import SignatureInvalid, plate_url, verify_plate, verify_ticket
 from haochaping.domain.registry import Registry
-from localtwin.divisions import division_parameters
-from localtwin.stack import Stack, create_stack
-from localtwin.template import transform_template
-from moto import mock_aws
+from localtwin.stack import Stack
 from PIL import Image, ImageDraw
 
-from tests.conftest import ROOT, TEMPLATE
+from tests.conftest import ROOT
+from tests.functional.conftest import division_stack_in_moto
 
 pytestmark = pytest.mark.functional
 
@@ -58,30 +53,9 @@ class District:
 @pytest.fixture(scope="module")
 def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[District]:
     """The division's stack, created from template.yaml by the local twin's code, in moto."""
-    models = (tables.RatingItem, tables.MarkItem, tables.RegistryItem)
-    bound = [(model, model.Meta.table_name, model._connection) for model in models]
-    config = tmp_path_factory.mktemp("aws")
-    with pytest.MonkeyPatch.context() as environment:
-        # mock_aws intercepts nothing while an endpoint override is set.
-        for name in list(os.environ):
-            if name.startswith("AWS_ENDPOINT_URL") or name in {"AWS_PROFILE", "AWS_DEFAULT_PROFILE"}:
-                environment.delenv(name)
-        environment.setenv("AWS_ACCESS_KEY_ID", "testing")
-        environment.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        environment.setenv("AWS_SESSION_TOKEN", "testing")
-        environment.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        environment.setenv("AWS_REGION", "us-east-1")
-        environment.setenv("AWS_CONFIG_FILE", str(config / "no-config"))
-        environment.setenv("AWS_SHARED_CREDENTIALS_FILE", str(config / "no-credentials"))
-        with mock_aws():
-            parameters = division_parameters(DIVISION)
-            stack = create_stack(boto3.Session(), transform_template(TEMPLATE, parameters), STACK_NAME, parameters)
-            secret = boto3.client("secretsmanager").get_secret_value(SecretId=f"haochaping/{DIVISION}/signing")
-            yield District(stack=stack, parameters=parameters, secret=secret["SecretString"].encode("utf-8"))
-    for model, table_name, connection in bound:
-        model.Meta.table_name = table_name
-        model._connection = connection
-    clear_cache()
+    with division_stack_in_moto(tmp_path_factory.mktemp("aws"), DIVISION, STACK_NAME) as (stack, parameters):
+        secret = boto3.client("secretsmanager").get_secret_value(SecretId=f"haochaping/{DIVISION}/signing")
+        yield District(stack=stack, parameters=parameters, secret=secret["SecretString"].encode("utf-8"))
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ command line, as an admin would.
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,19 +15,15 @@ from typing import Any
 
 import boto3
 import pytest
-from haochaping.adapters import tables
-from haochaping.adapters.registry import clear_cache
 from haochaping.admin.cli import main
 from haochaping.admin.registry_files import read_registry_files
 from haochaping.admin.stack import StackError, describe_district_stack
 from haochaping.admin.staff_users import find_staff_pool, password_problems, sync_staff_users
 from haochaping.domain.registry import Registry, StaffRole
-from localtwin.divisions import division_parameters
-from localtwin.stack import Stack, create_stack
-from localtwin.template import transform_template
-from moto import mock_aws
+from localtwin.stack import Stack
 
-from tests.conftest import ROOT, TEMPLATE
+from tests.conftest import ROOT
+from tests.functional.conftest import division_stack_in_moto
 
 pytestmark = pytest.mark.functional
 
@@ -54,30 +49,9 @@ class District:
 
 @pytest.fixture(scope="module")
 def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[District]:
-    models = (tables.RatingItem, tables.MarkItem, tables.RegistryItem)
-    bound = [(model, model.Meta.table_name, model._connection) for model in models]
-    config = tmp_path_factory.mktemp("aws")
-    with pytest.MonkeyPatch.context() as environment:
-        # mock_aws intercepts nothing while an endpoint override is set.
-        for name in list(os.environ):
-            if name.startswith("AWS_ENDPOINT_URL") or name in {"AWS_PROFILE", "AWS_DEFAULT_PROFILE"}:
-                environment.delenv(name)
-        environment.setenv("AWS_ACCESS_KEY_ID", "testing")
-        environment.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        environment.setenv("AWS_SESSION_TOKEN", "testing")
-        environment.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        environment.setenv("AWS_REGION", "us-east-1")
-        environment.setenv("AWS_CONFIG_FILE", str(config / "no-config"))
-        environment.setenv("AWS_SHARED_CREDENTIALS_FILE", str(config / "no-credentials"))
-        with mock_aws():
-            parameters = division_parameters(DIVISION)
-            stack = create_stack(boto3.Session(), transform_template(TEMPLATE, parameters), STACK_NAME, parameters)
-            assert main(["registry", "load", str(DEMO_YAML), "--stack", STACK_NAME], out=io.StringIO()) == 0
-            yield District(stack=stack, registry=read_registry_files(DEMO_YAML))
-    for model, table_name, connection in bound:
-        model.Meta.table_name = table_name
-        model._connection = connection
-    clear_cache()
+    with division_stack_in_moto(tmp_path_factory.mktemp("aws"), DIVISION, STACK_NAME) as (stack, _):
+        assert main(["registry", "load", str(DEMO_YAML), "--stack", STACK_NAME], out=io.StringIO()) == 0
+        yield District(stack=stack, registry=read_registry_files(DEMO_YAML))
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -17,19 +16,16 @@ from typing import Any
 import boto3
 import pytest
 from haochaping.adapters import registry as registry_store
-from haochaping.adapters import tables
 from haochaping.adapters.calendar import CALENDAR, load_calendar
 from haochaping.adapters.registry import clear_cache
 from haochaping.adapters.tables import RegistryItem
 from haochaping.admin.cli import main, read_calendar_file
 from haochaping.domain.calendar import CalendarBasis
 from haochaping.domain.rating import CHINA_TIME
-from localtwin.divisions import division_parameters
-from localtwin.stack import Stack, create_stack
-from localtwin.template import transform_template
-from moto import mock_aws
+from localtwin.stack import Stack
 
-from tests.conftest import ROOT, TEMPLATE
+from tests.conftest import ROOT
+from tests.functional.conftest import division_stack_in_moto
 
 pytestmark = pytest.mark.functional
 
@@ -59,30 +55,9 @@ closures:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The division's stack, created from template.yaml by the local twin's code, with the demo registry."""
-    models = (tables.RatingItem, tables.MarkItem, tables.RegistryItem)
-    bound = [(model, model.Meta.table_name, model._connection) for model in models]
-    config = tmp_path_factory.mktemp("aws")
-    with pytest.MonkeyPatch.context() as environment:
-        # mock_aws intercepts nothing while an endpoint override is set.
-        for name in list(os.environ):
-            if name.startswith("AWS_ENDPOINT_URL") or name in {"AWS_PROFILE", "AWS_DEFAULT_PROFILE"}:
-                environment.delenv(name)
-        environment.setenv("AWS_ACCESS_KEY_ID", "testing")
-        environment.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        environment.setenv("AWS_SESSION_TOKEN", "testing")
-        environment.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        environment.setenv("AWS_REGION", "us-east-1")
-        environment.setenv("AWS_CONFIG_FILE", str(config / "no-config"))
-        environment.setenv("AWS_SHARED_CREDENTIALS_FILE", str(config / "no-credentials"))
-        with mock_aws():
-            parameters = division_parameters(DIVISION)
-            created = create_stack(boto3.Session(), transform_template(TEMPLATE, parameters), STACK_NAME, parameters)
-            assert main(["registry", "load", str(DEMO_YAML), "--stack", STACK_NAME], out=io.StringIO()) == 0
-            yield created
-    for model, table_name, connection in bound:
-        model.Meta.table_name = table_name
-        model._connection = connection
-    clear_cache()
+    with division_stack_in_moto(tmp_path_factory.mktemp("aws"), DIVISION, STACK_NAME) as (created, _):
+        assert main(["registry", "load", str(DEMO_YAML), "--stack", STACK_NAME], out=io.StringIO()) == 0
+        yield created
 
 
 def calendar_items(stack: Stack) -> list[dict[str, Any]]:

@@ -57,12 +57,13 @@ def district_twin() -> Iterator[LocalTwin]:
 @pytest.fixture(scope="session")
 def plate_sig(district_twin: LocalTwin) -> Callable[[str], str]:
     """The signature from a window's QR plate URL, as printed by `haochaping qr url`."""
+    return lambda window_code: plate_sig_of(district_twin, window_code)
 
-    def sig(window_code: str) -> str:
-        url = admin(district_twin, "qr", "url", window_code).strip()
-        return parse_qs(urlparse(url).query)["sig"][0]
 
-    return sig
+def plate_sig_of(twin: LocalTwin, window_code: str) -> str:
+    """The `sig` of a window's plate URL on this twin, from `haochaping qr url`."""
+    url = admin(twin, "qr", "url", window_code).strip()
+    return parse_qs(urlparse(url).query)["sig"][0]
 
 
 def http(

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from localtwin.__main__ import CLOCK_HOOK
@@ -20,7 +19,7 @@ from localtwin.divisions import division_parameters
 from localtwin.twin import LocalTwin
 
 from tests.conftest import TEMPLATE
-from tests.integration.conftest import DEMO_REGISTRY, admin, http, post_json, wait_for
+from tests.integration.conftest import DEMO_REGISTRY, admin, http, plate_sig_of, post_json, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -115,11 +114,7 @@ def test_a_task_left_alone_climbs_every_rung_once_while_one_resolved_in_time_hea
 
 @pytest.fixture(scope="module")
 def plate_of(twin: LocalTwin) -> Callable[[str], str]:
-    def sig(window_code: str) -> str:
-        url = admin(twin, "qr", "url", window_code).strip()
-        return parse_qs(urlparse(url).query)["sig"][0]
-
-    return sig
+    return lambda window_code: plate_sig_of(twin, window_code)
 
 
 def sign_in(twin: LocalTwin, job_number: str) -> str:

@@ -6,18 +6,21 @@ invocation with a message naming it, instead of a KeyError deep inside a request
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class SettingsError(RuntimeError):
     """The execution environment lacks a variable the template should have set."""
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+class Settings(BaseModel):
+    """One field per variable, named as the variable in lower case."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     division_code: str = Field(pattern=r"^\d{6}$")
     division_name: str
@@ -49,9 +52,16 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     try:
-        return Settings()  # type: ignore[call-arg]  # pydantic-settings fills it from the environment
+        return settings_from(os.environ)
     except ValidationError as error:
         problems = ", ".join(
             f"{str(e['loc'][0]).upper()} ({'missing' if e['type'] == 'missing' else e['msg']})" for e in error.errors()
         )
         raise SettingsError(f"environment variables not usable: {problems}") from None
+
+
+def settings_from(environment: Mapping[str, str]) -> Settings:
+    """The settings from variables such as ``DIVISION_CODE``; numbers arrive as text and are parsed."""
+    return Settings.model_validate(
+        {name: environment[name.upper()] for name in Settings.model_fields if name.upper() in environment}
+    )

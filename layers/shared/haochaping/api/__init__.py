@@ -33,7 +33,6 @@ from haochaping.domain.errors import (
 )
 from haochaping.observability import logger
 from haochaping.web.i18n import TEXT, language
-from haochaping.web.pages import error_page
 
 MAX_BODY_BYTES = 16 * 1024
 API_TITLE = "haochaping 好差评 district API"
@@ -74,6 +73,8 @@ def _field_name(location: tuple | list) -> str:
 def _plain_error(status: HTTPStatus, code: str, message: str, accept: str = "") -> dict[str, Any]:
     """An error answered before routing: the one error shape, or a page for a browser."""
     if accept.startswith("text/html"):
+        from haochaping.web.pages import error_page  # the pages module loads with the first page: most calls want JSON
+
         return {
             "statusCode": int(status),
             "headers": {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"},
@@ -179,6 +180,8 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
             if status == HTTPStatus.TOO_MANY_REQUESTS and headers:
                 shown = text["retry_after"].format(minutes=max(1, int(headers["Retry-After"]) // 60))
             referer = app.current_event.headers.get("referer")
+            from haochaping.web.pages import error_page  # as above: loaded with the first page
+
             return html(error_page(lang, shown, fields, back=referer), status, headers=headers)
         response = error_response(status, code, message, fields, extra)
         response.headers.update(headers or {})
