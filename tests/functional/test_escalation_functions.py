@@ -17,6 +17,8 @@ import boto3
 import pytest
 from haochaping import escalations
 from haochaping.adapters import tasks as task_store
+from haochaping.adapters.calendar import save_calendar
+from haochaping.domain.calendar import CalendarYear
 from haochaping.domain.escalation import Rung, Step
 from haochaping.domain.rating import set_clock_offset, utc_now
 from haochaping.settings import get_settings
@@ -242,3 +244,37 @@ def test_the_console_sees_the_level_a_task_reached(district: District, ladder: L
     (mine,) = [t for t in listed if t["tracking_code"] == code]
     assert mine["escalation"]["rung"] == "hall_supervisor"
     assert mine["escalation"]["rung_name"] == "大厅督办" and mine["escalation"]["level"] == 1
+
+
+def test_an_official_schedule_loaded_later_moves_a_provisional_deadline_when_its_step_comes(
+    district: District, ladder: Ladder
+) -> None:
+    # Given a bad review on Mon 2026-12-28: rectification due on the provisional 2027 calendar (01-05)
+    move_clock_to(datetime(2026, 12, 28, 2, 0, tzinfo=UTC))
+    code = district.bad_review()
+    opened = district.task(code)
+    assert opened["deadlines_provisional"] is True
+    assert opened["rectification_due"] == "2027-01-05T16:00:00+00:00"
+    # When the admins load the State Council's 2027 schedule (here: 01-01 to 01-04 off)
+    save_calendar(
+        CalendarYear.model_validate(
+            {
+                "year": 2027,
+                "official": True,
+                "source": "国务院办公厅通知（测试）",
+                "holidays": ["2027-01-01..2027-01-04"],
+            }
+        )
+    )
+    # And the first step of the task comes (the reminder before first contact, due Tue 12-29)
+    step = ladder.step_of(code)
+    assert step is not None and step.deadline.value == "first_contact"
+    move_clock_to(step.at + timedelta(minutes=4))
+    ladder.sweep()
+    assert ladder.deliver(ladder.queued()) == {"batchItemFailures": []}
+    # Then the task was counted again first: due a day later, settled, and the trail says so
+    task = district.task(code)
+    assert task["rectification_due"] == "2027-01-06T16:00:00+00:00"
+    assert task["deadlines_provisional"] is False
+    actions = [e["action"] for e in task["audit"]]
+    assert actions[-2:] == ["recount_deadlines", "escalate:reminder"]

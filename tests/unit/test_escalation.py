@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from haochaping.domain.calendar import WorkingCalendar
+from haochaping.domain.calendar import CalendarYear, WorkingCalendar
 from haochaping.domain.escalation import (
     DeadlineKind,
     Ladder,
@@ -15,6 +15,7 @@ from haochaping.domain.escalation import (
     current_level,
     ladder_steps,
     next_step,
+    recount_deadlines,
     take_step,
 )
 from haochaping.domain.followup import Action, Actor, Role, Task, TaskState, apply, open_task
@@ -225,3 +226,56 @@ def test_the_rungs_come_in_order_and_the_deadline_is_the_hall_supervisors(
     for step in steps:
         day = (step.at - timedelta(microseconds=1)).astimezone(CHINA_TIME).date()
         assert CALENDAR.is_working_day(day)[0]
+
+
+# ---------------------------------------------------------------- the official schedule arrives
+
+
+def official_2027(*holidays: str) -> WorkingCalendar:
+    year = CalendarYear.model_validate(
+        {"year": 2027, "official": True, "source": "国务院办公厅通知（测试）", "holidays": list(holidays)}
+    )
+    return WorkingCalendar.from_years([year])
+
+
+# Mon 2026-12-28, 10:00 in China: the rectification deadline falls in 2027, not yet published.
+YEAR_END = datetime(2026, 12, 28, 2, 0, tzinfo=UTC)
+
+
+def test_a_provisional_deadline_moves_later_when_the_official_schedule_says_so() -> None:
+    # Given a task counted on the provisional calendar: due at the end of Tue 2027-01-05
+    task = replace(opened_on(YEAR_END), counted_from=YEAR_END)
+    assert task.deadlines_provisional and task.rectification_due == end_of("2027-01-05")
+    # When the official schedule makes Mon 01-04 a holiday too, and the task is counted again
+    later = recount_deadlines(task, official_2027("2027-01-01..2027-01-04"), 1, 5, YEAR_END + timedelta(days=2))
+    # Then the deadline moved a day later, is no longer provisional, and the trail says so
+    assert later.rectification_due == end_of("2027-01-06")
+    assert later.first_contact_due == task.first_contact_due
+    assert not later.deadlines_provisional
+    assert later.version == task.version + 1
+    line = later.audit[-1]
+    assert (line.actor, line.action) == ("system", "recount_deadlines")
+    assert "整改时限 2027-01-05 → 2027-01-06" in line.reason and "正式" in line.reason
+    # And its ladder is the new deadline's
+    ahead = next_step(later, LADDER, official_2027("2027-01-01..2027-01-04"))
+    assert ahead is not None and ahead.due_at in (later.first_contact_due, later.rectification_due)
+
+
+def test_a_deadline_never_moves_earlier_when_the_official_schedule_is_loaded() -> None:
+    # Given the provisional deadline of 01-05 (New Year's Day taken as a holiday by rule)
+    task = replace(opened_on(YEAR_END), counted_from=YEAR_END)
+    # When the official schedule has no holiday in that week (it would be due on Mon 01-04)
+    counted = recount_deadlines(task, official_2027("2027-02-06"), 1, 5, YEAR_END)
+    # Then the task keeps 01-05, and is no longer provisional
+    assert counted.rectification_due == end_of("2027-01-05")
+    assert not counted.deadlines_provisional
+
+
+def test_a_settled_or_closed_task_is_not_counted_again() -> None:
+    settled = opened_on(FRIDAY_BEFORE_SPRING_FESTIVAL)
+    assert recount_deadlines(settled, official_2027("2027-02-06"), 1, 5, FRIDAY_BEFORE_SPRING_FESTIVAL) is settled
+    closed = replace(opened_on(YEAR_END), state=TaskState.CLOSED)
+    assert recount_deadlines(closed, official_2027("2027-02-06"), 1, 5, YEAR_END) is closed
+    # Nor a provisional task the calendar still cannot settle
+    still = opened_on(YEAR_END)
+    assert recount_deadlines(still, WorkingCalendar(), 1, 5, YEAR_END) is still

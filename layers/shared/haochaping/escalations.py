@@ -26,6 +26,7 @@ from haochaping.domain.escalation import (
     StepNotDue,
     due_day,
     next_step,
+    recount_deadlines,
     take_step,
 )
 from haochaping.domain.followup import Task
@@ -87,19 +88,29 @@ def escalate(tracking_code: str, step_key: str, settings: Settings, now: datetim
     if found is None:
         return StepResult(Outcome.NO_TASK)
     before, item = found
+    indexed = item.next_step
+    calendar = calendar_for(before.hall_code)
+    recounted = recount_deadlines(
+        before, calendar, settings.first_contact_working_days, settings.rectification_working_days, now
+    )
+    if recounted is not before:
+        # The official schedule arrived since the task opened: its deadlines are counted again
+        # first, and a step of a deadline that moved is no longer the task's next.
+        ahead = next_step(recounted, ladder(settings), calendar)
+        task_store.save_transition(before, recounted, item, None, None, None, due=ahead)
+        before, indexed = recounted, ahead.key if ahead else None
     taken = next((e for e in before.escalations if e.key == step_key), None)
     if taken is not None:
         if item.notified_step != step_key:
             _notify(before, taken, settings)
             task_store.mark_step_notified(tracking_code, step_key)
         return StepResult(Outcome.ALREADY_TAKEN, before, taken)
-    calendar = calendar_for(before.hall_code)
     try:
         after = take_step(before, step_key, ladder(settings), calendar, now)
     except StepNotDue:
         # The index may still name a step the task no longer has: put the right one there.
         ahead = next_step(before, ladder(settings), calendar)
-        if (ahead.key if ahead else None) != item.next_step:
+        if (ahead.key if ahead else None) != indexed:
             task_store.set_step_ahead(tracking_code, ahead)
         return StepResult(Outcome.NOT_DUE, before)
     escalation = after.escalations[-1]

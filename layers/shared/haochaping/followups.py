@@ -167,6 +167,7 @@ def act(
             first_contact_due=first_contact.due_at,
             rectification_due=rectification.due_at,
             deadlines_provisional=first_contact.provisional or rectification.provisional,
+            counted_from=now,
         )
     purge_after = None
     if after.state == TaskState.CLOSED and before.state != TaskState.CLOSED:
@@ -278,6 +279,7 @@ def open_followup(tracking_code: str, settings: Settings, now: datetime | None =
         first_contact_due=first_contact.due_at,
         rectification_due=rectification.due_at,
         provisional=first_contact.provisional or rectification.provisional,
+        counted_from=rating.rated_at,
     )
     # 谁办理、谁负责: the hall's officers follow up, never the staff member who was rated.
     officers = [o for o in registry_store.hall_officers(rating.hall_code) if o != rating.staff_job_number]

@@ -51,6 +51,7 @@ _BODY_FIELDS = (
     "called_back",
     "closed_at",
     "rating_void",
+    "counted_from",
 )
 
 
@@ -145,6 +146,7 @@ def _from_items(item: TaskItem, audit: list[AuditItem]) -> Task:
         called_back=bool(body.get("called_back")),
         closed_at=moment("closed_at"),
         rating_void=bool(body.get("rating_void")),
+        counted_from=moment("counted_from"),
         escalations=tuple(_decode_escalation(e) for e in body.get("escalations", [])),
         audit=tuple(
             AuditEntry(

@@ -154,6 +154,51 @@ def current_level(task: Task) -> Escalation | None:
     return max(steps, key=lambda e: (e.rung.level, e.at), default=None)
 
 
+def recount_deadlines(
+    task: Task, calendar: WorkingCalendar, first_contact_days: int, rectification_days: int, now: datetime
+) -> Task:
+    """A task counted on a provisional calendar, counted again on the calendar as it is now.
+
+    An official schedule loaded since may move a deadline later, never earlier: the task keeps
+    the later of the two. Returns the task unchanged when nothing moved.
+    """
+    if not task.deadlines_provisional or not task.open:
+        return task
+    since = task.counted_from or task.opened_at
+    first = calendar.deadline(since, first_contact_days)
+    fix = calendar.deadline(since, rectification_days)
+    first_due = max(task.first_contact_due, first.due_at)
+    fix_due = max(task.rectification_due, fix.due_at)
+    provisional = first.provisional or fix.provisional
+    if (first_due, fix_due, provisional) == (task.first_contact_due, task.rectification_due, True):
+        return task
+    days = "; ".join(
+        f"{DEADLINE_NAMES_ZH[kind]} {due_day(old).date().isoformat()} → {due_day(new).date().isoformat()}"
+        for kind, old, new in (
+            (DeadlineKind.FIRST_CONTACT, task.first_contact_due, first_due),
+            (DeadlineKind.RECTIFICATION, task.rectification_due, fix_due),
+        )
+    )
+    entry = AuditEntry(
+        sequence=len(task.audit) + 1,
+        actor="system",
+        role="system",
+        at=now,
+        action="recount_deadlines",
+        from_state=task.state.value,
+        to_state=task.state.value,
+        reason=f"{days}（{'仍为暂定' if provisional else '按正式节假日安排'}）",
+    )
+    return replace(
+        task,
+        first_contact_due=first_due,
+        rectification_due=fix_due,
+        deadlines_provisional=provisional,
+        version=task.version + 1,
+        audit=(*task.audit, entry),
+    )
+
+
 class StepNotDue(Exception):
     """The step is not the task's next, or its time has not come: nothing to take."""
 

@@ -192,6 +192,7 @@ class Task:
     first_contact_due: datetime
     rectification_due: datetime
     deadlines_provisional: bool = False
+    counted_from: datetime | None = None  # when the deadlines started running (the rating; a reopening)
     contacted_at: datetime | None = None
     outcome: TaskState | None = None
     explanation: str = ""  # what was done / why it cannot be solved
@@ -406,6 +407,7 @@ def open_task(
     first_contact_due: datetime,
     rectification_due: datetime,
     provisional: bool,
+    counted_from: datetime | None = None,
 ) -> Task:
     opened = AuditEntry(1, "system", "system", opened_at, "open", "", TaskState.VERIFYING.value, "bad review 差评")
     return Task(
@@ -421,6 +423,7 @@ def open_task(
         first_contact_due=first_contact_due,
         rectification_due=rectification_due,
         deadlines_provisional=provisional,
+        counted_from=counted_from,
         audit=(opened,),
     )
 

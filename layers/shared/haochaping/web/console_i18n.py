@@ -287,6 +287,7 @@ ACTION_NAMES: dict[str, dict[str, str]] = {
         Action.UPHOLD_APPEAL.value: "申诉成立，恢复评价",
         Action.DISMISS_APPEAL.value: "驳回申诉",
         "open": "收到差评，生成任务",
+        "recount_deadlines": "按正式节假日安排重算时限",
     },
     "en": {
         Action.RECORD_CONTACT.value: "Record contact made",
@@ -305,6 +306,7 @@ ACTION_NAMES: dict[str, dict[str, str]] = {
         Action.UPHOLD_APPEAL.value: "Uphold the appeal",
         Action.DISMISS_APPEAL.value: "Dismiss the appeal",
         "open": "Bad review received, task opened",
+        "recount_deadlines": "Deadlines recounted on the official holiday schedule",
     },
 }
 
