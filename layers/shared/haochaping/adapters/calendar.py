@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from pydantic import AwareDatetime
 
-from haochaping.adapters.registry import HALL, _cached, _remember, clear_cache
+from haochaping.adapters.registry import HALL, cached_body, clear_cache, remember_body
 from haochaping.adapters.tables import RegistryItem
 from haochaping.domain.calendar import CalendarYear, WorkingCalendar
 
@@ -32,10 +32,10 @@ _built: tuple[str, WorkingCalendar] | None = None
 
 def _records_body() -> str:
     """The bodies of every calendar record, as one JSON list (cached like the registry)."""
-    hit, body = _cached(CALENDAR, ALL_YEARS)
+    hit, body = cached_body(CALENDAR, ALL_YEARS)
     if not hit or body is None:
         body = json.dumps([item.body for item in RegistryItem.query(CALENDAR)], ensure_ascii=False)
-        _remember(CALENDAR, ALL_YEARS, body)
+        remember_body(CALENDAR, ALL_YEARS, body)
     return body
 
 

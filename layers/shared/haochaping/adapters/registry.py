@@ -25,27 +25,29 @@ def clear_cache() -> None:
     _cache.clear()
 
 
-def _cached(kind: str, code: str) -> tuple[bool, str | None]:
+def cached_body(kind: str, code: str) -> tuple[bool, str | None]:
+    """(hit, body) of a registry record read within the last CACHE_SECONDS; a miss may be None."""
     hit = _cache.get((kind, code))
     if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
         return True, hit[1]
     return False, None
 
 
-def _remember(kind: str, code: str, body: str | None) -> None:
+def remember_body(kind: str, code: str, body: str | None) -> None:
+    """Keep a record's body (None: it does not exist) for CACHE_SECONDS in this execution environment."""
     _cache[(kind, code)] = (time.monotonic(), body)
 
 
 def window_and_tags(window_code: str) -> tuple[WindowEntry | None, TagSet | None]:
     """The window's entry and the current tag set, in one batch read when not cached."""
     wanted = [(WINDOW, window_code), (TAGS, CURRENT)]
-    missing = [key for key in wanted if not _cached(*key)[0]]
+    missing = [key for key in wanted if not cached_body(*key)[0]]
     if missing:
         found = {(item.kind, item.code): item.body for item in RegistryItem.batch_get(missing)}
         for key in missing:
-            _remember(key[0], key[1], found.get(key))
-    window_body = _cached(WINDOW, window_code)[1]
-    tags_body = _cached(TAGS, CURRENT)[1]
+            remember_body(key[0], key[1], found.get(key))
+    window_body = cached_body(WINDOW, window_code)[1]
+    tags_body = cached_body(TAGS, CURRENT)[1]
     return (
         WindowEntry.model_validate_json(window_body) if window_body else None,
         TagSet.model_validate_json(tags_body) if tags_body else None,
@@ -103,13 +105,13 @@ def read_registry() -> Registry | None:
 
 def _body(kind: str, code: str) -> str | None:
     """One record's body, from the cache or with one read."""
-    hit, body = _cached(kind, code)
+    hit, body = cached_body(kind, code)
     if not hit:
         try:
             body = RegistryItem.get(kind, code).body
         except RegistryItem.DoesNotExist:
             body = None
-        _remember(kind, code, body)
+        remember_body(kind, code, body)
     return body
 
 
