@@ -24,6 +24,8 @@ from haochaping.domain.escalation import (
     Rung,
     Step,
     StepNotDue,
+    TaskDeadlines,
+    count_deadlines,
     due_day,
     next_step,
     recount_deadlines,
@@ -45,6 +47,13 @@ def ladder(settings: Settings) -> Ladder:
 def calendar_for(hall_code: str) -> WorkingCalendar:
     """The division's calendar with the hall's own closures."""
     return load_calendar().for_hall(hall_code)
+
+
+def deadlines_from(since: datetime, hall_code: str, settings: Settings) -> TaskDeadlines:
+    """The first-contact and rectification deadlines of a task of the hall, counted from ``since``."""
+    return count_deadlines(
+        calendar_for(hall_code), since, settings.first_contact_working_days, settings.rectification_working_days
+    )
 
 
 def step_ahead(task: Task, settings: Settings) -> Step | None:
@@ -89,14 +98,14 @@ def escalate(tracking_code: str, step_key: str, settings: Settings, now: datetim
         return StepResult(Outcome.NO_TASK)
     before, item = found
     indexed = item.next_step
-    calendar = calendar_for(before.hall_code)
+    calendar, rungs = calendar_for(before.hall_code), ladder(settings)
     recounted = recount_deadlines(
         before, calendar, settings.first_contact_working_days, settings.rectification_working_days, now
     )
     if recounted is not before:
         # The official schedule arrived since the task opened: its deadlines are counted again
         # first, and a step of a deadline that moved is no longer the task's next.
-        ahead = next_step(recounted, ladder(settings), calendar)
+        ahead = next_step(recounted, rungs, calendar)
         task_store.save_transition(before, recounted, item, None, None, None, due=ahead)
         before, indexed = recounted, ahead.key if ahead else None
     taken = next((e for e in before.escalations if e.key == step_key), None)
@@ -106,15 +115,15 @@ def escalate(tracking_code: str, step_key: str, settings: Settings, now: datetim
             task_store.mark_step_notified(tracking_code, step_key)
         return StepResult(Outcome.ALREADY_TAKEN, before, taken)
     try:
-        after = take_step(before, step_key, ladder(settings), calendar, now)
+        after = take_step(before, step_key, rungs, calendar, now)
     except StepNotDue:
         # The index may still name a step the task no longer has: put the right one there.
-        ahead = next_step(before, ladder(settings), calendar)
+        ahead = next_step(before, rungs, calendar)
         if (ahead.key if ahead else None) != indexed:
             task_store.set_step_ahead(tracking_code, ahead)
         return StepResult(Outcome.NOT_DUE, before)
     escalation = after.escalations[-1]
-    task_store.save_transition(before, after, item, None, None, None, due=next_step(after, ladder(settings), calendar))
+    task_store.save_transition(before, after, item, None, None, None, due=next_step(after, rungs, calendar))
     _notify(after, escalation, settings)
     task_store.mark_step_notified(tracking_code, step_key)
     return StepResult(Outcome.TAKEN, after, escalation)

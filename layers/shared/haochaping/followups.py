@@ -13,6 +13,7 @@ from haochaping.adapters import tasks as task_store
 from haochaping.adapters.personal_data import decrypt_evaluator
 from haochaping.adapters.tables import ReportItem, bind_tables
 from haochaping.domain.errors import NotFound
+from haochaping.domain.escalation import due_day
 from haochaping.domain.followup import (
     Action,
     Actor,
@@ -25,7 +26,7 @@ from haochaping.domain.followup import (
     open_task,
 )
 from haochaping.domain.rating import utc_now
-from haochaping.escalations import calendar_for, step_ahead
+from haochaping.escalations import deadlines_from, step_ahead
 from haochaping.observability import metrics
 from haochaping.settings import Settings
 
@@ -159,15 +160,13 @@ def act(
     elif action == Action.UPHOLD_APPEAL:
         void_rating = False
         # Worked anew: the deadlines run again from the day the appeal was upheld.
-        calendar = calendar_for(after.hall_code)
-        first_contact = calendar.deadline(now, settings.first_contact_working_days)
-        rectification = calendar.deadline(now, settings.rectification_working_days)
+        deadlines = deadlines_from(now, after.hall_code, settings)
         after = replace(
             after,
-            first_contact_due=first_contact.due_at,
-            rectification_due=rectification.due_at,
-            deadlines_provisional=first_contact.provisional or rectification.provisional,
-            counted_from=now,
+            first_contact_due=deadlines.first_contact_due,
+            rectification_due=deadlines.rectification_due,
+            deadlines_provisional=deadlines.provisional,
+            counted_from=deadlines.counted_from,
         )
     purge_after = None
     if after.state == TaskState.CLOSED and before.state != TaskState.CLOSED:
@@ -264,10 +263,8 @@ def open_followup(tracking_code: str, settings: Settings, now: datetime | None =
     if not rating.is_bad_review:
         return False
     opened_at = now or utc_now()
-    calendar = calendar_for(rating.hall_code)
     # Deadlines count from the bad review itself, however late its message was handled.
-    first_contact = calendar.deadline(rating.rated_at, settings.first_contact_working_days)
-    rectification = calendar.deadline(rating.rated_at, settings.rectification_working_days)
+    deadlines = deadlines_from(rating.rated_at, rating.hall_code, settings)
     task = open_task(
         tracking_code=rating.tracking_code,
         division_code=rating.division_code,
@@ -276,10 +273,10 @@ def open_followup(tracking_code: str, settings: Settings, now: datetime | None =
         rated_staff=rating.staff_job_number,
         real_name=rating.real_name,
         opened_at=opened_at,
-        first_contact_due=first_contact.due_at,
-        rectification_due=rectification.due_at,
-        provisional=first_contact.provisional or rectification.provisional,
-        counted_from=rating.rated_at,
+        first_contact_due=deadlines.first_contact_due,
+        rectification_due=deadlines.rectification_due,
+        provisional=deadlines.provisional,
+        counted_from=deadlines.counted_from,
     )
     # 谁办理、谁负责: the hall's officers follow up, never the staff member who was rated.
     officers = [o for o in registry_store.hall_officers(rating.hall_code) if o != rating.staff_job_number]
@@ -297,7 +294,7 @@ def open_followup(tracking_code: str, settings: Settings, now: datetime | None =
                 "hall_code": rating.hall_code,
                 "window_code": rating.window_code,
                 "real_name": "yes" if rating.real_name else "no",
-                "rectification_due": rectification.due_date.isoformat(),
+                "rectification_due": due_day(deadlines.rectification_due).date().isoformat(),
                 "link": f"{settings.public_base_url.rstrip('/')}/console#task={rating.tracking_code}",
             },
         )

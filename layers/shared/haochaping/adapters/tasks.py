@@ -106,10 +106,18 @@ def _to_items(task: Task, officers: list[str], due: Step | None) -> TaskItem:
         deadlines_provisional=task.deadlines_provisional,
         body=json.dumps(body, ensure_ascii=False),
         # Only a task with a step ahead is in the EscalationDue index: the sweep reads nothing else.
-        due_key="DUE" if due is not None else None,
-        next_step_at=due.at.astimezone(UTC).isoformat() if due is not None else None,
-        next_step=due.key if due is not None else None,
+        **_index_keys(due),
     )
+
+
+DUE_KEY = "DUE"
+
+
+def _index_keys(due: Step | None) -> dict[str, str | None]:
+    """The EscalationDue index's attributes: a task is in the index only while a step is ahead."""
+    if due is None:
+        return {"due_key": None, "next_step_at": None, "next_step": None}
+    return {"due_key": DUE_KEY, "next_step_at": due.at.astimezone(UTC).isoformat(), "next_step": due.key}
 
 
 def _from_items(item: TaskItem, audit: list[AuditItem]) -> Task:
@@ -247,7 +255,7 @@ def due_steps(now: datetime, page_size: int = 500) -> tuple[list[tuple[str, str]
     EscalationDue index, and how many index items were read to find them."""
     found: list[tuple[str, str]] = []
     results = TaskItem.escalations_due.query(
-        "DUE", TaskItem.next_step_at <= now.astimezone(UTC).isoformat(), page_size=page_size
+        DUE_KEY, TaskItem.next_step_at <= now.astimezone(UTC).isoformat(), page_size=page_size
     )
     for item in results:
         found.append((item.pk.removeprefix("TASK#"), item.next_step or ""))
@@ -257,14 +265,10 @@ def due_steps(now: datetime, page_size: int = 500) -> tuple[list[tuple[str, str]
 def set_step_ahead(tracking_code: str, due: Step | None) -> None:
     """Put the task's next step in the EscalationDue index, or take the task out of it."""
     task = TaskItem(_key(tracking_code), TASK_SORT_KEY)
-    if due is None:
-        actions = [TaskItem.due_key.remove(), TaskItem.next_step_at.remove(), TaskItem.next_step.remove()]
-    else:
-        actions = [
-            TaskItem.due_key.set("DUE"),
-            TaskItem.next_step_at.set(due.at.astimezone(UTC).isoformat()),
-            TaskItem.next_step.set(due.key),
-        ]
+    actions = [
+        getattr(TaskItem, name).remove() if value is None else getattr(TaskItem, name).set(value)
+        for name, value in _index_keys(due).items()
+    ]
     task.update(actions=actions, condition=TaskItem.pk.exists())
 
 

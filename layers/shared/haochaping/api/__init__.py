@@ -70,11 +70,16 @@ def _field_name(location: tuple | list) -> str:
     return ".".join(str(part) for part in parts) or "body"
 
 
+def error_page(lang: str, message: str, fields: list[dict[str, str]] | None = None, back: str | None = None) -> str:
+    """The error as a page. The pages module loads with the first page: most calls want JSON."""
+    from haochaping.web import pages
+
+    return pages.error_page(lang, message, fields, back=back)
+
+
 def _plain_error(status: HTTPStatus, code: str, message: str, accept: str = "") -> dict[str, Any]:
     """An error answered before routing: the one error shape, or a page for a browser."""
     if accept.startswith("text/html"):
-        from haochaping.web.pages import error_page  # the pages module loads with the first page: most calls want JSON
-
         return {
             "statusCode": int(status),
             "headers": {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"},
@@ -180,8 +185,6 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
             if status == HTTPStatus.TOO_MANY_REQUESTS and headers:
                 shown = text["retry_after"].format(minutes=max(1, int(headers["Retry-After"]) // 60))
             referer = app.current_event.headers.get("referer")
-            from haochaping.web.pages import error_page  # as above: loaded with the first page
-
             return html(error_page(lang, shown, fields, back=referer), status, headers=headers)
         response = error_response(status, code, message, fields, extra)
         response.headers.update(headers or {})

@@ -154,6 +154,24 @@ def current_level(task: Task) -> Escalation | None:
     return max(steps, key=lambda e: (e.rung.level, e.at), default=None)
 
 
+@dataclass(frozen=True, slots=True)
+class TaskDeadlines:
+    """A task's two deadlines, counted from one moment (the rating; a reopening)."""
+
+    counted_from: datetime
+    first_contact_due: datetime
+    rectification_due: datetime
+    provisional: bool
+
+
+def count_deadlines(
+    calendar: WorkingCalendar, since: datetime, first_contact_days: int, rectification_days: int
+) -> TaskDeadlines:
+    first = calendar.deadline(since, first_contact_days)
+    fix = calendar.deadline(since, rectification_days)
+    return TaskDeadlines(since, first.due_at, fix.due_at, first.provisional or fix.provisional)
+
+
 def recount_deadlines(
     task: Task, calendar: WorkingCalendar, first_contact_days: int, rectification_days: int, now: datetime
 ) -> Task:
@@ -164,12 +182,10 @@ def recount_deadlines(
     """
     if not task.deadlines_provisional or not task.open:
         return task
-    since = task.counted_from or task.opened_at
-    first = calendar.deadline(since, first_contact_days)
-    fix = calendar.deadline(since, rectification_days)
-    first_due = max(task.first_contact_due, first.due_at)
-    fix_due = max(task.rectification_due, fix.due_at)
-    provisional = first.provisional or fix.provisional
+    counted = count_deadlines(calendar, task.counted_from or task.opened_at, first_contact_days, rectification_days)
+    first_due = max(task.first_contact_due, counted.first_contact_due)
+    fix_due = max(task.rectification_due, counted.rectification_due)
+    provisional = counted.provisional
     if (first_due, fix_due, provisional) == (task.first_contact_due, task.rectification_due, True):
         return task
     days = "; ".join(
