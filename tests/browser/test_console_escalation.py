@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser import test_console
 from tests.browser.conftest import demo_division
 from tests.browser.test_console import OFFICER, PASSWORD, call, sign_in_with_the_keyboard, token_for
+from tests.integration.conftest import next_step_at
 
 pytestmark = pytest.mark.browser
 
@@ -51,14 +52,6 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def next_step_at(twin: LocalTwin, code: str) -> datetime:
-    table = twin.function_environment("EscalateFunction")["RATINGS_TABLE"]
-    item = twin.client("dynamodb").get_item(
-        TableName=table, Key={"pk": {"S": f"TASK#{code}"}, "sk": {"S": "TASK"}}, ConsistentRead=True
-    )["Item"]
-    return datetime.fromisoformat(item["next_step_at"]["S"]).astimezone(UTC)
-
-
 def test_an_overdue_task_shows_its_escalation_level_in_the_list_the_task_and_its_trail(
     page: Page, demo_twin: LocalTwin, rate_badly
 ) -> None:
@@ -66,7 +59,9 @@ def test_an_overdue_task_shows_its_escalation_level_in_the_list_the_task_and_its
     code = rate_badly()
     token = token_for(demo_twin, OFFICER)
     for taken in (1, 2):
-        demo_twin.advance_to(max(next_step_at(demo_twin, code) + timedelta(minutes=6), demo_twin.now()))
+        step_at = next_step_at(demo_twin, code)
+        assert step_at is not None
+        demo_twin.advance_to(max(step_at + timedelta(minutes=6), demo_twin.now()))
         deadline = time.monotonic() + 15
         while len(call("GET", f"{demo_twin.url}/staff/tasks/{code}", token=token)[1]["escalations"]) < taken:
             assert time.monotonic() < deadline, "the step was not taken within 15 s"

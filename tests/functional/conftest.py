@@ -15,7 +15,6 @@ import copy
 import importlib.util
 import json
 import logging
-import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -40,6 +39,8 @@ from haochaping.settings import get_settings
 from moto import mock_aws
 from pynamodb.models import Model
 from samtranslator.yaml_helper import yaml_parse
+
+from tests.conftest import use_offline_aws
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
@@ -366,16 +367,7 @@ def reset_cached_state() -> None:
 @pytest.fixture
 def aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Fake credentials in us-east-1, and no endpoint override: with one, mock_aws intercepts nothing."""
-    for name in list(os.environ):
-        if name.startswith("AWS_ENDPOINT_URL") or name in {"AWS_PROFILE", "AWS_DEFAULT_PROFILE"}:
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    use_offline_aws(monkeypatch, tmp_path, REGION)
 
 
 @pytest.fixture
@@ -595,17 +587,7 @@ def division_stack_in_moto(config_dir: Path, division: str, stack_name: str) -> 
     models = (tables.RatingItem, tables.MarkItem, tables.RegistryItem)
     bound = [(model, model.Meta.table_name, model._connection) for model in models]
     with pytest.MonkeyPatch.context() as environment:
-        # mock_aws intercepts nothing while an endpoint override is set.
-        for name in list(os.environ):
-            if name.startswith("AWS_ENDPOINT_URL") or name in {"AWS_PROFILE", "AWS_DEFAULT_PROFILE"}:
-                environment.delenv(name)
-        environment.setenv("AWS_ACCESS_KEY_ID", "testing")
-        environment.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        environment.setenv("AWS_SESSION_TOKEN", "testing")
-        environment.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        environment.setenv("AWS_REGION", "us-east-1")
-        environment.setenv("AWS_CONFIG_FILE", str(config_dir / "no-config"))
-        environment.setenv("AWS_SHARED_CREDENTIALS_FILE", str(config_dir / "no-credentials"))
+        use_offline_aws(environment, config_dir)
         with mock_aws():
             parameters = division_parameters(division)
             stack = create_stack(boto3.Session(), transform_template(TEMPLATE_PATH, parameters), stack_name, parameters)

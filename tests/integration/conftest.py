@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -92,3 +93,14 @@ def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 0.0
         if time.monotonic() > deadline:
             pytest.fail(f"not true within {timeout} s")
         time.sleep(interval)
+
+
+def next_step_at(twin: LocalTwin, code: str) -> datetime | None:
+    """When the task's next step comes, as the EscalationDue index holds it (None: out of the index)."""
+    table = twin.function_environment("EscalateFunction")["RATINGS_TABLE"]
+    item = twin.client("dynamodb").get_item(
+        TableName=table, Key={"pk": {"S": f"TASK#{code}"}, "sk": {"S": "TASK"}}, ConsistentRead=True
+    )["Item"]
+    if "next_step_at" not in item:
+        return None
+    return datetime.fromisoformat(item["next_step_at"]["S"]).astimezone(UTC)

@@ -10,7 +10,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ from localtwin.divisions import division_parameters
 from localtwin.twin import LocalTwin
 
 from tests.conftest import TEMPLATE
-from tests.integration.conftest import DEMO_REGISTRY, admin, http, plate_sig_of, post_json, wait_for
+from tests.integration.conftest import DEMO_REGISTRY, admin, http, next_step_at, plate_sig_of, post_json, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -152,17 +152,6 @@ def act(twin: LocalTwin, token: str, code: str, action: str, **fields: Any) -> t
         {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     return status, json.loads(raw)
-
-
-def next_step_at(twin: LocalTwin, code: str) -> datetime | None:
-    """When the task's next step comes, as the EscalationDue index holds it (None: out of the index)."""
-    table = twin.function_environment("EscalateFunction")["RATINGS_TABLE"]
-    item = twin.client("dynamodb").get_item(
-        TableName=table, Key={"pk": {"S": f"TASK#{code}"}, "sk": {"S": "TASK"}}, ConsistentRead=True
-    )["Item"]
-    if "next_step_at" not in item:
-        return None
-    return datetime.fromisoformat(item["next_step_at"]["S"]).astimezone(UTC)
 
 
 def sweeps_fired(twin: LocalTwin) -> int:

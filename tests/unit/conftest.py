@@ -8,7 +8,6 @@ credentials are replaced by values that cannot reach anything.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -20,6 +19,8 @@ import pytest
 from haochaping.adapters import registry as registry_store
 from haochaping.adapters.secrets import signing_secret
 from haochaping.settings import get_settings
+
+from tests.conftest import use_offline_aws
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
@@ -93,15 +94,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
 @pytest.fixture(autouse=True)
 def no_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No endpoint, profile or real credential can be picked up by an accidental AWS call."""
-    for name in list(os.environ):
-        if name.startswith("AWS_ENDPOINT_URL") or name in {"AWS_PROFILE", "AWS_DEFAULT_PROFILE"}:
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    use_offline_aws(monkeypatch, tmp_path)
     get_settings.cache_clear()
     signing_secret.cache_clear()
     registry_store.clear_cache()
