@@ -61,6 +61,11 @@ def _literal_environment(tt: TwinTemplate, logical_id: str) -> dict[str, str]:
     return {name: value for name, value in variables.items() if isinstance(value, str)}
 
 
+def _globals_environment(tt: TwinTemplate) -> dict[str, object]:
+    function = tt.sam.get("Globals", {}).get("Function", {})
+    return dict((function.get("Environment") or {}).get("Variables") or {})
+
+
 def _lambda_environment(paths: tuple[str, ...], environment: dict[str, str]) -> dict[str, str]:
     # As on Lambda: LAMBDA_TASK_ROOT makes the X-Ray SDK sample locally instead of building an
     # X-Ray client at import (which it does, at ~150 ms, anywhere else). Tracing stays off
@@ -81,7 +86,8 @@ def subjects() -> list[Subject]:
     for logical_id, spec in sorted(tt.functions.items()):
         paths = (str(spec.code_dir), *map(str, spec.layer_dirs))
         found.append(Subject(logical_id, spec.handler.rpartition(".")[0], paths, _literal_environment(tt, logical_id)))
-    stack = {"POWERTOOLS_SERVICE_NAME": "bench", "POWERTOOLS_METRICS_NAMESPACE": "Bench"}
+    # The floors run with what every function gets from Globals: what the template spells out.
+    stack = {name: value for name, value in _globals_environment(tt).items() if isinstance(value, str)}
     for floor in ("http", "queue"):
         found.append(Subject(f"(design floor, {floor})", f"{floor}_floor", (str(FLOOR),), stack))
     return found

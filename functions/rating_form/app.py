@@ -3,7 +3,7 @@
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from haochaping.api import build_resolver
-from haochaping.api.rating_pages import form_router
+from haochaping.api.rating_form import form_router
 from haochaping.observability import logger, metrics, tracer
 
 app = build_resolver(form_router)

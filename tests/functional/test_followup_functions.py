@@ -28,6 +28,7 @@ from haochaping.domain.plates import plate_signature
 from haochaping.domain.rating import utc_now
 from haochaping.domain.submission import RatingSubmission
 from haochaping.observability import logger
+from haochaping.retention import purge_personal_data
 from haochaping.settings import get_settings
 from pynamodb.connection.base import Connection
 
@@ -1063,9 +1064,9 @@ def test_the_purge_removes_only_what_is_due_through_the_index(
     settings = get_settings()
     # When the purge runs the day before the first is due, and the day after
     dynamodb_calls.clear()
-    assert followups.purge_personal_data(settings, now=now + retention - timedelta(days=1)) == 0
+    assert purge_personal_data(settings, now=now + retention - timedelta(days=1)) == 0
     assert all(evaluator_item(district, code) is not None for code in (first, later, still_open))
-    assert followups.purge_personal_data(settings, now=now + retention + timedelta(days=1)) == 1
+    assert purge_personal_data(settings, now=now + retention + timedelta(days=1)) == 1
     purge_calls = list(dynamodb_calls)
     # Then only the first one's personal data is gone; its rating and task stay
     assert evaluator_item(district, first) is None
@@ -1080,7 +1081,7 @@ def test_the_purge_removes_only_what_is_due_through_the_index(
     assert queries and all(q.get("IndexName") == "PurgeDue" for q in queries)
     assert operations.count("DeleteItem") == 1
     # And once the later one is due too, it goes as well
-    assert followups.purge_personal_data(settings, now=now + timedelta(days=30) + retention) == 1
+    assert purge_personal_data(settings, now=now + timedelta(days=30) + retention) == 1
     assert evaluator_item(district, later) is None
     assert evaluator_item(district, still_open) is not None
 

@@ -22,10 +22,8 @@ from haochaping.admin.registry_files import (
     write_registry_csv,
     write_registry_yaml,
 )
-from haochaping.domain.rating import CHINA_TIME, Level
+from haochaping.domain.rating import CHINA_TIME, CREDIT_CODE_PATTERN, WINDOW_CODE_PATTERN, Level
 from haochaping.domain.registry import (
-    CREDIT_CODE_PATTERN,
-    WINDOW_CODE_PATTERN,
     Department,
     Hall,
     Registry,

@@ -208,16 +208,6 @@ def citizen_view(tracking_code: str, settings: Settings) -> tuple[Task | None, l
     return task, [a.value for a in allowed_actions(task, Actor.citizen(), utc_now())]
 
 
-def purge_personal_data(settings: Settings, now: datetime | None = None) -> int:
-    """Remove evaluators' personal data whose retention period ended; returns how many."""
-    _bind(settings)
-    removed = 0
-    for pk, sk in task_store.due_for_purge(now or utc_now()):
-        task_store.delete_personal_data(pk, sk)
-        removed += 1
-    return removed
-
-
 def rating_for_task(tracking_code: str, settings: Settings) -> dict[str, Any] | None:
     """What was rated, for the task view: never who rated."""
     _bind(settings)

@@ -33,7 +33,8 @@ from haochaping.admin.progress import ProgressBar
 from haochaping.admin.registry_files import FORMATS, RegistryFileError, read_registry_files, registry_counts
 from haochaping.admin.stack import StackError, bind_stack_tables, describe_district_stack
 from haochaping.domain.calendar import FIRST_YEAR, LAST_YEAR, CalendarBasis, CalendarYear, DayInYear, WorkingCalendar
-from haochaping.domain.registry import HALL_CODE_PATTERN, Registry
+from haochaping.domain.rating import HALL_CODE_PATTERN
+from haochaping.domain.registry import Registry
 
 EXIT_OK, EXIT_AWS, EXIT_INVALID = 0, 1, 2
 

@@ -19,7 +19,8 @@ from haochaping.admin.stack import (
     read_signing_secret,
 )
 from haochaping.domain.plates import issue_ticket, plate_url
-from haochaping.domain.registry import WINDOW_CODE_PATTERN, Registry, WindowEntry
+from haochaping.domain.rating import WINDOW_CODE_PATTERN
+from haochaping.domain.registry import Registry, WindowEntry
 
 PUBLIC_BASE_URL_PATTERN = r"^https?://[^/\s]+$"  # as the template's PublicBaseUrl: an origin, no path
 TICKET_NUMBER_PATTERN = r"^[A-Za-z0-9-]{1,16}$"  # 排队号 as printed on the ticket, e.g. A023

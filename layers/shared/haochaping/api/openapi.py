@@ -9,7 +9,8 @@ from haochaping.api import (
     build_resolver,
     citizen_followup,
     console,
-    rating_pages,
+    rating_form,
+    rating_status,
     ratings,
     staff,
     staff_session,
@@ -17,8 +18,8 @@ from haochaping.api import (
 
 ALL_ROUTERS: tuple[Router, ...] = (
     ratings.router,
-    rating_pages.form_router,
-    rating_pages.status_router,
+    rating_form.form_router,
+    rating_status.status_router,
     staff.router,
     staff_session.router,
     citizen_followup.router,

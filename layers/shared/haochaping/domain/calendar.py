@@ -37,8 +37,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from haochaping.domain.rating import CHINA_TIME
-from haochaping.domain.registry import HALL_CODE_PATTERN
+from haochaping.domain.rating import CHINA_TIME, HALL_CODE_PATTERN
 
 try:  # the package ships the official schedule for each year up to its release
     import chinese_calendar as _official

@@ -116,6 +116,13 @@ class Rating:
         return self.rated_at.astimezone(CHINA_TIME)
 
 
+# The codes that name where a rating was given; here rather than with the registry's models so
+# that a module needing only a code's shape does not build those models at cold start.
+# 统一社会信用代码: 18 characters, no I, O, S, V, Z.
+CREDIT_CODE_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+WINDOW_CODE_PATTERN = r"^[A-Z0-9]{2,12}-[A-Z0-9]{1,12}$"
+HALL_CODE_PATTERN = r"^[A-Z0-9]{2,12}$"
+
 TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
 TRACKING_CODE_LENGTH = 12
 TRACKING_CODE_PATTERN = f"^[{TRACKING_ALPHABET}]{{{TRACKING_CODE_LENGTH}}}$"

@@ -12,12 +12,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from haochaping.domain.rating import CHINA_TIME, Level
-
-# 统一社会信用代码: 18 characters, no I, O, S, V, Z.
-CREDIT_CODE_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
-WINDOW_CODE_PATTERN = r"^[A-Z0-9]{2,12}-[A-Z0-9]{1,12}$"
-HALL_CODE_PATTERN = r"^[A-Z0-9]{2,12}$"
+from haochaping.domain.rating import (
+    CHINA_TIME,
+    CREDIT_CODE_PATTERN,
+    HALL_CODE_PATTERN,
+    WINDOW_CODE_PATTERN,
+    Level,
+)
 
 _frozen = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 

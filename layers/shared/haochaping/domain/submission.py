@@ -16,8 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from haochaping.domain.errors import Forbidden, InvalidFields, NotFound
 from haochaping.domain.plates import Ticket, verify_plate, verify_ticket
-from haochaping.domain.rating import COMMENT_MAX_LENGTH, Channel, Level, Rating, tracking_code_for
-from haochaping.domain.registry import WINDOW_CODE_PATTERN, TagSet, WindowEntry
+from haochaping.domain.rating import (
+    COMMENT_MAX_LENGTH,
+    WINDOW_CODE_PATTERN,
+    Channel,
+    Level,
+    Rating,
+    tracking_code_for,
+)
+from haochaping.domain.registry import TagSet, WindowEntry
 
 TagCode = Annotated[str, Field(pattern=r"^[1-5]\d{2}$", description="评价内容 tag code: level digit + index")]
 

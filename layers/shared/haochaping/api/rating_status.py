@@ -1,8 +1,7 @@
-"""Citizens' pages: the form a QR plate opens, and the receipt / status of a rating."""
+"""A rating's receipt and status, which the citizen opens with the tracking code."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -11,54 +10,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, Field
 
 from haochaping import followups, services
-from haochaping.api.web import device_token, html, new_device_cookie
-from haochaping.domain.errors import Forbidden
+from haochaping.api.web import html
 from haochaping.domain.followup import STATE_NAMES_ZH
-from haochaping.domain.plates import verify_plate, verify_ticket
-from haochaping.domain.rating import TRACKING_CODE_PATTERN, Level, utc_now
-from haochaping.domain.registry import WINDOW_CODE_PATTERN
+from haochaping.domain.rating import TRACKING_CODE_PATTERN
 from haochaping.settings import get_settings
 from haochaping.web.i18n import LEVEL_NAMES, language
-from haochaping.web.pages import form_page, receipt_page
+from haochaping.web.pages import receipt_page
 
-form_router = Router()
 status_router = Router()
-
-
-@form_router.get("/r/<window_code>", summary="The rating form a window's QR plate opens 评价页")
-def get_form(
-    window_code: Annotated[str, Path(pattern=WINDOW_CODE_PATTERN)],
-    sig: Annotated[str | None, Query(max_length=64)] = None,
-    ticket: Annotated[str | None, Query(max_length=200)] = None,
-    lang: Annotated[str | None, Query(max_length=5)] = None,
-    level: Annotated[int | None, Query(ge=1, le=5)] = None,
-    submission_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{8,64}$")] = None,
-) -> Response[str]:
-    settings = get_settings()
-    entry, tag_set, secret = services.window_for_form(window_code, settings)
-    now = utc_now()
-    if ticket:
-        verify_ticket(ticket, window_code, now, services.rules_of(settings).ticket_validity, secret)
-        credentials = {"ticket": ticket}
-    elif sig:
-        verify_plate(window_code, sig, secret)
-        credentials = {"sig": sig}
-    else:
-        raise Forbidden("open this page by scanning the window's QR plate")
-    cookies = []
-    if device_token(form_router.current_event) is None:
-        cookies.append(new_device_cookie(secure=settings.public_base_url.startswith("https://")))
-    page = form_page(
-        entry,
-        tag_set,
-        language(lang),
-        credentials,
-        # A new id per form shown; the same form sent twice is the same rating.
-        submission_id or secrets.token_urlsafe(16),
-        entry.staff_on_duty(now),
-        chosen_level=Level(level) if level else None,
-    )
-    return html(page, cookies=cookies)
 
 
 class RatingStatus(BaseModel):
