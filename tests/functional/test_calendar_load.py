@@ -15,9 +15,9 @@ from typing import Any
 
 import boto3
 import pytest
-from haochaping.adapters import registry as registry_store
+from haochaping.adapters import registry_records
 from haochaping.adapters.calendar import CALENDAR, load_calendar
-from haochaping.adapters.registry import clear_cache
+from haochaping.adapters.registry_records import clear_cache
 from haochaping.adapters.tables import RegistryItem
 from haochaping.admin.cli import main, read_calendar_file
 from haochaping.domain.calendar import CalendarBasis
@@ -227,7 +227,7 @@ def test_a_function_reads_every_year_with_one_query_and_sees_a_new_schedule_with
     # Then the environment keeps its answer while the cache is fresh ...
     assert load_calendar().basis(2027) is CalendarBasis.PROVISIONAL
     # ... and reads the new schedule once the cache's few minutes have passed
-    assert registry_store.CACHE_SECONDS <= 300
-    monkeypatch.setattr(registry_store, "CACHE_SECONDS", 0.0)
+    assert registry_records.CACHE_SECONDS <= 300
+    monkeypatch.setattr(registry_records, "CACHE_SECONDS", 0.0)
     assert load_calendar().basis(2027) is CalendarBasis.LOADED
     assert queries == [CALENDAR, CALENDAR]

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from pydantic import AwareDatetime
 
-from haochaping.adapters.registry import HALL, cached_body, clear_cache, remember_body
+from haochaping.adapters.registry_records import HALL, cached_body, clear_cache, remember_body
 from haochaping.adapters.tables import RegistryItem
 from haochaping.domain.calendar import CalendarYear, WorkingCalendar
 
