@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from haochaping.domain.errors import Forbidden, InvalidFields, NotFound
 from haochaping.domain.plates import SignatureInvalid, TicketExpired, issue_ticket, plate_signature
-from haochaping.domain.rating import Channel, Level, tracking_code_for
+from haochaping.domain.rating import Channel, Level, tracking_code_for, within_follow_up_period
 from haochaping.domain.registry import (
     Department,
     Hall,
@@ -26,7 +26,6 @@ from haochaping.domain.submission import (
     RatingSubmission,
     device_key,
     prepare_rating,
-    within_follow_up_period,
 )
 from pydantic import ValidationError
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -16,8 +17,10 @@ from pynamodb.transactions import TransactWrite
 from haochaping.adapters.rating_items import rating_from_item as _from_item
 from haochaping.adapters.tables import EvaluatorItem, MarkItem, RatingItem, transaction_connection
 from haochaping.domain.errors import Conflict, Forbidden, TooManyRequests
-from haochaping.domain.rating import Rating
-from haochaping.domain.submission import PreparedRating, within_follow_up_period
+from haochaping.domain.rating import Rating, within_follow_up_period
+
+if TYPE_CHECKING:
+    from haochaping.domain.submission import PreparedRating
 
 RATING_SORT_KEY = "RATING"
 EVALUATOR_SORT_KEY = "EVALUATOR"

@@ -128,6 +128,11 @@ TRACKING_CODE_LENGTH = 12
 TRACKING_CODE_PATTERN = f"^[{TRACKING_ALPHABET}]{{{TRACKING_CODE_LENGTH}}}$"
 
 
+def within_follow_up_period(first_rated_at: datetime, now: datetime, period: timedelta) -> bool:
+    """一事一评: a case may be rated once more (追评) within the period after its first rating."""
+    return now <= first_rated_at + period
+
+
 def tracking_code_for(submission_id: str, secret: bytes, length: int = TRACKING_CODE_LENGTH) -> str:
     """The citizen's tracking code: short, unguessable, and the same for the same submission.
 

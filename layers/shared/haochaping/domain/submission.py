@@ -174,8 +174,3 @@ def prepare_rating(
         cooldown_key=cooldown_key,
         cooldown_until=now + rules.cooldown if cooldown_key else None,
     )
-
-
-def within_follow_up_period(first_rated_at: datetime, now: datetime, period: timedelta) -> bool:
-    """一事一评: a case may be rated once more (追评) within the period after its first rating."""
-    return now <= first_rated_at + period
