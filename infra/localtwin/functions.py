@@ -8,11 +8,13 @@ import os
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from localtwin.stack import FunctionRuntimeConfig
@@ -43,12 +45,14 @@ class FunctionWorker:
         base_env: dict[str, str],
         log_sink: Callable[[str, str], None],
         clock: TwinClock | None = None,
+        permissions: Path | None = None,
     ) -> None:
         self.spec = spec
         self.config = config
         self.base_env = base_env
         self.log_sink = log_sink
         self.clock = clock
+        self.permissions = permissions  # the role and policies its calls are checked against
         self.lock = threading.Lock()
         self.process: subprocess.Popen[str] | None = None
         self.replies: queue.Queue[str | None] = queue.Queue()
@@ -75,6 +79,7 @@ class FunctionWorker:
             "-m",
             "localtwin.worker",
             *(["--clock-hook", self.clock.hook] if self.clock else []),
+            *(["--permissions", str(self.permissions)] if self.permissions else []),
             str(self.spec.code_dir),
             self.spec.handler,
             *[str(d) for d in self.spec.layer_dirs],
@@ -163,7 +168,12 @@ class FunctionWorker:
 
 
 class FunctionPool:
-    """Every function of the stack, by logical id, with the log lines each one wrote."""
+    """Every function of the stack, by logical id, with the log lines each one wrote.
+
+    With ``check_permissions``, each worker checks its function's AWS calls against the role
+    policies in its ``FunctionRuntimeConfig`` (see localtwin.permissions); they reach the worker
+    as a file named on its command line, so the function's environment stays the template's.
+    """
 
     def __init__(
         self,
@@ -173,13 +183,30 @@ class FunctionPool:
         echo_logs: bool = False,
         keep_lines: int = 20000,
         clock: TwinClock | None = None,
+        check_permissions: bool = False,
     ) -> None:
         self.logs: dict[str, collections.deque[str]] = {name: collections.deque(maxlen=keep_lines) for name in specs}
         self.echo_logs = echo_logs
         self._log_lock = threading.Lock()
+        self._permissions_dir = tempfile.TemporaryDirectory(prefix="localtwin-iam-") if check_permissions else None
         self.workers = {
-            name: FunctionWorker(spec, configs[name], base_env, self._log, clock) for name, spec in specs.items()
+            name: FunctionWorker(spec, configs[name], base_env, self._log, clock, self._permissions_file(configs[name]))
+            for name, spec in specs.items()
         }
+
+    def _permissions_file(self, config: FunctionRuntimeConfig) -> Path | None:
+        if self._permissions_dir is None:
+            return None
+        path = Path(self._permissions_dir.name) / f"{config.logical_id}.json"
+        document = {
+            "function": config.logical_id,
+            "function_name": config.name,
+            "role_arn": config.role_arn,
+            "account": config.arn.split(":")[4],
+            "policies": config.policies,
+        }
+        path.write_text(json.dumps(document, indent=1), encoding="utf-8")
+        return path
 
     def _log(self, function: str, line: str) -> None:
         with self._log_lock:
@@ -204,6 +231,8 @@ class FunctionPool:
     def stop(self) -> None:
         for worker in self.workers.values():
             worker.stop()
+        if self._permissions_dir is not None:
+            self._permissions_dir.cleanup()
 
 
 def base_environment(endpoint: str, region: str) -> dict[str, str]:

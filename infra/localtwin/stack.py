@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import copy
+import functools
 import graphlib
 import io
 import json
@@ -32,6 +34,8 @@ class FunctionRuntimeConfig:
     environment: dict[str, str]
     timeout: int
     memory: int
+    role_arn: str = ""
+    policies: list[dict[str, Any]] = field(default_factory=list)  # the role's, as IAM holds them
 
 
 @dataclass
@@ -174,6 +178,11 @@ def _values_the_twin_resolves(cfn: dict[str, Any], created: set[str]) -> Iterabl
         elif resource["Type"] == "AWS::Lambda::Function":
             variables = (resource.get("Properties", {}).get("Environment") or {}).get("Variables") or {}
             yield from (v for v in variables.values() if touches(v, created))
+        elif resource["Type"] == "AWS::IAM::Role":
+            # The twin checks functions' calls against their roles' policies: all must hold real ARNs.
+            properties = resource.get("Properties", {})
+            yield from properties.get("ManagedPolicyArns") or []
+            yield from (p["PolicyDocument"] for p in properties.get("Policies") or [] if touches(p, created))
     for output in (cfn.get("Outputs") or {}).values():
         if touches(output.get("Value"), created):
             yield output.get("Value")
@@ -264,7 +273,9 @@ def create_stack(
             outputs[key] = str(resolver.resolve(output["Value"]))
 
     lambda_client = session.client("lambda")
+    iam = session.client("iam")
     _resolve_function_environments(lambda_client, tt.cfn, stack, created_ids)
+    _resolve_role_policies(iam, tt.cfn, stack, created_ids)
     for logical_id in tt.functions:
         config = lambda_client.get_function_configuration(FunctionName=stack.physical_id(logical_id))
         stack.functions[logical_id] = FunctionRuntimeConfig(
@@ -274,8 +285,91 @@ def create_stack(
             environment=dict(config.get("Environment", {}).get("Variables", {})),
             timeout=int(config.get("Timeout", 3)),
             memory=int(config.get("MemorySize", 128)),
+            role_arn=config["Role"],
+            policies=role_policies(iam, config["Role"], _template_managed_policies(tt.cfn, stack, config["Role"])),
         )
     return stack
+
+
+def _resolve_role_policies(iam: Any, cfn: dict[str, Any], stack: Stack, created: set[str]) -> None:
+    """Write the twin's values into each inline role policy that refers to a resource the twin created."""
+    for logical_id, resource in cfn["Resources"].items():
+        if resource["Type"] != "AWS::IAM::Role" or logical_id not in stack.resources:
+            continue
+        for policy in resource.get("Properties", {}).get("Policies") or []:
+            if touches(policy, created):
+                # moto's IAM refuses a document without a Version, which IAM accepts (as 2008-10-17).
+                document = {"Version": "2012-10-17", **stack.resolve(policy["PolicyDocument"])}
+                iam.put_role_policy(
+                    RoleName=stack.physical_id(logical_id),
+                    PolicyName=str(stack.resolve(policy["PolicyName"])),
+                    PolicyDocument=json.dumps(document),
+                )
+
+
+def _template_managed_policies(cfn: dict[str, Any], stack: Stack, role_arn: str) -> list[str]:
+    """The role's ManagedPolicyArns, which moto's CloudFormation does not attach."""
+    role_name = role_arn.rsplit("/", 1)[-1]
+    for logical_id, (kind, physical_id) in stack.resources.items():
+        if kind == "AWS::IAM::Role" and physical_id == role_name:
+            arns = cfn["Resources"][logical_id].get("Properties", {}).get("ManagedPolicyArns") or []
+            return [str(arn) for arn in stack.resolve(arns)]
+    return []
+
+
+def _policy_document(document: Any) -> dict[str, Any]:
+    if isinstance(document, dict):
+        return document
+    try:
+        return dict(json.loads(document))
+    except ValueError:
+        # moto's CloudFormation stores a role's inline policies as the Python text of the dict.
+        return dict(ast.literal_eval(document))
+
+
+def role_policies(iam: Any, role_arn: str, managed_arns: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """Every identity-based policy document of a role, as moto's IAM holds it.
+
+    Its inline policies and attached managed policies, plus ``managed_arns`` (the template's
+    ManagedPolicyArns): AWS-managed ones that moto does not load come from the copy moto ships.
+    """
+    role_name = role_arn.rsplit("/", 1)[-1]
+    documents = []
+    for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name):
+        for name in page["PolicyNames"]:
+            document = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
+            documents.append(_policy_document(document))
+    attached = [
+        policy["PolicyArn"]
+        for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name)
+        for policy in page["AttachedPolicies"]
+    ]
+    for arn in dict.fromkeys([*attached, *managed_arns]):
+        document = _managed_policy_document(iam, arn)
+        if document is None:
+            log.warning("role %s: managed policy %s unknown to the twin, left out of its checks", role_name, arn)
+        else:
+            documents.append(document)
+    return documents
+
+
+def _managed_policy_document(iam: Any, arn: str) -> dict[str, Any] | None:
+    if ":iam::aws:policy/" in arn:
+        known = _aws_managed_policies().get(arn.rsplit("/", 1)[-1])
+        return dict(known["Document"]) if known else None
+    try:
+        version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        return _policy_document(iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"])
+    except iam.exceptions.NoSuchEntityException:
+        return None
+
+
+@functools.cache
+def _aws_managed_policies() -> dict[str, Any]:
+    # moto's server loads AWS-managed policies only when asked to; the copy moto ships has them all.
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    return dict(json.loads(aws_managed_policies_data))
 
 
 def _resolve_function_environments(lambda_client: Any, cfn: dict[str, Any], stack: Stack, created: set[str]) -> None:

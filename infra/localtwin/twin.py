@@ -7,6 +7,10 @@ invocation whenever the offset changed, so the code's own "now" follows the twin
 travels on the worker's command line, not in the function's environment, which stays as the
 template defines it. On AWS nothing calls the hook.
 
+Each function's AWS calls are checked against its own role's policies, as IAM would check them
+(localtwin.permissions; ``check_permissions=False`` turns that off). The twin's own calls (its
+pollers, gateway and schedules) are not the functions' and are not checked.
+
 The clock moves forward with ``LocalTwin.advance`` / ``advance_to`` or over HTTP at
 ``/_twin/clock`` (see localtwin.admin), and runs ``speed`` times faster than real time.
 """
@@ -53,10 +57,12 @@ class LocalTwin:
         host: str = "127.0.0.1",
         warm: bool = False,
         clock_hook: str | None = None,
+        check_permissions: bool = True,
     ) -> None:
         if clock_hook is not None and not _HOOK_NAME.match(clock_hook):
             raise ValueError(f"clock_hook must be MODULE:FUNCTION, not {clock_hook!r}")
         self.clock_hook = clock_hook
+        self.check_permissions = check_permissions
         self.template_path = Path(template_path)
         self.parameters = dict(parameters)
         self.stack_name = stack_name
@@ -97,6 +103,7 @@ class LocalTwin:
             base_environment(self.endpoint, REGION),
             echo_logs=self.echo_logs,
             clock=TwinClock(self.clock_hook, self.clock.offset_seconds) if self.clock_hook else None,
+            check_permissions=self.check_permissions,
         )
         self._start_event_sources()
         self._start_http()

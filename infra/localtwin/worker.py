@@ -1,7 +1,7 @@
 """One function's execution environment: imports the handler once, then serves invocations.
 
-Started by the twin as ``python -m localtwin.worker [--clock-hook MODULE:FUNCTION] CODE_DIR HANDLER
-[LAYER_DIR ...]`` with the function's own environment. Requests and results travel as JSON lines
+Started by the twin as ``python -m localtwin.worker [--clock-hook MODULE:FUNCTION] [--permissions
+FILE] CODE_DIR HANDLER [LAYER_DIR ...]`` with the function's own environment. Requests and results travel as JSON lines
 on stdin and on a private copy of stdout; the function's own output (its logs) goes to stderr, as
 on Lambda.
 
@@ -10,6 +10,11 @@ With ``--clock-hook``, each request carries the twin clock's offset from real ti
 function's code and layers, after the handler) before the invocation whenever the offset differs
 from the one it last passed on. A hook that cannot be imported, or raises, fails every
 invocation with ``Runtime.ClockHookError`` rather than letting the function run on real time.
+
+With ``--permissions``, FILE holds the function's IAM role and its policies (see
+localtwin.permissions): every AWS call the function makes is checked against them before it is
+sent, as IAM would on AWS, and a call they do not allow raises AccessDenied. The check is in
+place before the handler is imported, so calls made at import time are checked too.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import time
 import traceback
 from collections.abc import Callable
 from typing import Any
+
+from localtwin import permissions
 
 
 class LambdaContext:
@@ -88,9 +95,12 @@ def _invoke(handler: Callable[..., Any], request: dict[str, Any]) -> dict[str, A
 
 
 def main(argv: list[str]) -> int:
-    hook_name = None
-    if argv[:1] == ["--clock-hook"]:
-        hook_name, argv = argv[1], argv[2:]
+    options: dict[str, str] = {}
+    while argv[:1] and argv[0] in ("--clock-hook", "--permissions"):
+        options[argv[0]], argv = argv[1], argv[2:]
+    hook_name = options.get("--clock-hook")
+    if "--permissions" in options:
+        permissions.install(permissions.Guard.from_file(options["--permissions"]))
     code_dir, handler_path, *layer_dirs = argv
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # print() and loggers now write to stderr, the function's log stream
