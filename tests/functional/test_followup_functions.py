@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 import pytest
 from haochaping import followups, services
+from haochaping.adapters import tasks as task_store
 from haochaping.domain.calendar import WorkingCalendar
 from haochaping.domain.followup import Action, Actor, Role
 from haochaping.domain.plates import plate_signature
@@ -568,6 +569,30 @@ def test_officers_list_their_halls_tasks_only(district: District) -> None:
     # And an unknown filter value is a 422
     assert district.staff(OFFICER, "GET", "/staff/tasks", query={"state": "lost"})["statusCode"] == 422
     assert district.staff(OFFICER, "GET", "/staff/tasks", query={"due": "someday"})["statusCode"] == 422
+
+
+def test_every_open_task_is_listed_however_many_closed_ones_came_after_it(
+    district: District, monkeypatch: pytest.MonkeyPatch, dynamodb_calls: list[tuple[str, dict[str, Any]]]
+) -> None:
+    # Given a hall that lists its two newest tasks beside its open ones, an old task still open
+    # and three newer ones closed
+    monkeypatch.setattr(task_store, "RECENT_TASKS", 2)
+    still_open = district.bad_review()
+    closed = [district.bad_review(real_name=True) for _ in range(3)]
+    for code in closed:
+        close_real_name(district, code)
+    dynamodb_calls.clear()
+    # When the officer lists the hall's tasks, and its tasks still being verified
+    listed = body_of(district.staff(OFFICER, "GET", "/staff/tasks"))["tasks"]
+    verifying = body_of(district.staff(OFFICER, "GET", "/staff/tasks", query={"state": "verifying"}))["tasks"]
+    # Then the open task is in both, and the list holds the two newest closed ones, newest first
+    assert [t["tracking_code"] for t in listed] == [closed[2], closed[1], still_open]
+    assert [t["tracking_code"] for t in verifying] == [still_open]
+    # And it was read through the two hall indexes, never by scanning the table
+    operations = [name for name, _ in dynamodb_calls]
+    assert "Scan" not in operations
+    indexes = {kwargs.get("IndexName") for name, kwargs in dynamodb_calls if name == "Query"}
+    assert indexes == {"OpenTasksByHall", "TasksByHall"}
 
 
 def test_the_sample_events_ask_for_the_sample_task(district: District) -> None:

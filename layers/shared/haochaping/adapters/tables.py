@@ -30,6 +30,15 @@ class TasksByHall(GlobalSecondaryIndex["TaskItem"]):
     opened_key = UnicodeAttribute(range_key=True)
 
 
+class OpenTasksByHall(GlobalSecondaryIndex["TaskItem"]):
+    class Meta:
+        index_name = "OpenTasksByHall"
+        projection = AllProjection()
+
+    open_hall_key = UnicodeAttribute(hash_key=True)
+    opened_key = UnicodeAttribute(range_key=True)
+
+
 class PurgeDue(GlobalSecondaryIndex["EvaluatorItem"]):
     class Meta:
         index_name = "PurgeDue"
@@ -173,6 +182,8 @@ class TaskItem(Model):
     hall_key = UnicodeAttribute()  # TasksByHall index
     opened_key = UnicodeAttribute()
     tasks_by_hall = TasksByHall()
+    open_hall_key = UnicodeAttribute(null=True)  # the hall key while open: OpenTasksByHall index
+    open_tasks_by_hall = OpenTasksByHall()
     tracking_code = UnicodeAttribute()
     division_code = UnicodeAttribute()
     hall_code = UnicodeAttribute()

@@ -91,6 +91,8 @@ def _to_items(task: Task, officers: list[str], due: Step | None) -> TaskItem:
         sk=TASK_SORT_KEY,
         hall_key=f"HALL#{task.hall_code}",
         opened_key=task.opened_at.astimezone(UTC).isoformat(),
+        # Only an open task is in the OpenTasksByHall index: the hall's work list is never cut short.
+        open_hall_key=f"HALL#{task.hall_code}" if task.open else None,
         tracking_code=task.tracking_code,
         division_code=task.division_code,
         hall_code=task.hall_code,
@@ -276,9 +278,20 @@ def mark_step_notified(tracking_code: str, step_key: str) -> None:
     TaskItem(_key(tracking_code), TASK_SORT_KEY).update(actions=[TaskItem.notified_step.set(step_key)])
 
 
-def tasks_of_hall(hall_code: str, limit: int = 200) -> list[Task]:
-    """The hall's tasks, newest first, through the TasksByHall index (no scan)."""
-    items = TaskItem.tasks_by_hall.query(f"HALL#{hall_code}", scan_index_forward=False, limit=limit)
+RECENT_TASKS = 200
+
+
+def tasks_of_hall(hall_code: str) -> list[Task]:
+    """Every open task of the hall, and its newest RECENT_TASKS whatever their state, newest first.
+
+    Two index queries, no scan: open tasks are the hall's work and are never left out, however
+    many closed ones came after them.
+    """
+    key = f"HALL#{hall_code}"
+    found = {item.tracking_code: item for item in TaskItem.open_tasks_by_hall.query(key)}
+    for item in TaskItem.tasks_by_hall.query(key, scan_index_forward=False, limit=RECENT_TASKS):
+        found.setdefault(item.tracking_code, item)
+    items = sorted(found.values(), key=lambda item: item.opened_key, reverse=True)
     return [_from_items(item, []) for item in items]
 
 
