@@ -1,0 +1,109 @@
+"""Template tier: the shared layer as `sam build` makes it (layers/shared/Makefile).
+
+The build is run here with this interpreter and for this machine's platform (the Makefile takes
+both as overrides); on a deploy it runs with the runtime's Python for arm64.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import platform
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from samtranslator.yaml_helper import yaml_parse
+
+from tests.conftest import ROOT, TEMPLATE
+
+pytestmark = pytest.mark.template
+
+LAYER = ROOT / "layers" / "shared"
+HERE = f"{sys.version_info.major}.{sys.version_info.minor}"
+ARM64_PLATFORM = "manylinux2014_aarch64"
+
+
+def _makefile_setting(name: str) -> str:
+    found = re.search(rf"^{name}\s*[:?]?=\s*(\S+)", (LAYER / "Makefile").read_text(encoding="utf-8"), re.MULTILINE)
+    assert found, f"{name} not set in layers/shared/Makefile"
+    return found.group(1)
+
+
+def _template() -> dict:
+    return yaml_parse(TEMPLATE.read_text(encoding="utf-8"))
+
+
+def test_the_layer_is_built_by_its_makefile_for_the_templates_runtime_and_architecture():
+    template = _template()
+    layer = template["Resources"]["SharedLayer"]
+    globals_ = template["Globals"]["Function"]
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert "build-SharedLayer:" in (LAYER / "Makefile").read_text(encoding="utf-8")
+    assert f"python{_makefile_setting('RUNTIME_VERSION')}" == globals_["Runtime"]
+    assert layer["Properties"]["CompatibleRuntimes"] == [globals_["Runtime"]]
+    assert globals_["Architectures"] == ["arm64"] and layer["Metadata"]["BuildArchitecture"] == "arm64"
+    assert _makefile_setting("PLATFORM") == ARM64_PLATFORM
+
+
+@pytest.fixture(scope="module")
+def built_layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    artifacts = tmp_path_factory.mktemp("artifacts")
+    machine = {"x86_64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}[platform.machine().lower()]
+    subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "-C",
+            str(LAYER),
+            "build-SharedLayer",
+            f"ARTIFACTS_DIR={artifacts}",
+            f"PYTHON={sys.executable}",
+            f"RUNTIME_VERSION={HERE}",
+            f"PLATFORM=manylinux2014_{machine}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return artifacts / "python"
+
+
+def test_every_module_of_the_layer_ships_unchecked_bytecode_for_the_runtime(built_layer: Path):
+    sources = [p for p in built_layer.rglob("*.py") if "__pycache__" not in p.parts]
+    assert any(p.parts[-2:] == ("haochaping", "settings.py") for p in sources)
+    assert any("pydantic" in p.parts for p in sources)
+    missing, checked = [], []
+    for source in sources:
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        if not cached.exists():
+            missing.append(str(source.relative_to(built_layer)))
+            continue
+        flags = int.from_bytes(cached.read_bytes()[4:8], "little")
+        if flags != 0b01:  # hash-based, source not checked (PEP 552)
+            checked.append(str(cached.relative_to(built_layer)))
+    assert missing == []
+    assert checked == []
+    assert not (built_layer / "bin").exists()
+
+
+def test_the_layer_imports_from_its_bytecode_without_reading_a_source(built_layer: Path):
+    # Given a source changed after the build, as a zip's two-second file times would make it look
+    settings = built_layer / "haochaping" / "settings.py"
+    original = settings.read_text(encoding="utf-8")
+    settings.write_text(original + "\nraise RuntimeError('the source was read')\n", encoding="utf-8")
+    try:
+        # When a fresh interpreter imports it from the layer, writing nothing (/opt is read-only)
+        result = subprocess.run(
+            [sys.executable, "-B", "-c", "import haochaping.settings as s; print(s.__file__)"],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={"PYTHONPATH": str(built_layer), "PATH": ""},
+        )
+    finally:
+        settings.write_text(original, encoding="utf-8")
+    # Then the bytecode was used as built
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(settings)
