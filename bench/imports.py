@@ -44,6 +44,7 @@ class Subject:
     module: str
     paths: tuple[str, ...]
     environment: dict[str, str]
+    python: tuple[str, ...] = (sys.executable,)  # the interpreter and its options
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def subjects() -> list[Subject]:
 def cold_import_seconds(subject: Subject, statement: str) -> float:
     code = _TIMER.format(paths=list(subject.paths), statement=statement)
     env = _lambda_environment(subject.paths, subject.environment)
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    output = subprocess.run([*subject.python, "-c", code], capture_output=True, text=True, check=True, env=env)
     return float(output.stdout.strip().splitlines()[-1])
 
 
