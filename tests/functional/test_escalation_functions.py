@@ -20,10 +20,13 @@ from haochaping.adapters import tasks as task_store
 from haochaping.adapters.calendar import save_calendar
 from haochaping.domain.calendar import CalendarYear
 from haochaping.domain.escalation import Rung, Step
+from haochaping.domain.followup import Action, Actor, Role, StaleVersion, apply
 from haochaping.domain.rating import set_clock_offset, utc_now
 from haochaping.settings import get_settings
 
 from tests.functional.test_followup_functions import (
+    DIVISION,
+    HALL,
     OFFICER,
     District,
     Inbox,
@@ -37,6 +40,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning"),
 ]
 
+OFFICER_ACTOR = Actor(OFFICER.username, frozenset({Role.OFFICER}), HALL, DIVISION)
 RUNGS_IN_ORDER = [Rung.REMINDER, Rung.HALL_SUPERVISOR, Rung.DISTRICT_BUREAU, Rung.CITY]
 
 
@@ -176,6 +180,35 @@ def test_a_stale_step_is_dropped_and_the_index_corrected(district: District, lad
     assert district.task(code)["escalations"] == []
     item = district.item(f"TASK#{code}", "TASK")
     assert item is not None and item["next_step"]["S"].startswith("rectification|")
+
+
+def test_a_form_opened_before_a_step_is_still_good_and_a_move_racing_it_is_refused(
+    district: District, ladder: Ladder
+) -> None:
+    # Given the officer has the task open (its version as the console loaded it), and the
+    # reminder is taken meanwhile
+    code = district.bad_review()
+    seen = district.task(code)["version"]
+    before, item = task_store.find_task(code) or pytest.fail("no task")
+    step = ladder.step_of(code)
+    assert step is not None
+    move_clock_to(step.at + timedelta(minutes=2))
+    ladder.sweep()
+    assert ladder.deliver(ladder.queued()) == {"batchItemFailures": []}
+    assert [e["rung"] for e in district.task(code)["escalations"]] == ["reminder"]
+    # When a move computed from the task as it was before the step is written
+    moved = apply(before, OFFICER_ACTOR, Action.RECORD_CONTACT, before.version, utc_now())
+    # Then it is refused as stale, and the step stays recorded
+    with pytest.raises(StaleVersion):
+        task_store.save_transition(before, moved, item, None, None, None)
+    assert [e["rung"] for e in district.task(code)["escalations"]] == ["reminder"]
+    # And the officer's form, sent with the version seen before the step, goes through on the task
+    # as it is now, keeping the step
+    response = district.act(code, OFFICER, "record_contact", version=seen)
+    assert response["statusCode"] == 200, response["body"]
+    task = district.task(code)
+    assert task["contacted"] and [e["rung"] for e in task["escalations"]] == ["reminder"]
+    assert [e["action"] for e in task["audit"]][-2:] == ["escalate:reminder", "record_contact"]
 
 
 def test_a_message_for_no_task_is_dropped_and_a_malformed_one_fails_alone(district: District, ladder: Ladder) -> None:

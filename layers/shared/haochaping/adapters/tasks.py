@@ -246,8 +246,9 @@ def save_transition(
                     condition=EvaluatorItem.pk.exists(),
                 )
     except TransactWriteError as error:
-        reasons = error.cancellation_reasons or []
-        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+        # The task first, then its new audit lines: either taken means someone else wrote first.
+        reasons = (error.cancellation_reasons or [])[: 1 + len(after.audit) - len(before.audit)]
+        if any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in reasons):
             raise StaleVersion("the task changed meanwhile; reload it") from None
         raise
 

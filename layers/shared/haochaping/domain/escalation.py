@@ -210,7 +210,6 @@ def recount_deadlines(
         first_contact_due=first_due,
         rectification_due=fix_due,
         deadlines_provisional=provisional,
-        version=task.version + 1,
         audit=(*task.audit, entry),
     )
 
@@ -241,6 +240,5 @@ def take_step(task: Task, step_key: str, ladder: Ladder, calendar: WorkingCalend
     return replace(
         task,
         escalations=(*task.escalations, escalation),
-        version=task.version + 1,
         audit=(*task.audit, entry),
     )

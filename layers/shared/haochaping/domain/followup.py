@@ -187,6 +187,9 @@ class Task:
     rated_staff: str | None  # never the one who follows up
     real_name: bool
     state: TaskState
+    # Counts people's moves only: a form opened before the system took an escalation step or
+    # counted the deadlines again stays valid. What keeps those writes from crossing is the
+    # audit trail, whose lines are numbered and each written only if its number is free.
     version: int
     opened_at: datetime
     first_contact_due: datetime
