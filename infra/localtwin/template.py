@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -19,6 +20,10 @@ from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
 CODE_BUCKET = "localtwin-code"
+
+# samtranslator records usage metrics meant for AWS's own transform service and, when they are
+# garbage-collected unpublished, warns on stderr; offline there is nowhere to publish them.
+logging.getLogger("samtranslator.metrics.metrics").setLevel(logging.ERROR)
 
 # Types moto's CloudFormation skips (or cannot create) that the twin creates through the
 # service APIs itself, or runs itself.

@@ -19,6 +19,7 @@ import pytest
 from localtwin.__main__ import CLOCK_HOOK
 from localtwin.divisions import division_parameters
 from localtwin.twin import LocalTwin, env_for_clients
+from samtranslator.yaml_helper import yaml_parse
 
 from tests.conftest import ROOT, TEMPLATE
 
@@ -26,6 +27,16 @@ pytestmark = pytest.mark.integration
 
 
 DEMO_REGISTRY = ROOT / "infra" / "registry" / "demo-640100" / "registry.yaml"
+
+
+def template_copy() -> dict[str, Any]:
+    """template.yaml as data with its code paths made absolute, for a test to change and run elsewhere."""
+    template: dict[str, Any] = yaml_parse(TEMPLATE.read_text(encoding="utf-8"))
+    for resource in template["Resources"].values():
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(resource.get("Properties", {}).get(key), str):
+                resource["Properties"][key] = str(ROOT / resource["Properties"][key])
+    return template
 
 
 def admin(twin: LocalTwin, *args: str) -> str:

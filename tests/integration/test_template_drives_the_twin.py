@@ -10,46 +10,20 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 from localtwin.__main__ import CLOCK_HOOK
 from localtwin.divisions import division_parameters
 from localtwin.twin import LocalTwin
 
-from tests.conftest import ROOT, TEMPLATE
-from tests.integration.conftest import http
+from tests.integration.conftest import http, template_copy
 
 pytestmark = pytest.mark.integration
 
 ECHO = Path(__file__).parent / "fixtures" / "twin_features" / "functions" / "echo"
 
 
-class _TemplateLoader(yaml.SafeLoader):
-    """Keeps CloudFormation's short tags (!Ref, !Sub, !GetAtt) as their long forms."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-_TemplateLoader.add_multi_constructor("!", _intrinsic)
-
-
 def test_a_new_function_in_the_template_gets_its_route(tmp_path):
     # Given template.yaml plus one function with an HttpApi event
-    template = yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=_TemplateLoader)
-    for resource in template["Resources"].values():
-        for key in ("CodeUri", "ContentUri"):
-            if isinstance(resource.get("Properties", {}).get(key), str):
-                resource["Properties"][key] = str(ROOT / resource["Properties"][key])
+    template = template_copy()
     template["Resources"]["HelloFunction"] = {
         "Type": "AWS::Serverless::Function",
         "Properties": {

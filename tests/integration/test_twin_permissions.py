@@ -13,14 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 from localtwin.__main__ import CLOCK_HOOK
 from localtwin.divisions import division_parameters
 from localtwin.twin import ACCOUNT, REGION, LocalTwin
 
-from tests.conftest import ROOT, TEMPLATE
-from tests.integration.conftest import http
-from tests.integration.test_template_drives_the_twin import _TemplateLoader
+from tests.integration.conftest import http, template_copy
 
 pytestmark = pytest.mark.integration
 
@@ -116,11 +113,7 @@ def test_a_denied_publish_gets_the_error_code_sns_gives(twin):
 
 def test_a_stack_function_without_its_registry_policy_fails_on_the_twin(tmp_path):
     # Given template.yaml without the rating form's read policy on the registry table
-    template = yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=_TemplateLoader)
-    for resource in template["Resources"].values():
-        for key in ("CodeUri", "ContentUri"):
-            if isinstance(resource.get("Properties", {}).get(key), str):
-                resource["Properties"][key] = str(ROOT / resource["Properties"][key])
+    template = template_copy()
     form = template["Resources"]["RatingFormFunction"]["Properties"]
     registry_read = {"DynamoDBReadPolicy": {"TableName": {"Ref": "RegistryTable"}}}
     assert registry_read in form["Policies"]
