@@ -1,11 +1,11 @@
 """Cold import on the Lambda runtime's own Python, with the shared layer exactly as it is built.
 
 The first import table runs on this project's interpreter with its virtual environment. This one
-takes the runtime's Python version from the template (Globals: Runtime), the layer from
-layers/shared/Makefile (what `sam build` ships, built for this machine's platform), boto3 from a
-directory of its own standing for the runtime's, and writes no bytecode, as on Lambda where /opt
-is read-only. Beside a few functions it also measures the same layer without its bytecode: what
-the default Python builder ships, which compiles every module imported on each cold start.
+takes the runtime's Python version from the template (Globals: Runtime) and the layer from
+layers/shared/Makefile (what `sam build` ships, built for this machine's platform; boto3 and
+botocore are in it), and writes no bytecode, as on Lambda where /opt is read-only. Beside a few
+functions it also measures the same layer without its bytecode: what the default Python builder
+ships, which compiles every module imported on each cold start.
 """
 
 from __future__ import annotations
@@ -74,18 +74,6 @@ def build_layer(python: str, version: str) -> tuple[Path, Path]:
     return built / "python", sources / "python"
 
 
-def runtime_boto3(python: str, version: str) -> Path:
-    """boto3 in a directory of its own, with its bytecode, standing for the runtime's."""
-    target = BENCH_DIR / f"runtime-{version}"
-    if not (target / "boto3").is_dir():
-        subprocess.run(
-            [python, "-m", "pip", "install", "--quiet", "--target", str(target), "boto3"],
-            check=True,
-            capture_output=True,
-        )
-    return target
-
-
 def main() -> None:
     version = runtime_version()
     python = find_python(version)
@@ -94,7 +82,6 @@ def main() -> None:
         print(f"  not measured: no Python {version} on this machine (install python{version} to measure)")
         return
     layer, layer_sources = build_layer(python, version)
-    runtime = runtime_boto3(python, version)
     interpreter = (python, "-S", "-B")  # no site-packages but ours; nothing written, as on Lambda
     print(f"median of {RUNS} paired fresh interpreters ({python})")
     print(f"{'function':<28}{'layer':>9}{'handler ms':>12}{'boto3 ms':>10}{'ratio':>8}  target ≤ {TARGET_RATIO}")
@@ -104,15 +91,7 @@ def main() -> None:
         if subject.name in COMPARED:
             shipped.append(("sources", layer_sources))
         for label, directory in shipped:
-            row = measure(
-                Subject(
-                    subject.name,
-                    subject.module,
-                    (code_dir, str(directory), str(runtime)),
-                    subject.environment,
-                    interpreter,
-                ),
-                runs=RUNS,
-            )
+            paths = (code_dir, str(directory))
+            row = measure(Subject(subject.name, subject.module, paths, subject.environment, interpreter), runs=RUNS)
             flag = "" if row.ratio <= TARGET_RATIO else "  over target"
             print(f"{row.name:<28}{label:>9}{row.handler_ms:>12.1f}{row.boto3_ms:>10.1f}{row.ratio:>8.2f}{flag}")

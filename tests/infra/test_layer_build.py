@@ -11,6 +11,7 @@ import platform
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,18 @@ def test_the_layer_is_built_by_its_makefile_for_the_templates_runtime_and_archit
     assert _makefile_setting("PLATFORM") == ARM64_PLATFORM
 
 
+def _names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[\[<>=~! ;]", line.strip(), maxsplit=1)[0].lower().replace("_", "-") for line in requirements}
+
+
+def test_the_layer_installs_the_projects_own_dependencies():
+    lines = (LAYER / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    layer = _names([line for line in lines if line.strip() and not line.startswith("#")])
+    project = _names(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"])
+    assert layer == project
+    assert "boto3" in layer  # of the same release as the botocore PynamoDB brings
+
+
 @pytest.fixture(scope="module")
 def built_layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
     artifacts = tmp_path_factory.mktemp("artifacts")
@@ -74,6 +87,7 @@ def test_every_module_of_the_layer_ships_unchecked_bytecode_for_the_runtime(buil
     sources = [p for p in built_layer.rglob("*.py") if "__pycache__" not in p.parts]
     assert any(p.parts[-2:] == ("haochaping", "settings.py") for p in sources)
     assert any("pydantic" in p.parts for p in sources)
+    assert {"boto3", "botocore"} <= {p.parts[len(built_layer.parts)] for p in sources}
     missing, checked = [], []
     for source in sources:
         cached = Path(importlib.util.cache_from_source(str(source)))
