@@ -583,10 +583,13 @@ def test_every_open_task_is_listed_however_many_closed_ones_came_after_it(
         close_real_name(district, code)
     dynamodb_calls.clear()
     # When the officer lists the hall's tasks, and its tasks still being verified
-    listed = body_of(district.staff(OFFICER, "GET", "/staff/tasks"))["tasks"]
+    listing = body_of(district.staff(OFFICER, "GET", "/staff/tasks"))
+    listed = listing["tasks"]
     verifying = body_of(district.staff(OFFICER, "GET", "/staff/tasks", query={"state": "verifying"}))["tasks"]
-    # Then the open task is in both, and the list holds the two newest closed ones, newest first
+    # Then the open task is in both, and the list holds the two newest closed ones, newest first,
+    # and says how many of the newest it holds
     assert [t["tracking_code"] for t in listed] == [closed[2], closed[1], still_open]
+    assert listing["recent"] == 2
     assert [t["tracking_code"] for t in verifying] == [still_open]
     # And it was read through the two hall indexes, never by scanning the table
     operations = [name for name, _ in dynamodb_calls]

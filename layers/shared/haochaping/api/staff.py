@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from haochaping import followups
+from haochaping.adapters import tasks as task_store
 from haochaping.domain.errors import Forbidden
 from haochaping.domain.escalation import Escalation, current_level
 from haochaping.domain.followup import STATE_NAMES_ZH, Action, Actor, Task, TaskState
@@ -124,7 +125,9 @@ def list_tasks(
     actor = current_actor()
     tasks = followups.list_tasks(actor, get_settings(), state.value if state else None, due, real_name)
     # The server's time beside the deadlines: the console counts down from it, not from the PC's clock.
-    return _json({"now": _iso(utc_now()), "tasks": [task_summary(t) for t in tasks]})
+    # `recent`: how many of the newest tasks are listed beside every open one.
+    body = {"now": _iso(utc_now()), "recent": task_store.RECENT_TASKS, "tasks": [task_summary(t) for t in tasks]}
+    return _json(body)
 
 
 @router.get("/staff/tasks/<tracking_code>", summary="One follow-up task 任务详情", security=STAFF_SECURITY)

@@ -226,11 +226,11 @@ async function loadTasks(focus){
     var v=$(p[1]).value;if(v)q.set(p[0],v);});
   $("task-table").setAttribute("aria-busy","true");$("task-count").textContent=T.loading;
   if(focus)focusOn("tasks-h");
-  try{var data=await api("GET","/staff/tasks"+(String(q)?"?"+q:""));renderTasks(data.tasks||[]);}
+  try{var data=await api("GET","/staff/tasks"+(String(q)?"?"+q:""));renderTasks(data.tasks||[],data.recent);}
   catch(e){fail(e);}
   finally{$("task-table").setAttribute("aria-busy","false");}
 }
-function renderTasks(tasks){
+function renderTasks(tasks,recent){
   var body=$("task-rows");clear(body);
   tasks.sort(function(a,b){var x=dueOf(a),y=dueOf(b);
     if(!x!==!y)return x?-1:1;return x?Date.parse(x)-Date.parse(y):0;});
@@ -240,7 +240,7 @@ function renderTasks(tasks){
       el("td",{text:t.window_code}),el("td",{text:stateName(t.state)}),
       el("td",{text:t.real_name?T.yes:T.no}),el("td",{},[deadline(t)])]));
   });
-  $("task-count").textContent=fmt(T.task_count,{n:tasks.length});
+  $("task-count").textContent=fmt(T.task_count,{n:tasks.length,recent:recent});
   $("no-tasks").hidden=tasks.length>0;$("task-table").hidden=tasks.length===0;
   tick();
 }
