@@ -253,6 +253,7 @@ def test_the_task_list_filters_and_counts_down(page: Page, demo_twin: LocalTwin,
     expect(row.locator("td").nth(2)).to_have_text("回访核实中")
     expect(row.locator("td").nth(3)).to_have_text("实名")
     expect(row.locator("td").nth(4)).to_contain_text("联系时限")
+    expect(page.locator("#task-count")).to_have_text(re.compile(r"^共 \d+ 件（所有未办结的任务，及最近的 200 件）$"))
     clock = row.locator(".clock")
     expect(clock).to_have_text(re.compile(r"^(剩余|已超期) "))
     before = clock.inner_text()
