@@ -211,6 +211,35 @@ def test_a_form_opened_before_a_step_is_still_good_and_a_move_racing_it_is_refus
     assert [e["action"] for e in task["audit"]][-2:] == ["escalate:reminder", "record_contact"]
 
 
+def test_a_step_taken_while_a_move_reads_the_task_is_kept(
+    district: District, ladder: Ladder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the reminder queued, and taken just as the officer's move has read the task but not
+    # yet its audit trail
+    code = district.bad_review()
+    step = ladder.step_of(code)
+    assert step is not None
+    move_clock_to(step.at + timedelta(minutes=2))
+    ladder.sweep()
+    pending = [ladder.queued()]
+    read_trail = task_store.audit_trail
+
+    def trail_read_after_the_step(tracking_code: str) -> list[Any]:
+        if pending:
+            assert ladder.deliver(pending.pop()) == {"batchItemFailures": []}
+        return read_trail(tracking_code)
+
+    monkeypatch.setattr(task_store, "audit_trail", trail_read_after_the_step)
+    # When the officer records the contact
+    response = district.act(code, OFFICER, "record_contact")
+    # Then the move went through on the task as it is after the step, and the step is kept
+    assert response["statusCode"] == 200, response["body"]
+    assert pending == []
+    task = district.task(code)
+    assert task["contacted"] and [e["rung"] for e in task["escalations"]] == ["reminder"]
+    assert [e["action"] for e in task["audit"]][-2:] == ["escalate:reminder", "record_contact"]
+
+
 def test_a_message_for_no_task_is_dropped_and_a_malformed_one_fails_alone(district: District, ladder: Ladder) -> None:
     code = district.bad_review()
     step = ladder.step_of(code)

@@ -106,7 +106,7 @@ def escalate(tracking_code: str, step_key: str, settings: Settings, now: datetim
         # The official schedule arrived since the task opened: its deadlines are counted again
         # first, and a step of a deadline that moved is no longer the task's next.
         ahead = next_step(recounted, rungs, calendar)
-        task_store.save_transition(before, recounted, item, None, None, None, due=ahead)
+        item = task_store.save_transition(before, recounted, item, None, None, None, due=ahead)
         before, indexed = recounted, ahead.key if ahead else None
     taken = next((e for e in before.escalations if e.key == step_key), None)
     if taken is not None:

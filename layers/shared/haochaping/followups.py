@@ -127,6 +127,25 @@ def act(
     """Take one move on a task; staff must name the version they saw (optimistic locking)."""
     _bind(settings)
     now = now or utc_now()
+    try:
+        return _act_once(actor, tracking_code, action, expected_version, settings, text, reason, verdict, now)
+    except task_store.ChangedMeanwhile:
+        # Written between our read and our write (an escalation step, say): the move is checked
+        # again, the person's version included, on the task as it is now.
+        return _act_once(actor, tracking_code, action, expected_version, settings, text, reason, verdict, now)
+
+
+def _act_once(
+    actor: Actor,
+    tracking_code: str,
+    action: Action,
+    expected_version: int | None,
+    settings: Settings,
+    text: str,
+    reason: str | None,
+    verdict: str | None,
+    now: datetime,
+) -> Task:
     before, item = _load(tracking_code)
     check_access(before, actor)
     version = before.version if Role.CITIZEN in actor.roles and expected_version is None else expected_version

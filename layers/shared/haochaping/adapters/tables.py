@@ -192,7 +192,10 @@ class TaskItem(Model):
     officers = ListAttribute(of=UnicodeAttribute, default=list)
     real_name = BooleanAttribute(default=False)
     state = UnicodeAttribute()
-    version = NumberAttribute()
+    version = NumberAttribute()  # people's moves: what a staff form names
+    # Every write of the item, people's and the system's, full or partial: a full write is made
+    # only over the revision it was computed from, so nothing written meanwhile is undone.
+    revision = NumberAttribute(null=True)
     opened_at = UTCDateTimeAttribute()
     first_contact_due = UTCDateTimeAttribute()
     rectification_due = UTCDateTimeAttribute()

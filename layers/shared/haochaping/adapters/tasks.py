@@ -115,6 +115,10 @@ def _to_items(task: Task, officers: list[str], due: Step | None) -> TaskItem:
 DUE_KEY = "DUE"
 
 
+class ChangedMeanwhile(StaleVersion):
+    """The task was written after it was read: the move must be worked out again on the new task."""
+
+
 def _index_keys(due: Step | None) -> dict[str, str | None]:
     """The EscalationDue index's attributes: a task is in the index only while a step is ahead."""
     if due is None:
@@ -204,16 +208,18 @@ def save_transition(
     purge_after: datetime | None,
     keep_personal_data: bool = False,
     due: Step | None = None,
-) -> None:
+) -> TaskItem:
     """Write a move: the task (only if nobody moved it meanwhile), its new audit lines, and
     what follows from it (the rating voided or restored, the report, the personal data's
-    removal date), all or nothing."""
+    removal date), all or nothing; returns the task's item as written."""
     new_item = _to_items(after, list(item.officers or []), due)
     new_item.notified_at = item.notified_at
     new_item.notified_step = item.notified_step
+    new_item.revision = (item.revision or 0) + 1
+    unchanged = TaskItem.revision.does_not_exist() if item.revision is None else TaskItem.revision == item.revision
     try:
         with TransactWrite(connection=transaction_connection()) as transaction:
-            transaction.save(new_item, condition=TaskItem.version == before.version)
+            transaction.save(new_item, condition=unchanged & (TaskItem.version == before.version))
             for entry in after.audit[len(before.audit) :]:
                 transaction.save(_audit_item(after.tracking_code, entry), condition=AuditItem.pk.does_not_exist())
             if void_rating is not None:
@@ -246,11 +252,13 @@ def save_transition(
                     condition=EvaluatorItem.pk.exists(),
                 )
     except TransactWriteError as error:
-        # The task first, then its new audit lines: either taken means someone else wrote first.
+        # The task first, then its new audit lines (PynamoDB sends puts in the order given, before
+        # any update): either refused means someone else wrote first.
         reasons = (error.cancellation_reasons or [])[: 1 + len(after.audit) - len(before.audit)]
         if any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in reasons):
-            raise StaleVersion("the task changed meanwhile; reload it") from None
+            raise ChangedMeanwhile("the task changed meanwhile; reload it") from None
         raise
+    return new_item
 
 
 def due_steps(now: datetime, page_size: int = 500) -> tuple[list[tuple[str, str]], int]:
@@ -272,11 +280,13 @@ def set_step_ahead(tracking_code: str, due: Step | None) -> None:
         getattr(TaskItem, name).remove() if value is None else getattr(TaskItem, name).set(value)
         for name, value in _index_keys(due).items()
     ]
-    task.update(actions=actions, condition=TaskItem.pk.exists())
+    task.update(actions=[*actions, TaskItem.revision.add(1)], condition=TaskItem.pk.exists())
 
 
 def mark_step_notified(tracking_code: str, step_key: str) -> None:
-    TaskItem(_key(tracking_code), TASK_SORT_KEY).update(actions=[TaskItem.notified_step.set(step_key)])
+    TaskItem(_key(tracking_code), TASK_SORT_KEY).update(
+        actions=[TaskItem.notified_step.set(step_key), TaskItem.revision.add(1)], condition=TaskItem.pk.exists()
+    )
 
 
 RECENT_TASKS = 200
@@ -316,7 +326,9 @@ def create_task(task: Task, officers: list[str], due: Step | None) -> bool:
     """Write a new task with its first audit line; False when the bad review already has one."""
     try:
         with TransactWrite(connection=transaction_connection()) as transaction:
-            transaction.save(_to_items(task, officers, due), condition=TaskItem.pk.does_not_exist())
+            item = _to_items(task, officers, due)
+            item.revision = 1
+            transaction.save(item, condition=TaskItem.pk.does_not_exist())
             for entry in task.audit:
                 transaction.save(_audit_item(task.tracking_code, entry), condition=AuditItem.pk.does_not_exist())
         return True
@@ -335,7 +347,7 @@ def find_task_item(tracking_code: str) -> TaskItem | None:
 
 
 def mark_notified(item: TaskItem, at: datetime) -> None:
-    item.update(actions=[TaskItem.notified_at.set(at)])
+    item.update(actions=[TaskItem.notified_at.set(at), TaskItem.revision.add(1)])
 
 
 def audit_trail(tracking_code: str) -> list[AuditItem]:
