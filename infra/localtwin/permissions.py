@@ -15,10 +15,13 @@ Known limits, on purpose:
   Policy variables (``${aws:username}``) are taken literally.
 - Only identity-based policies are read: resource policies (key policies, queue and topic
   policies), permission boundaries and SCPs are not.
-- Calls whose resource the twin cannot work out (services and operations not mapped below) are
-  judged on their action alone: allowed when some Allow statement grants the action on any
-  resource, denied by a Deny statement only when it covers every resource (``"*"``). The guard
-  logs each such action once.
+- Only the services mapped below are checked (DynamoDB, SQS, SNS, KMS, Secrets Manager, Cognito):
+  elsewhere an API operation's name is often not its IAM action (S3's ListObjectsV2 needs
+  s3:ListBucket, CloudWatch signs as "monitoring"), so a guess could deny what AWS allows. The
+  guard lets such calls through and logs each service once.
+- A call of a mapped service whose resource the twin cannot work out is judged on its action
+  alone: allowed when some Allow statement grants the action on any resource, denied by a Deny
+  statement only when it covers every resource (``"*"``). The guard logs each such action once.
 - Operations that AWS does not sign (Cognito's InitiateAuth, say) need no permission and are
   not checked.
 """
@@ -166,12 +169,15 @@ def requests_of(
     region: str,
     account: str,
     lookups: Lookups | None = None,
-) -> list[Request]:
-    """What IAM authorises for one call: ``service`` is the signing name (``dynamodb``, ``sqs``...)."""
+) -> list[Request] | None:
+    """What IAM authorises for one call, or None for a service the twin does not check;
+    ``service`` is the signing name (``dynamodb``, ``sqs``...)."""
     lookups = lookups or Lookups()
-    action = f"{service}:{_ACTION_NAMES.get(service, {}).get(operation, operation)}"
     mapper = _MAPPERS.get(service)
-    found = mapper(operation, params, _Arns(region, account), lookups) if mapper else None
+    if mapper is None:
+        return None
+    action = f"{service}:{_ACTION_NAMES.get(service, {}).get(operation, operation)}"
+    found = mapper(operation, params, _Arns(region, account), lookups)
     if found is None:
         return [Request(action, None)]
     return [Request(a or action, r) for a, r in found]
@@ -300,6 +306,7 @@ class Guard:
     account: str
     policies: list[Policy]
     unjudged: set[str] = field(default_factory=set)
+    unchecked_services: set[str] = field(default_factory=set)
     _secrets: dict[str, str | None] = field(default_factory=dict)
 
     @classmethod
@@ -320,7 +327,13 @@ class Guard:
             return  # AWS takes the call unsigned: no identity, no policy
         service = model.signing_name
         lookups = self._lookups(client, unchecked)
-        for request in requests_of(service, operation, params, client.meta.region_name, self.account, lookups):
+        requests = requests_of(service, operation, params, client.meta.region_name, self.account, lookups)
+        if requests is None:
+            if service not in self.unchecked_services:
+                self.unchecked_services.add(service)
+                self._log(f"calls to {service} are not checked by the twin")
+            return
+        for request in requests:
             if request.resource is None and request.action not in self.unjudged:
                 self.unjudged.add(request.action)
                 self._log(f"{request.action}: no resource known to the twin, judged on the action alone")

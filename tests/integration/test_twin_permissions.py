@@ -49,8 +49,9 @@ def test_calls_the_role_allows_go_through(twin, call):
     # When the function makes a call its policies grant
     status, outcome = _try(twin, call)
 
-    # Then it reaches the service
+    # Then it reaches the service, judged on its resource, not on its action alone
     assert (status, outcome["code"]) == (200, None)
+    assert not [line for line in twin.logs("CallerFunction") if "judged on the action alone" in line]
 
 
 def test_a_policy_on_a_resource_the_twin_creates_names_it(twin):
