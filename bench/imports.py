@@ -101,18 +101,20 @@ def cold_import_seconds(subject: Subject, statement: str) -> float:
     return float(output.stdout.strip().splitlines()[-1])
 
 
-def measure(subject: Subject, runs: int = RUNS) -> ImportTime:
+def measure(subject: Subject, runs: int = RUNS, baseline: Subject | None = None) -> ImportTime:
+    """The handler's import against `import boto3` where `baseline` has it (the subject's own place)."""
     handler = f"import {subject.module}"
-    cold_import_seconds(subject, "import boto3")  # warm the file cache and the .pyc files
+    baseline = baseline or subject
+    cold_import_seconds(baseline, "import boto3")  # warm the file cache and the .pyc files
     cold_import_seconds(subject, handler)
     handler_s, boto3_s = [], []
     for run in range(runs):
         if run % 2:
-            boto3_s.append(cold_import_seconds(subject, "import boto3"))
+            boto3_s.append(cold_import_seconds(baseline, "import boto3"))
             handler_s.append(cold_import_seconds(subject, handler))
         else:
             handler_s.append(cold_import_seconds(subject, handler))
-            boto3_s.append(cold_import_seconds(subject, "import boto3"))
+            boto3_s.append(cold_import_seconds(baseline, "import boto3"))
     ratios = [h / b for h, b in zip(handler_s, boto3_s, strict=True)]
     return ImportTime(
         subject.name,
