@@ -338,3 +338,53 @@ def test_ticket_prints_a_rating_url_with_a_ticket_for_that_window(
         verify_ticket(token, "YC01-A002", datetime.now(UTC), timedelta(hours=24), loaded.secret)
     # And a number that cannot be printed on a ticket is refused
     assert run(["ticket", "YC01-A001", "A|23", "--stack", STACK_NAME], capsys)[0] == 2
+
+
+def test_tasks_reindex_puts_open_tasks_written_before_the_index_into_it(
+    district: District, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given tasks as a stack before the OpenTasksByHall index wrote them: two open, one closed,
+    # and one open task already in the index
+    table = district.stack.outputs["RatingsTableName"]
+    dynamodb = boto3.client("dynamodb")
+
+    def task(code: str, state: str, indexed: bool = False) -> None:
+        item = {
+            "pk": {"S": f"TASK#{code}"},
+            "sk": {"S": "TASK"},
+            "kind": {"S": "task"},
+            "hall_key": {"S": "HALL#YC01"},
+            "opened_key": {"S": f"2026-11-0{len(code) % 9 + 1}T01:00:00+00:00"},
+            "tracking_code": {"S": code},
+            "state": {"S": state},
+            "version": {"N": "3"},
+        }
+        if indexed:
+            item["open_hall_key"] = {"S": "HALL#YC01"}
+        dynamodb.put_item(TableName=table, Item=item)
+
+    task("OLDOPEN1", "verifying")
+    task("OLDOPEN22", "rectifying")
+    task("OLDCLOSED", "closed")
+    task("NEWOPEN", "verifying", indexed=True)
+
+    # When the admin reindexes the stack's tasks, twice
+    first = run(["tasks", "reindex", "--stack", STACK_NAME], capsys)
+    again = run(["tasks", "reindex", "--stack", STACK_NAME], capsys)
+
+    # Then the two old open tasks are in the index, the closed one is not, and a rerun does nothing
+    assert first == (0, f"stack {STACK_NAME}: 2 open task(s) put into the hall's open-task index\n", "")
+    assert again == (0, f"stack {STACK_NAME}: 0 open task(s) put into the hall's open-task index\n", "")
+    items = {
+        code: dynamodb.get_item(TableName=table, Key={"pk": {"S": f"TASK#{code}"}, "sk": {"S": "TASK"}})["Item"]
+        for code in ("OLDOPEN1", "OLDOPEN22", "OLDCLOSED", "NEWOPEN")
+    }
+    assert {code: item.get("open_hall_key", {}).get("S") for code, item in items.items()} == {
+        "OLDOPEN1": "HALL#YC01",
+        "OLDOPEN22": "HALL#YC01",
+        "OLDCLOSED": None,
+        "NEWOPEN": "HALL#YC01",
+    }
+    assert items["OLDOPEN1"]["revision"] == {"N": "1"} and "revision" not in items["NEWOPEN"]
+    for code in items:
+        dynamodb.delete_item(TableName=table, Key={"pk": {"S": f"TASK#{code}"}, "sk": {"S": "TASK"}})

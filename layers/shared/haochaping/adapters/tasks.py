@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from haochaping.adapters.tables import (
@@ -304,6 +304,25 @@ def tasks_of_hall(hall_code: str) -> list[Task]:
         found.setdefault(item.tracking_code, item)
     items = sorted(found.values(), key=lambda item: item.opened_key, reverse=True)
     return [_from_items(item, []) for item in items]
+
+
+def index_open_tasks() -> int:
+    """Put into the OpenTasksByHall index every open task written before the index existed;
+    returns how many. A one-off scan for an admin (`haochaping tasks reindex`): no function does this."""
+    indexed = 0
+    stale = (TaskItem.kind == "task") & TaskItem.open_hall_key.does_not_exist() & (TaskItem.state != "closed")
+    for item in TaskItem.scan(stale, consistent_read=True):
+        try:
+            item.update(
+                actions=[TaskItem.open_hall_key.set(item.hall_key), TaskItem.revision.add(1)],
+                condition=TaskItem.open_hall_key.does_not_exist() & (TaskItem.state != "closed"),
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            continue  # closed or indexed meanwhile: its own write set the key right
+        indexed += 1
+    return indexed
 
 
 def reports(division_code: str, limit: int = 200) -> list[ReportItem]:

@@ -27,6 +27,7 @@ from haochaping.adapters.calendar import (
     save_calendar,
 )
 from haochaping.adapters.registry import clear_cache
+from haochaping.adapters.tasks import index_open_tasks
 from haochaping.admin import operations, staff_users
 from haochaping.admin.plates_sheet import UnknownHall, count_plates
 from haochaping.admin.progress import ProgressBar
@@ -146,7 +147,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     users.set_defaults(handler=_staff_users)
     _add_calendar_commands(commands)
+    _add_task_commands(commands)
     return parser
+
+
+def _add_task_commands(commands: Any) -> None:
+    tasks = commands.add_parser("tasks", help="follow-up tasks 回访核实任务: upkeep of the stack's task indexes")
+    tasks.set_defaults(handler=None, usage_parser=tasks)
+    actions = tasks.add_subparsers(dest="tasks_command", metavar="ACTION")
+    reindex = actions.add_parser(
+        "reindex",
+        help="put open tasks written before the hall's open-task index existed into it; safe to run again",
+        description=(
+            "Each hall's work list reads its open tasks from the OpenTasksByHall index, which a task joins "
+            "when it is written. Tasks last written before a stack had the index are not in it: this puts "
+            "every open one there (one scan of the ratings table). Run it once after deploying that update."
+        ),
+    )
+    reindex.add_argument("--stack", required=True, help=STACK_HELP)
+    reindex.set_defaults(handler=_tasks_reindex)
 
 
 def _add_calendar_commands(commands: Any) -> None:
@@ -551,6 +570,14 @@ def _calendar_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"hall closures ({len(summary.closures)}):", file=out)
         for closure in summary.closures:
             print(f"  {closure.hall} {', '.join(str(span) for span in closure.dates)}  {closure.reason}", file=out)
+    return EXIT_OK
+
+
+def _tasks_reindex(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    stack = describe_district_stack(args.stack)
+    bind_stack_tables(stack)
+    indexed = index_open_tasks()
+    print(f"stack {stack.name}: {indexed} open task(s) put into the hall's open-task index", file=out)
     return EXIT_OK
 
 
