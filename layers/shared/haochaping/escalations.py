@@ -120,7 +120,7 @@ def escalate(tracking_code: str, step_key: str, settings: Settings, now: datetim
         # The index may still name a step the task no longer has: put the right one there.
         ahead = next_step(before, rungs, calendar)
         if (ahead.key if ahead else None) != indexed:
-            task_store.set_step_ahead(tracking_code, ahead)
+            task_store.set_step_ahead(item, ahead)
         return StepResult(Outcome.NOT_DUE, before)
     escalation = after.escalations[-1]
     task_store.save_transition(before, after, item, None, None, None, due=next_step(after, rungs, calendar))

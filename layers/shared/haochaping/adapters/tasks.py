@@ -273,14 +273,19 @@ def due_steps(now: datetime, page_size: int = 500) -> tuple[list[tuple[str, str]
     return found, results.page_iter.total_scanned_count
 
 
-def set_step_ahead(tracking_code: str, due: Step | None) -> None:
-    """Put the task's next step in the EscalationDue index, or take the task out of it."""
-    task = TaskItem(_key(tracking_code), TASK_SORT_KEY)
+def set_step_ahead(item: TaskItem, due: Step | None) -> None:
+    """Put the task's next step in the EscalationDue index, or take the task out of it, unless
+    the task was written since `item` was read: that write put its own next step there."""
     actions = [
         getattr(TaskItem, name).remove() if value is None else getattr(TaskItem, name).set(value)
         for name, value in _index_keys(due).items()
     ]
-    task.update(actions=[*actions, TaskItem.revision.add(1)], condition=TaskItem.pk.exists())
+    unchanged = TaskItem.revision.does_not_exist() if item.revision is None else TaskItem.revision == item.revision
+    try:
+        item.update(actions=[*actions, TaskItem.revision.add(1)], condition=TaskItem.pk.exists() & unchanged)
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
 
 
 def mark_step_notified(tracking_code: str, step_key: str) -> None:
