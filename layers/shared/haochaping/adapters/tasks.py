@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from haochaping.adapters.tables import (
@@ -199,6 +200,11 @@ def find_task(tracking_code: str) -> tuple[Task, TaskItem] | None:
     return _from_items(item, audit_trail(tracking_code)), item
 
 
+def _unchanged_since(item: TaskItem) -> Condition:
+    """The task item has not been written since `item` was read (items from before revisions have none)."""
+    return TaskItem.revision.does_not_exist() if item.revision is None else TaskItem.revision == item.revision
+
+
 def save_transition(
     before: Task,
     after: Task,
@@ -216,10 +222,9 @@ def save_transition(
     new_item.notified_at = item.notified_at
     new_item.notified_step = item.notified_step
     new_item.revision = (item.revision or 0) + 1
-    unchanged = TaskItem.revision.does_not_exist() if item.revision is None else TaskItem.revision == item.revision
     try:
         with TransactWrite(connection=transaction_connection()) as transaction:
-            transaction.save(new_item, condition=unchanged & (TaskItem.version == before.version))
+            transaction.save(new_item, condition=_unchanged_since(item) & (TaskItem.version == before.version))
             for entry in after.audit[len(before.audit) :]:
                 transaction.save(_audit_item(after.tracking_code, entry), condition=AuditItem.pk.does_not_exist())
             if void_rating is not None:
@@ -280,9 +285,9 @@ def set_step_ahead(item: TaskItem, due: Step | None) -> None:
         getattr(TaskItem, name).remove() if value is None else getattr(TaskItem, name).set(value)
         for name, value in _index_keys(due).items()
     ]
-    unchanged = TaskItem.revision.does_not_exist() if item.revision is None else TaskItem.revision == item.revision
     try:
-        item.update(actions=[*actions, TaskItem.revision.add(1)], condition=TaskItem.pk.exists() & unchanged)
+        condition = TaskItem.pk.exists() & _unchanged_since(item)
+        item.update(actions=[*actions, TaskItem.revision.add(1)], condition=condition)
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
