@@ -9,6 +9,7 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from haochaping.adapters.tables import (
@@ -224,7 +225,8 @@ def save_transition(
     new_item.revision = (item.revision or 0) + 1
     try:
         with TransactWrite(connection=transaction_connection()) as transaction:
-            transaction.save(new_item, condition=_unchanged_since(item) & (TaskItem.version == before.version))
+            # The revision, not the version: a system write since the read leaves the version as it is.
+            transaction.save(new_item, condition=_unchanged_since(item))
             for entry in after.audit[len(before.audit) :]:
                 transaction.save(_audit_item(after.tracking_code, entry), condition=AuditItem.pk.does_not_exist())
             if void_rating is not None:
@@ -257,10 +259,8 @@ def save_transition(
                     condition=EvaluatorItem.pk.exists(),
                 )
     except TransactWriteError as error:
-        # The task first, then its new audit lines (PynamoDB sends puts in the order given, before
-        # any update): either refused means someone else wrote first.
-        reasons = (error.cancellation_reasons or [])[: 1 + len(after.audit) - len(before.audit)]
-        if any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in reasons):
+        reasons = error.cancellation_reasons or []
+        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
             raise ChangedMeanwhile("the task changed meanwhile; reload it") from None
         raise
     return new_item
@@ -285,18 +285,23 @@ def set_step_ahead(item: TaskItem, due: Step | None) -> None:
         getattr(TaskItem, name).remove() if value is None else getattr(TaskItem, name).set(value)
         for name, value in _index_keys(due).items()
     ]
-    try:
-        condition = TaskItem.pk.exists() & _unchanged_since(item)
-        item.update(actions=[*actions, TaskItem.revision.add(1)], condition=condition)
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    _update(item, actions, TaskItem.pk.exists() & _unchanged_since(item))
 
 
 def mark_step_notified(tracking_code: str, step_key: str) -> None:
-    TaskItem(_key(tracking_code), TASK_SORT_KEY).update(
-        actions=[TaskItem.notified_step.set(step_key), TaskItem.revision.add(1)], condition=TaskItem.pk.exists()
-    )
+    _update(TaskItem(_key(tracking_code), TASK_SORT_KEY), [TaskItem.notified_step.set(step_key)], TaskItem.pk.exists())
+
+
+def _update(item: TaskItem, actions: list[Action], condition: Condition | None = None) -> bool:
+    """Write some of the task item's attributes, its revision bumped as by every write of it;
+    False when `condition` does not hold."""
+    try:
+        item.update(actions=[*actions, TaskItem.revision.add(1)], condition=condition)
+    except UpdateError as error:
+        if condition is None or error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
 
 
 RECENT_TASKS = 200
@@ -322,16 +327,8 @@ def index_open_tasks() -> int:
     indexed = 0
     stale = (TaskItem.kind == "task") & TaskItem.open_hall_key.does_not_exist() & (TaskItem.state != "closed")
     for item in TaskItem.scan(stale, consistent_read=True):
-        try:
-            item.update(
-                actions=[TaskItem.open_hall_key.set(item.hall_key), TaskItem.revision.add(1)],
-                condition=TaskItem.open_hall_key.does_not_exist() & (TaskItem.state != "closed"),
-            )
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
-            continue  # closed or indexed meanwhile: its own write set the key right
-        indexed += 1
+        # Closed or indexed meanwhile: that write set the key right.
+        indexed += _update(item, [TaskItem.open_hall_key.set(item.hall_key)], stale)
     return indexed
 
 
@@ -376,7 +373,7 @@ def find_task_item(tracking_code: str) -> TaskItem | None:
 
 
 def mark_notified(item: TaskItem, at: datetime) -> None:
-    item.update(actions=[TaskItem.notified_at.set(at), TaskItem.revision.add(1)])
+    _update(item, [TaskItem.notified_at.set(at)])
 
 
 def audit_trail(tracking_code: str) -> list[AuditItem]:
