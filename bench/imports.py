@@ -154,14 +154,15 @@ def beyond_boto3(subject: Subject, top: int = 8) -> list[tuple[str, float]]:
 def main() -> None:
     print(f"cold import, median of {RUNS} paired fresh interpreters (Python {sys.version.split()[0]})")
     print(f"{'function':<28}{'handler ms':>12}{'boto3 ms':>10}{'ratio':>8}  target ≤ {TARGET_RATIO}")
-    rows = [measure(subject) for subject in subjects()]
+    found = subjects()
+    rows = [measure(subject) for subject in found]
     for row in rows:
         flag = "" if row.ratio <= TARGET_RATIO else "  over target"
         print(f"{row.name:<28}{row.handler_ms:>12.1f}{row.boto3_ms:>10.1f}{row.ratio:>8.2f}{flag}")
     functions = [row for row in rows if not row.name.startswith("(")]
     worst = max(functions, key=lambda row: row.ratio)
     print(f"worst function ratio {worst.ratio:.2f} ({worst.name})")
-    subject = next(s for s in subjects() if s.name == worst.name)
+    subject = next(s for s in found if s.name == worst.name)
     print(f"where {worst.name}'s import goes beyond boto3's (one run under -X importtime, ms):")
     for name, ms in beyond_boto3(subject):
         print(f"  {ms:8.1f}  {name}")

@@ -10,7 +10,6 @@ ships, which compiles every module imported on each cold start.
 
 from __future__ import annotations
 
-import platform
 import shutil
 import subprocess
 from pathlib import Path
@@ -50,9 +49,6 @@ def find_python(version: str) -> str | None:
 
 def build_layer(python: str, version: str) -> tuple[Path, Path]:
     """The layer as the Makefile builds it, for this machine, and a copy without its bytecode."""
-    machine = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}[
-        platform.machine().lower()
-    ]
     built = BENCH_DIR / f"layer-{version}"
     shutil.rmtree(built, ignore_errors=True)  # exactly what the Makefile makes, nothing left from before
     subprocess.run(
@@ -64,7 +60,7 @@ def build_layer(python: str, version: str) -> tuple[Path, Path]:
             "build-SharedLayer",
             f"ARTIFACTS_DIR={built}",
             f"PYTHON={python}",
-            f"PLATFORM=manylinux2014_{machine}",
+            "PLATFORM=here",
         ],
         check=True,
         capture_output=True,
