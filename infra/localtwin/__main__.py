@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             shell=True,
             capture_output=True,
             text=True,
-            env={**os.environ, **env_for_clients(twin.endpoint)},
+            env={**os.environ, **env_for_clients(twin.endpoints)},
             check=False,
         )
         if result.returncode != 0:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from localtwin.endpoints import Endpoints
 from localtwin.stack import FunctionRuntimeConfig
 from localtwin.template import FunctionSpec
 
@@ -235,12 +236,12 @@ class FunctionPool:
             self._permissions_dir.cleanup()
 
 
-def base_environment(endpoint: str, region: str) -> dict[str, str]:
-    """What Lambda's runtime would set, pointed at moto; nothing of the caller's AWS identity."""
+def base_environment(endpoints: Endpoints, region: str) -> dict[str, str]:
+    """What Lambda's runtime would set, pointed at the twin; nothing of the caller's AWS identity."""
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TZ", "SYSTEMROOT")}
     keep.update(
         {
-            "AWS_ENDPOINT_URL": endpoint,
+            **endpoints.environment(),
             "AWS_ACCESS_KEY_ID": "localtwin",
             "AWS_SECRET_ACCESS_KEY": "localtwin",
             "AWS_REGION": region,

@@ -124,6 +124,35 @@ def replace_touching(value: Any, logical_ids: set[str], placeholder: str) -> Any
     return value
 
 
+def substitute_known(value: Any, logical_ids: set[str], resolve: Callable[[Any], Any]) -> Any:
+    """``value`` with each ``Ref``/``Fn::GetAtt`` of ``logical_ids`` (in ``Fn::Sub`` text too) written as
+    what ``resolve`` gives: for resources whose names and ARNs are known before moto's stack exists."""
+    if isinstance(value, list):
+        return [substitute_known(item, logical_ids, resolve) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Ref"} and value["Ref"] in logical_ids:
+        return resolve(value)
+    if set(value) == {"Fn::GetAtt"} and _get_att(value["Fn::GetAtt"])[0] in logical_ids:
+        return resolve(value)
+    if set(value) == {"Fn::Sub"}:
+        text, variables = _sub_parts(value["Fn::Sub"])
+
+        def written(match: re.Match[str]) -> str:
+            variable = match.group(1)
+            name, _, attribute = variable.partition(".")
+            if variable in variables or name not in logical_ids:
+                return match.group(0)
+            part = {"Fn::GetAtt": [name, attribute]} if attribute else {"Ref": name}
+            return str(resolve(part)).replace("${", "${!")
+
+        text = SUB_VARIABLE.sub(written, text)
+        if not variables:
+            return {"Fn::Sub": text}
+        return {"Fn::Sub": [text, substitute_known(variables, logical_ids, resolve)]}
+    return {key: substitute_known(item, logical_ids, resolve) for key, item in value.items()}
+
+
 class CannotResolve(ValueError):
     """An intrinsic the twin cannot resolve on its own."""
 

@@ -17,7 +17,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from localtwin.intrinsics import Created, Resolver, moto_parts, output_name, referenced_names, replace_touching, touches
+from localtwin.dynamodb_local import EngineArns
+from localtwin.intrinsics import (
+    Created,
+    Resolver,
+    moto_parts,
+    output_name,
+    referenced_names,
+    replace_touching,
+    substitute_known,
+    touches,
+)
 from localtwin.template import CODE_BUCKET, TwinTemplate
 
 log = logging.getLogger(__name__)
@@ -45,6 +55,7 @@ class Stack:
     outputs: dict[str, str]
     functions: dict[str, FunctionRuntimeConfig] = field(default_factory=dict)
     resolver: Resolver | None = None
+    engine_arns: EngineArns | None = None  # tables' ARNs between the stack's and DynamoDB Local's
 
     def physical_id(self, logical_id: str) -> str:
         return self.resources[logical_id][1]
@@ -63,11 +74,26 @@ def _placeholder_zip() -> bytes:
     return buffer.getvalue()
 
 
-# -- resources moto's CloudFormation skips: the twin creates them through the service APIs ------
-# One creator per resource *type*: it turns the template's (resolved) properties into the
-# service's create call, and returns what Ref and Fn::GetAtt give for the new resource.
+# -- resources the twin creates itself, through the service APIs ----------------------------------
+# Those moto's CloudFormation skips, and the tables, which live in DynamoDB Local. One creator per
+# resource *type*: it turns the template's (resolved) properties into the service's create call,
+# and returns what Ref and Fn::GetAtt give for the new resource.
 
-Creator = Callable[[Any, dict[str, Any]], Created]
+
+@dataclass(frozen=True)
+class CreationContext:
+    stack_name: str
+    logical_id: str
+    arns: EngineArns
+
+    def physical_name(self, max_length: int = 255) -> str:
+        """A name as CloudFormation generates one: stack, logical id, a random suffix."""
+        suffix = "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(12))
+        stem = f"{self.stack_name}-{self.logical_id}"[: max_length - len(suffix) - 1]
+        return f"{stem}-{suffix}"
+
+
+Creator = Callable[[Any, dict[str, Any], CreationContext], Created]
 
 
 def _coerce(value: Any, shape: Any) -> Any:
@@ -109,7 +135,7 @@ def api_arguments(
     return arguments
 
 
-def _create_secret(session: Any, props: dict[str, Any]) -> Created:
+def _create_secret(session: Any, props: dict[str, Any], _context: CreationContext) -> Created:
     generate = props.get("GenerateSecretString") or {}
     alphabet = string.ascii_letters + string.digits
     if not generate.get("ExcludePunctuation"):
@@ -123,7 +149,7 @@ def _create_secret(session: Any, props: dict[str, Any]) -> Created:
     return Created(arn, {"Id": arn})
 
 
-def _create_user_pool(session: Any, props: dict[str, Any]) -> Created:
+def _create_user_pool(session: Any, props: dict[str, Any], _context: CreationContext) -> Created:
     client = session.client("cognito-idp")
     arguments = api_arguments(client, "CreateUserPool", props, {"UserPoolName": "PoolName"})
     pool = client.create_user_pool(**arguments)["UserPool"]
@@ -134,7 +160,7 @@ def _create_user_pool(session: Any, props: dict[str, Any]) -> Created:
     )
 
 
-def _create_user_pool_client(session: Any, props: dict[str, Any]) -> Created:
+def _create_user_pool_client(session: Any, props: dict[str, Any], _context: CreationContext) -> Created:
     client = session.client("cognito-idp")
     created = client.create_user_pool_client(**api_arguments(client, "CreateUserPoolClient", props))["UserPoolClient"]
     attributes = {"ClientId": created["ClientId"], "Name": created["ClientName"]}
@@ -143,20 +169,55 @@ def _create_user_pool_client(session: Any, props: dict[str, Any]) -> Created:
     return Created(created["ClientId"], attributes)
 
 
-def _create_user_pool_group(session: Any, props: dict[str, Any]) -> Created:
+def _create_user_pool_group(session: Any, props: dict[str, Any], _context: CreationContext) -> Created:
     client = session.client("cognito-idp")
     group = client.create_group(**api_arguments(client, "CreateGroup", props))["Group"]
     return Created(group["GroupName"])
 
 
+def _create_table(session: Any, props: dict[str, Any], context: CreationContext) -> Created:
+    client = session.client("dynamodb")
+    properties = dict(props)
+    properties.setdefault("TableName", context.physical_name())
+    sse = properties.pop("SSESpecification", None)
+    time_to_live = properties.pop("TimeToLiveSpecification", None)
+    for unapplied in ("PointInTimeRecoverySpecification", "ContributorInsightsSpecification", "ResourcePolicy"):
+        if properties.pop(unapplied, None) is not None:
+            log.info("CreateTable: DynamoDB Local does not apply %s; the twin leaves it out", unapplied)
+    arguments = api_arguments(client, "CreateTable", properties)
+    if "StreamSpecification" in arguments:
+        # CloudFormation's StreamSpecification means "enabled"; the API says so explicitly.
+        arguments["StreamSpecification"]["StreamEnabled"] = True
+    if sse:
+        # Same setting, two spellings: SSEEnabled in CloudFormation, Enabled in the API.
+        arguments["SSESpecification"] = _coerce(
+            {"Enabled": sse.get("SSEEnabled", False), **{k: v for k, v in sse.items() if k != "SSEEnabled"}},
+            client.meta.service_model.operation_model("CreateTable").input_shape.members["SSESpecification"],
+        )
+    table = client.create_table(**arguments)["TableDescription"]
+    client.get_waiter("table_exists").wait(TableName=table["TableName"], WaiterConfig={"Delay": 0.2})
+    if time_to_live and str(time_to_live.get("Enabled")).lower() == "true":
+        client.update_time_to_live(
+            TableName=table["TableName"],
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": str(time_to_live["AttributeName"])},
+        )
+    attributes = {"Arn": context.arns.for_stack(table["TableArn"])}
+    if table.get("LatestStreamArn"):
+        attributes["StreamArn"] = context.arns.for_stack(table["LatestStreamArn"])
+    return Created(table["TableName"], attributes)
+
+
 CREATORS: dict[str, Creator] = {
+    "AWS::DynamoDB::Table": _create_table,
     "AWS::SecretsManager::Secret": _create_secret,
     "AWS::Cognito::UserPool": _create_user_pool,
     "AWS::Cognito::UserPoolClient": _create_user_pool_client,
     "AWS::Cognito::UserPoolGroup": _create_user_pool_group,
 }
-# moto's CloudFormation skips these with only a warning; the twin creates them itself.
-SKIPPED_TYPES = tuple(CREATORS)
+# moto's CloudFormation skips these with only a warning (and the tables belong in DynamoDB Local).
+TWIN_TYPES = tuple(CREATORS)
+# What a resource created before moto's stack may refer to, besides parameters and each other.
+_KNOWN_BEFORE_STACK = {"AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::Partition", "AWS::URLSuffix"}
 
 
 def _creation_order(resources: dict[str, Any], created: set[str]) -> list[str]:
@@ -188,12 +249,19 @@ def _values_the_twin_resolves(cfn: dict[str, Any], created: set[str]) -> Iterabl
             yield output.get("Value")
 
 
-def _template_for_moto(cfn: dict[str, Any], created: set[str], wanted: Iterable[Any]) -> dict[str, Any]:
-    """moto's copy: nothing in it touches a resource the twin creates; the parts the twin needs are outputs."""
+def _template_for_moto(
+    cfn: dict[str, Any], created: set[str], wanted: Iterable[Any], known: Resolver, known_ids: set[str]
+) -> dict[str, Any]:
+    """moto's copy: none of the twin's resources, nothing that touches one still to be made (the
+    parts the twin needs are outputs), and what refers to one made already written as its value."""
     body = copy.deepcopy(cfn)
-    for logical_id, resource in body["Resources"].items():
-        if logical_id in created:
-            continue
+    for logical_id in [*created, *known_ids]:
+        body["Resources"].pop(logical_id, None)
+    for resource in body["Resources"].values():
+        depends = resource.get("DependsOn")
+        if depends is not None:
+            depends = [depends] if isinstance(depends, str) else list(depends)
+            resource["DependsOn"] = [d for d in depends if d not in created and d not in known_ids]
         if "Properties" in resource:
             # Ref would give nothing, Fn::Sub keep its ${...} and Fn::GetAtt fail the create.
             resource["Properties"] = replace_touching(resource["Properties"], created, PENDING)
@@ -203,7 +271,41 @@ def _template_for_moto(cfn: dict[str, Any], created: set[str], wanted: Iterable[
     for value in wanted:
         for part in moto_parts(value, created):
             outputs[output_name(part)] = {"Value": part}
-    return body
+    return dict(substitute_known(body, known_ids, known.resolve))
+
+
+def _made_before_stack(cfn: dict[str, Any], created: set[str]) -> set[str]:
+    """The twin's resources that refer only to parameters and to each other: made before moto's
+    stack, so that moto's copy holds their names and ARNs as values, outputs included."""
+    parameters = set(cfn.get("Parameters") or {})
+    early: set[str] = set()
+    for logical_id in _creation_order(cfn["Resources"], created):
+        resource = cfn["Resources"][logical_id]
+        depends = resource.get("DependsOn") or []
+        depends = [depends] if isinstance(depends, str) else depends
+        needs = referenced_names(resource.get("Properties", {})) | set(depends)
+        if needs <= early | parameters | _KNOWN_BEFORE_STACK and "Condition" not in resource:
+            early.add(logical_id)
+    return early
+
+
+def _parameter_values(cfn: dict[str, Any], parameters: dict[str, str]) -> dict[str, str]:
+    declared = cfn.get("Parameters") or {}
+    values = {k: str(v["Default"]) for k, v in declared.items() if "Default" in v}
+    return {**values, **{k: str(v) for k, v in parameters.items()}}
+
+
+def _create_own(
+    session: Any, cfn: dict[str, Any], logical_ids: set[str], resolver: Resolver, stack_name: str, arns: EngineArns
+) -> dict[str, Created]:
+    made: dict[str, Created] = {}
+    for logical_id in _creation_order(cfn["Resources"], logical_ids):
+        resource = cfn["Resources"][logical_id]
+        context = CreationContext(stack_name, logical_id, arns)
+        properties = resolver.resolve(resource.get("Properties", {}))
+        made[logical_id] = CREATORS[resource["Type"]](session, properties, context)
+        resolver.created[logical_id] = made[logical_id]
+    return made
 
 
 def create_stack(
@@ -212,11 +314,14 @@ def create_stack(
     name: str,
     parameters: dict[str, str],
     extra_values: Iterable[Any] = (),
+    account: str = "123456789012",
 ) -> Stack:
-    """Create the stack in moto, then what moto skips, and fix what moto resolved without it.
+    """Create the twin's own resources that need nothing of moto's, then the stack in moto, then
+    the rest of the twin's own, and fix what moto resolved without them.
 
     ``extra_values`` are template values the caller will resolve later with ``Stack.resolve``
     (an HttpApi's authorizers, say): their parts that moto resolves are asked of moto now.
+    ``account`` is the account moto's stack is made in (moto's default).
     """
     s3 = session.client("s3")
     s3.create_bucket(Bucket=CODE_BUCKET)
@@ -224,9 +329,28 @@ def create_stack(
     for key in tt.code_keys:
         s3.put_object(Bucket=CODE_BUCKET, Key=key, Body=placeholder)
 
-    created_ids = {k for k, v in tt.cfn["Resources"].items() if v["Type"] in CREATORS}
+    region = s3.meta.region_name
+    arns = EngineArns(region, account)
+    own_ids = {k for k, v in tt.cfn["Resources"].items() if v["Type"] in CREATORS}
+    early_ids = _made_before_stack(tt.cfn, own_ids)
+    early = Resolver(
+        created={},
+        moto_values={},
+        parameters=_parameter_values(tt.cfn, parameters),
+        pseudo={
+            "AWS::Region": region,
+            "AWS::AccountId": account,
+            "AWS::StackName": name,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        },
+        physical_ids=lambda _logical_id: None,
+    )
+    made_early = _create_own(session, tt.cfn, early_ids, early, name, arns)
+
+    created_ids = own_ids - early_ids
     wanted = [*_values_the_twin_resolves(tt.cfn, created_ids), *extra_values]
-    body = _template_for_moto(tt.cfn, created_ids, wanted)
+    body = _template_for_moto(tt.cfn, created_ids, wanted, early, early_ids)
     cloudformation = session.client("cloudformation")
     cloudformation.create_stack(
         StackName=name,
@@ -237,39 +361,31 @@ def create_stack(
     description = _wait_for_stack(cloudformation, name)
     all_outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
     outputs = {k: v for k, v in all_outputs.items() if k in (tt.cfn.get("Outputs") or {})}
-    resources: dict[str, tuple[str, str]] = {}
+    resources: dict[str, tuple[str, str]] = {
+        logical_id: (tt.cfn["Resources"][logical_id]["Type"], made.physical_id)
+        for logical_id, made in made_early.items()
+    }
     paginator = cloudformation.get_paginator("list_stack_resources")
     for page in paginator.paginate(StackName=name):
         for summary in page["StackResourceSummaries"]:
             resources[summary["LogicalResourceId"]] = (summary["ResourceType"], summary.get("PhysicalResourceId", ""))
 
-    region = cloudformation.meta.region_name
     resolver = Resolver(
-        created={},
+        created=dict(made_early),
         moto_values=all_outputs,
         parameters={
             p["ParameterKey"]: p.get("ResolvedValue", p.get("ParameterValue", ""))
             for p in description.get("Parameters", [])
         },
-        pseudo={
-            "AWS::Region": region,
-            "AWS::AccountId": description["StackId"].split(":")[4],
-            "AWS::StackName": name,
-            "AWS::StackId": description["StackId"],
-            "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com",
-        },
+        pseudo={**early.pseudo, "AWS::StackId": description["StackId"]},
         physical_ids=lambda logical_id: resources[logical_id][1] if logical_id in resources else None,
     )
-    stack = Stack(name=name, resources=resources, outputs=outputs, resolver=resolver)
+    stack = Stack(name=name, resources=resources, outputs=outputs, resolver=resolver, engine_arns=arns)
 
-    for logical_id in _creation_order(tt.cfn["Resources"], created_ids):
-        resource = tt.cfn["Resources"][logical_id]
-        made = CREATORS[resource["Type"]](session, resolver.resolve(resource.get("Properties", {})))
-        resolver.created[logical_id] = made
-        resources[logical_id] = (resource["Type"], made.physical_id)
+    for logical_id, made in _create_own(session, tt.cfn, created_ids, resolver, name, arns).items():
+        resources[logical_id] = (tt.cfn["Resources"][logical_id]["Type"], made.physical_id)
     for key, output in (tt.cfn.get("Outputs") or {}).items():
-        if touches(output.get("Value"), created_ids):
+        if touches(output.get("Value"), own_ids):
             outputs[key] = str(resolver.resolve(output["Value"]))
 
     lambda_client = session.client("lambda")

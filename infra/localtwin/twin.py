@@ -1,4 +1,9 @@
-"""The local twin of one district stack: moto plus what moto does not run.
+"""The local twin of one district stack: DynamoDB Local, moto, and what neither runs.
+
+Tables and their streams live in AWS's own DynamoDB Local (localtwin.dynamodb_local), every
+other service in moto's server; both run in processes of their own, one of each per twin, on free
+loopback ports, and every client of the twin, the functions' and the admin tools' included, is
+pointed at each through botocore's per-service endpoint variables (localtwin.endpoints).
 
 The twin keeps one clock (localtwin.clock). Schedules fire on it; and when the twin is given a
 ``clock_hook`` ("MODULE:FUNCTION", importable from the functions' code or layers), each function's
@@ -31,6 +36,9 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from localtwin.admin import CLOCK_PATH, ClockEndpoint
 from localtwin.authorizers import JwtAuthorizer, cognito_jwks_url
 from localtwin.clock import Clock
+from localtwin.dynamodb_local import DynamoDBLocalProcess
+from localtwin.endpoints import Endpoints
+from localtwin.expiry import ExpiryDriver
 from localtwin.functions import FunctionPool, TwinClock, base_environment
 from localtwin.gateway import HttpApi, cors_settings
 from localtwin.moto_process import MotoProcess
@@ -73,6 +81,8 @@ class LocalTwin:
         self.warm = warm
         self.clock = Clock(speed=speed)
         self.moto: MotoProcess | None = None
+        self.dynamodb: DynamoDBLocalProcess | None = None
+        self.expiry: ExpiryDriver | None = None
         self.server: BaseWSGIServer | None = None
         self.template: TwinTemplate | None = None
         self.stack: Stack | None = None
@@ -86,21 +96,24 @@ class LocalTwin:
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> LocalTwin:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.dynamodb = DynamoDBLocalProcess(self.host)
+        self.dynamodb.start()
         self.moto = MotoProcess(self.host, self.moto_port)
         self.moto.start()
         self.endpoint = self.moto.endpoint
+        self.endpoints = Endpoints(aws=self.moto.endpoint, dynamodb=self.dynamodb.endpoint)
         self.session = boto3.Session(
             aws_access_key_id="localtwin", aws_secret_access_key="localtwin", region_name=REGION
         )
         self.template = transform_template(self.template_path, self.parameters, REGION)
         authorizers = [route.authorizer_config for route in self.template.routes if route.authorizer_config]
         self.stack = create_stack(
-            self._session(), self.template, self.stack_name, self.parameters, extra_values=authorizers
+            self._session(), self.template, self.stack_name, self.parameters, extra_values=authorizers, account=ACCOUNT
         )
         self.functions = FunctionPool(
             self.template.functions,
             self.stack.functions,
-            base_environment(self.endpoint, REGION),
+            base_environment(self.endpoints, REGION),
             echo_logs=self.echo_logs,
             clock=TwinClock(self.clock_hook, self.clock.offset_seconds) if self.clock_hook else None,
             check_permissions=self.check_permissions,
@@ -112,7 +125,7 @@ class LocalTwin:
         return self
 
     def _session(self) -> _EndpointSession:
-        return _EndpointSession(self.session, self.endpoint)
+        return _EndpointSession(self.session, self.endpoints)
 
     def _start_event_sources(self) -> None:
         assert self.template and self.stack and self.functions
@@ -120,10 +133,18 @@ class LocalTwin:
         for source in self.template.event_sources:
             source_arn = self.stack.outputs[source.source_output]
             on_failure = self.stack.outputs.get(source.on_failure_output or "")
-            kind = StreamPoller if source.kind == "dynamodb" else QueuePoller
-            poller = kind(source, source_arn, on_failure, self.functions, session, REGION)
+            poller: Poller
+            if source.kind == "dynamodb":
+                assert self.stack.engine_arns is not None
+                poller = StreamPoller(
+                    source, source_arn, on_failure, self.functions, session, REGION, engine_arns=self.stack.engine_arns
+                )
+            else:
+                poller = QueuePoller(source, source_arn, on_failure, self.functions, session, REGION)
             poller.start()
             self.pollers.append(poller)
+        self.expiry = ExpiryDriver(self.stack, session.client("dynamodb"), self.clock)
+        self.expiry.start()
         self.schedules = ScheduleDriver(self.template.schedules, self.functions, self.clock, ACCOUNT, REGION)
         self.schedules.start()
         rule_queues = [
@@ -163,7 +184,7 @@ class LocalTwin:
     def stop(self) -> None:
         for poller in self.pollers:
             poller.stop()
-        for thread in (self.schedules, self.rules):
+        for thread in (self.schedules, self.rules, self.expiry):
             if thread is not None:
                 thread.stop()
         if self.server is not None:
@@ -172,6 +193,8 @@ class LocalTwin:
             self.functions.stop()
         if self.moto is not None:
             self.moto.stop()
+        if self.dynamodb is not None:
+            self.dynamodb.stop()
 
     def __enter__(self) -> LocalTwin:
         return self.start()
@@ -213,6 +236,8 @@ class LocalTwin:
     def _clock_moved(self) -> None:
         if self.schedules is not None:
             self.schedules.poke()
+        if self.expiry is not None:
+            self.expiry.poke()
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         assert self.functions
@@ -233,21 +258,21 @@ class LocalTwin:
 
 
 class _EndpointSession:
-    """A boto3 session whose clients all talk to moto."""
+    """A boto3 session whose clients talk to the twin: DynamoDB Local or moto, by service."""
 
-    def __init__(self, session: boto3.Session, endpoint: str) -> None:
+    def __init__(self, session: boto3.Session, endpoints: Endpoints) -> None:
         self._session = session
-        self._endpoint = endpoint
+        self._endpoints = endpoints
 
     def client(self, service: str) -> Any:
         session: Any = self._session  # any service by name, so not one typed overload
-        return session.client(service, endpoint_url=self._endpoint)
+        return session.client(service, endpoint_url=self._endpoints.for_service(service))
 
 
-def env_for_clients(endpoint: str) -> dict[str, str]:
-    """Variables that point an outside process's boto3 at the twin's moto."""
+def env_for_clients(endpoints: Endpoints) -> dict[str, str]:
+    """Variables that point an outside process's boto3 (and PynamoDB) at the twin."""
     return {
-        "AWS_ENDPOINT_URL": endpoint,
+        **endpoints.environment(),
         "AWS_ACCESS_KEY_ID": "localtwin",
         "AWS_SECRET_ACCESS_KEY": "localtwin",
         "AWS_DEFAULT_REGION": REGION,

@@ -57,7 +57,7 @@ def demo_division(stack_name: str) -> Iterator[LocalTwin]:
         cli = Path(sys.executable).parent / "haochaping"
         subprocess.run(
             [str(cli), "registry", "load", str(DEMO_REGISTRY), "--stack", twin.stack_name],
-            env={**os.environ, **env_for_clients(twin.endpoint)},
+            env={**os.environ, **env_for_clients(twin.endpoints)},
             check=True,
             capture_output=True,
         )
@@ -70,7 +70,7 @@ def plate_url(twin: LocalTwin, window_code: str) -> str:
     cli = Path(sys.executable).parent / "haochaping"
     result = subprocess.run(
         [str(cli), "qr", "url", window_code, "--stack", twin.stack_name],
-        env={**os.environ, **env_for_clients(twin.endpoint)},
+        env={**os.environ, **env_for_clients(twin.endpoints)},
         check=True,
         capture_output=True,
         text=True,

@@ -46,7 +46,7 @@ def staff_users(demo_twin: LocalTwin) -> None:
     cli = Path(sys.executable).parent / "haochaping"
     result = subprocess.run(
         [str(cli), "staff", "users", "--stack", demo_twin.stack_name, "--password", PASSWORD],
-        env={**os.environ, **env_for_clients(demo_twin.endpoint)},
+        env={**os.environ, **env_for_clients(demo_twin.endpoints)},
         capture_output=True,
         text=True,
     )

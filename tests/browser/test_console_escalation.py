@@ -39,7 +39,7 @@ def staff_users(demo_twin: LocalTwin) -> None:
     cli = Path(sys.executable).parent / "haochaping"
     subprocess.run(
         [str(cli), "staff", "users", "--stack", demo_twin.stack_name, "--password", PASSWORD],
-        env={**os.environ, **env_for_clients(demo_twin.endpoint)},
+        env={**os.environ, **env_for_clients(demo_twin.endpoints)},
         check=True,
         capture_output=True,
     )
@@ -61,7 +61,7 @@ def test_an_overdue_task_shows_its_escalation_level_in_the_list_the_task_and_its
     for taken in (1, 2):
         step_at = next_step_at(demo_twin, code)
         assert step_at is not None
-        demo_twin.advance_to(max(step_at + timedelta(minutes=6), demo_twin.now()))
+        demo_twin.advance_to(max(step_at, demo_twin.now()) + timedelta(minutes=6))
         deadline = time.monotonic() + 15
         while len(call("GET", f"{demo_twin.url}/staff/tasks/{code}", token=token)[1]["escalations"]) < taken:
             assert time.monotonic() < deadline, "the step was not taken within 15 s"

@@ -44,7 +44,7 @@ def admin(twin: LocalTwin, *args: str) -> str:
     cli = Path(sys.executable).parent / "haochaping"
     result = subprocess.run(
         [str(cli), *args, "--stack", twin.stack_name],
-        env={**os.environ, **env_for_clients(twin.endpoint)},
+        env={**os.environ, **env_for_clients(twin.endpoints)},
         check=True,
         capture_output=True,
         text=True,
