@@ -94,7 +94,8 @@ haochaping 好差评 — division {parameters["DivisionCode"]} {parameters["Divi
   submit a rating    POST {twin.url}/ratings
   OpenAPI document   {twin.url}/openapi.json
   twin's clock       {twin.clock_url}  (×{args.speed:g}; POST {{"advance_seconds": 86400}} jumps a day)
-  AWS API (moto)     {twin.endpoint}""",
+  AWS API (moto)     {twin.endpoint}
+  DynamoDB (DynamoDB Local) {twin.endpoints.dynamodb}""",
         flush=True,
     )
     for line in extra_lines:

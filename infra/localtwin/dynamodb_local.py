@@ -15,16 +15,14 @@ them back into DynamoDB Local's when the twin itself reads a stream.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from localtwin.processes import die_with_parent, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = ROOT / "infra" / "dynamodb-local"
@@ -62,18 +60,6 @@ def java_command() -> str:
     return found
 
 
-def _free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
-
-
-def _die_with_parent() -> None:
-    # Linux: the JVM gets SIGTERM when the twin's process ends, however it ends.
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 class DynamoDBLocalProcess:
     """One DynamoDB Local per twin, on a free loopback port, holding everything in memory."""
 
@@ -90,7 +76,7 @@ class DynamoDBLocalProcess:
         jar = jar_path()
         java = java_command()
         for _ in range(3):  # a port picked free can be taken before the JVM binds it
-            port = self.port or _free_port(self.host)
+            port = self.port or free_port(self.host)
             self.process = subprocess.Popen(  # noqa: S603 - the pinned jar on the machine's Java
                 [
                     java,
@@ -109,7 +95,7 @@ class DynamoDBLocalProcess:
                 cwd=jar.parent,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent,  # started before the twin runs any thread of its own
+                preexec_fn=die_with_parent,  # started before the twin runs any thread of its own
             )
             self.port = port
             if self._wait_ready(timeout):

@@ -6,18 +6,13 @@ table and secret; a process per twin keeps stacks (and test tiers) apart.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 
-
-def _free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
+from localtwin.processes import die_with_parent, free_port
 
 
 class MotoProcess:
@@ -32,11 +27,12 @@ class MotoProcess:
 
     def start(self, timeout: float = 30.0) -> None:
         for _ in range(3):  # a port picked free can be taken before moto binds it
-            port = self.port or _free_port(self.host)
+            port = self.port or free_port(self.host)
             self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and moto's server
                 [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(port)],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                preexec_fn=die_with_parent,  # started before the twin runs any thread of its own
             )
             self.port = port
             if self._wait_ready(timeout):

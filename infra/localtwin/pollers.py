@@ -69,7 +69,7 @@ class Poller(threading.Thread):
         while not self.stopping.is_set():
             try:
                 worked = self.poll_once()
-            except Exception:  # the poller survives moto hiccups and keeps its position
+            except Exception:  # the poller survives a server's hiccup and keeps its position
                 self.errors += 1
                 worked = False
             if not worked:
