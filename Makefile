@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 DYNAMODB_LOCAL := infra/dynamodb-local
 DYNAMODB_STAMP := $(DYNAMODB_LOCAL)/node_modules/.installed-stamp
 
-.PHONY: run test lint bench samconfig install system-deps clean
+.PHONY: run test lint bench bench-load samconfig install system-deps clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,7 +51,12 @@ lint: install
 	$(VENV)/bin/cfn-lint template.yaml
 
 bench: install
+	@bash infra/system-deps.sh twin
 	$(PY) -m bench.run
+
+bench-load: install
+	@bash infra/system-deps.sh twin
+	$(PY) -m bench.load
 
 samconfig: install
 	$(PY) -c "from localtwin.divisions import samconfig_text; open('samconfig.toml', 'w', encoding='utf-8').write(samconfig_text())"

@@ -2,15 +2,16 @@
 
 Cold import of each function's handler beside `import boto3` (bench/imports.py), again on the
 runtime's Python with the layer as built (bench/runtime_imports.py), DynamoDB
-requests and latency per rating on the twin (bench/submission.py), and the escalation sweep's
-cost against the table's size (bench/sweep.py).
+requests and latency per rating on the twin (bench/submission.py), the escalation sweep's
+cost against the table's size (bench/sweep.py), and a busy day of the whole demo division on
+the twin as `make run` serves it (bench/load.py).
 """
 
 from __future__ import annotations
 
 import sys
 
-from bench import imports, runtime_imports, submission, sweep
+from bench import imports, load, runtime_imports, submission, sweep
 
 
 def main() -> int:
@@ -23,6 +24,8 @@ def main() -> int:
     submission.latency()
     print()
     sweep.main()
+    print()
+    load.main()
     return 0
 
 

@@ -1,9 +1,10 @@
 """Figures for the submission path.
 
 1. DynamoDB requests per accepted rating, counted at the botocore client inside the handler
-   (in-process, moto): the first rating of a window (registry not yet cached) and the next ones.
-2. Submit latency over HTTP against the twin, p50/p99 over many ratings, beside a bare
-   PutItem against the same moto server in the same run.
+   (in-process, against the twin): the first rating of a window (registry not yet cached) and
+   the next ones.
+2. Submit latency over HTTP against the twin, p50/p99 over sequential ratings, beside a bare
+   PutItem and a one-item transaction against the same DynamoDB Local in the same run.
 """
 
 from __future__ import annotations
@@ -32,10 +33,8 @@ from botocore.client import BaseClient
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_REGISTRY = ROOT / "infra" / "registry" / "demo-640100" / "registry.yaml"
 WINDOW = "YC01-A001"
-# moto deep-copies a table on every transaction and its server's memory grows faster than the
-# table (about 0.9 GB after 400 ratings, over 15 GB after 1,000 ratings and 1,000 more
-# transactions): 500 keeps the run within a laptop's memory.
-RATINGS = int(os.environ.get("BENCH_RATINGS", "500"))
+# Sequential, one client: the figure per request. The load under many clients is bench/load.py.
+RATINGS = int(os.environ.get("BENCH_RATINGS", "1000"))
 
 
 @contextmanager
@@ -119,7 +118,7 @@ def requests_per_rating() -> None:
         cold_status, cold = submit(5)
         warm = [submit(level) for level in (5, 4, 3, 1, 2)]
     dynamodb = lambda counts: {k: v for k, v in counts.items() if k.startswith("dynamodb:")}  # noqa: E731
-    print("DynamoDB requests per accepted rating (submission path, in-process against moto)")
+    print("DynamoDB requests per accepted rating (submission path, in-process against the twin)")
     others = {k: v for k, v in cold.items() if not k.startswith("dynamodb:")}
     print(
         f"  first rating, registry not cached: {sum(dynamodb(cold).values())}  {dict(dynamodb(cold))}"
@@ -157,7 +156,7 @@ def latency() -> None:
 
         dynamodb = boto3.client(
             "dynamodb",
-            endpoint_url=twin.endpoint,
+            endpoint_url=twin.endpoints.dynamodb,
             region_name="us-east-1",
             aws_access_key_id="x",
             aws_secret_access_key="x",
@@ -196,13 +195,13 @@ def latency() -> None:
         put_ms = [put() for _ in range(RATINGS)]
         transact_ms = [transact_put() for _ in range(RATINGS)]
         first, last = submit_ms[:100], submit_ms[-100:]
-    print(f"latency over {RATINGS} sequential requests, same moto server, same run (ms)")
+    print(f"latency over {RATINGS} sequential requests, same DynamoDB Local, same run (ms)")
     print(f"  {'':<34}{'p50':>8}{'p99':>8}{'mean':>8}")
     rows = (
         ("POST /ratings through the twin", submit_ms),
         ("  its first 100", first),
         ("  its last 100", last),
-        ("bare PutItem against moto", put_ms),
+        ("bare PutItem against DynamoDB Local", put_ms),
         ("bare 1-item TransactWriteItems", transact_ms),
     )
     for name, values in rows:

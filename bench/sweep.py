@@ -3,24 +3,17 @@
 The Ratings table is created from the template's own definition, with its EscalationDue index;
 closed tasks carry no escalation keys, due ones do. The sweep runs as its function runs it
 (query the index up to now, queue each step) and the figures are its time and the items the
-database reports as read (ScannedCount), side by side, on two local stand-ins for DynamoDB:
-
-- moto, in-process: it answers an index query by walking every item of the table, which
-  DynamoDB does not, so its Query time grows with the table (shown apart);
-- dynalite (npm, installed into .bench/ on first use), which keeps each index apart in LevelDB
-  and reads a range of it, as DynamoDB reads a range of an index; the queue is a moto server.
+database reports as read (ScannedCount), on the twin's own engines: the table in DynamoDB Local
+(AWS's implementation, which keeps each index as an index and reads a range of it, as DynamoDB
+does), the queue in moto's server. The time spent inside the Query call is shown apart.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import logging
 import os
-import shutil
-import socket
 import statistics
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,7 +34,7 @@ TARGET_RATIO = 1.2
 
 @contextmanager
 def query_time() -> Iterator[list[float]]:
-    """Seconds spent in each DynamoDB Query call (moto's share of the sweep)."""
+    """Seconds spent in each DynamoDB Query call (the engine's share of the sweep)."""
     spent: list[float] = []
     original = BaseClient._make_api_call
 
@@ -90,42 +83,20 @@ def _task(code: str, due_at: str | None) -> dict[str, Any]:
 
 
 @contextmanager
-def in_process_moto() -> Iterator[None]:
-    """Tables and queues in moto, in this process."""
-    from moto import mock_aws
+def twin_engines() -> Iterator[None]:
+    """Tables in DynamoDB Local and the queue in moto's server, each in its own process, as the
+    twin runs them (the bench's process holds only the sweep)."""
+    from localtwin.dynamodb_local import DynamoDBLocalProcess
+    from localtwin.endpoints import Endpoints
+    from localtwin.moto_process import MotoProcess
 
-    with mock_aws():
-        yield
-
-
-@contextmanager
-def dynalite_and_moto_server() -> Iterator[None]:
-    """Tables in dynalite (DynamoDB's API on LevelDB, from npm, keeps each index apart as
-    DynamoDB does), the queue in a moto server; both on 127.0.0.1."""
-    from moto.server import ThreadedMotoServer
-
-    cli = ROOT / ".bench" / "node_modules" / "dynalite" / "cli.js"
-    if not cli.exists():
-        subprocess.run(
-            ["npm", "install", "--prefix", str(cli.parents[2]), "--no-audit", "--no-fund", "dynalite@4"],
-            check=True,
-            capture_output=True,
-        )
-    dynamodb_port, sqs_port = _free_port(), _free_port()
-    dynalite = subprocess.Popen(
-        ["node", str(cli), "--port", str(dynamodb_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
-    moto_server = ThreadedMotoServer(ip_address="127.0.0.1", port=sqs_port)
-    moto_server.start()
-    saved = {name: os.environ.get(name) for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS")}
-    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://127.0.0.1:{dynamodb_port}"
-    os.environ["AWS_ENDPOINT_URL_SQS"] = f"http://127.0.0.1:{sqs_port}"
+    dynamodb, moto = DynamoDBLocalProcess(), MotoProcess()
+    dynamodb.start()
+    moto.start()
+    endpoints = Endpoints(aws=moto.endpoint, dynamodb=dynamodb.endpoint).environment()
+    saved = {name: os.environ.get(name) for name in endpoints}
+    os.environ.update(endpoints)
     try:
-        for _ in range(100):
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", dynamodb_port), timeout=0.2):
-                break
-            time.sleep(0.1)
         yield
     finally:
         for name, value in saved.items():
@@ -133,15 +104,8 @@ def dynalite_and_moto_server() -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        moto_server.stop()
-        dynalite.terminate()
-        dynalite.wait(timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+        moto.stop()
+        dynamodb.stop()
 
 
 Backend = Callable[[], contextlib.AbstractContextManager[None]]
@@ -195,10 +159,7 @@ def sweep_among(closed: int, backend: Backend) -> tuple[float, float, int, int]:
     return statistics.median(times[1:]) * 1000, statistics.median(in_query[1:]) * 1000, read, queued
 
 
-BACKENDS: list[tuple[str, Backend]] = [
-    ("moto, in-process", in_process_moto),
-    ("dynalite (index kept apart) + moto server for the queue", dynalite_and_moto_server),
-]
+BACKENDS: list[tuple[str, Backend]] = [("the twin's engines: DynamoDB Local, the queue in moto", twin_engines)]
 
 
 def main() -> None:
@@ -207,9 +168,6 @@ def main() -> None:
         os.environ.pop(variable, None)
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})
     for name, backend in BACKENDS:
-        if backend is dynalite_and_moto_server and not shutil.which("node"):
-            print(f"deadline sweep on {name}: skipped, `node` is not installed (Debian package nodejs)")
-            continue
         print(f"deadline sweep, {DUE} due tasks among closed ones, median of {RUNS} sweeps, on {name}")
         print(f"{'closed tasks':>12}{'sweep ms':>10}{'in Query':>10}{'rest ms':>9}{'items read':>12}{'queued':>8}")
         rows = []
