@@ -72,32 +72,36 @@ class DynamoDBLocalProcess:
     def endpoint(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> None:
+    def launch(self) -> None:
+        """Start the JVM and return at once: the twin starts moto meanwhile (``start`` waits)."""
         jar = jar_path()
-        java = java_command()
+        self.port = self.port or free_port(self.host)
+        self.process = subprocess.Popen(  # noqa: S603 - the pinned jar on the machine's Java
+            [
+                java_command(),
+                f"-Xmx{HEAP}",
+                "-XX:+UseSerialGC",  # one collector thread: two cores are shared with everything else
+                "-XX:TieredStopAtLevel=1",  # a quicker start; the engine is not the bottleneck
+                f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
+                "-jar",
+                str(jar),
+                "-inMemory",
+                "-sharedDb",  # one database whatever credentials and region a client signs with
+                "-disableTelemetry",
+                "-port",
+                str(self.port),
+            ],
+            cwd=jar.parent,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent,  # started before the twin runs any thread of its own
+        )
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Launched already or not, return once it answers."""
         for _ in range(3):  # a port picked free can be taken before the JVM binds it
-            port = self.port or free_port(self.host)
-            self.process = subprocess.Popen(  # noqa: S603 - the pinned jar on the machine's Java
-                [
-                    java,
-                    f"-Xmx{HEAP}",
-                    "-XX:+UseSerialGC",  # one collector thread: two cores are shared with everything else
-                    "-XX:TieredStopAtLevel=1",  # a quicker start; the engine is not the bottleneck
-                    f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
-                    "-jar",
-                    str(jar),
-                    "-inMemory",
-                    "-sharedDb",  # one database whatever credentials and region a client signs with
-                    "-disableTelemetry",
-                    "-port",
-                    str(port),
-                ],
-                cwd=jar.parent,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                preexec_fn=die_with_parent,  # started before the twin runs any thread of its own
-            )
-            self.port = port
+            if self.process is None:
+                self.launch()
             if self._wait_ready(timeout):
                 return
             self.stop()
