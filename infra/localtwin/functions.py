@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from localtwin.endpoints import Endpoints
+from localtwin.iam_usage import UsageFiles
 from localtwin.stack import FunctionRuntimeConfig
 from localtwin.template import FunctionSpec
 
@@ -47,6 +48,7 @@ class FunctionWorker:
         log_sink: Callable[[str, str], None],
         clock: TwinClock | None = None,
         permissions: Path | None = None,
+        iam_usage: Path | None = None,
     ) -> None:
         self.spec = spec
         self.config = config
@@ -54,6 +56,7 @@ class FunctionWorker:
         self.log_sink = log_sink
         self.clock = clock
         self.permissions = permissions  # the role and policies its calls are checked against
+        self.iam_usage = iam_usage  # where the worker records what its allowed calls did
         self.lock = threading.Lock()
         self.process: subprocess.Popen[str] | None = None
         self.replies: queue.Queue[str | None] = queue.Queue()
@@ -81,6 +84,7 @@ class FunctionWorker:
             "localtwin.worker",
             *(["--clock-hook", self.clock.hook] if self.clock else []),
             *(["--permissions", str(self.permissions)] if self.permissions else []),
+            *(["--iam-usage", str(self.iam_usage)] if self.permissions and self.iam_usage else []),
             str(self.spec.code_dir),
             self.spec.handler,
             *[str(d) for d in self.spec.layer_dirs],
@@ -174,6 +178,8 @@ class FunctionPool:
     With ``check_permissions``, each worker checks its function's AWS calls against the role
     policies in its ``FunctionRuntimeConfig`` (see localtwin.permissions); they reach the worker
     as a file named on its command line, so the function's environment stays the template's.
+    With ``iam_usage`` as well, each worker records the actions and resources its allowed calls
+    touched in that twin's usage files (see localtwin.iam_usage).
     """
 
     def __init__(
@@ -185,13 +191,23 @@ class FunctionPool:
         keep_lines: int = 20000,
         clock: TwinClock | None = None,
         check_permissions: bool = False,
+        iam_usage: UsageFiles | None = None,
     ) -> None:
         self.logs: dict[str, collections.deque[str]] = {name: collections.deque(maxlen=keep_lines) for name in specs}
         self.echo_logs = echo_logs
         self._log_lock = threading.Lock()
         self._permissions_dir = tempfile.TemporaryDirectory(prefix="localtwin-iam-") if check_permissions else None
+        self.iam_usage = iam_usage if check_permissions else None
         self.workers = {
-            name: FunctionWorker(spec, configs[name], base_env, self._log, clock, self._permissions_file(configs[name]))
+            name: FunctionWorker(
+                spec,
+                configs[name],
+                base_env,
+                self._log,
+                clock,
+                self._permissions_file(configs[name]),
+                self.iam_usage.of_function(name) if self.iam_usage else None,
+            )
             for name, spec in specs.items()
         }
 

@@ -24,6 +24,9 @@ Known limits, on purpose:
   statement only when it covers every resource (``"*"``). The guard logs each such action once.
 - Operations that AWS does not sign (Cognito's InitiateAuth, say) need no permission and are
   not checked.
+
+With a ``UsageRecorder`` (localtwin.iam_usage), the guard also records each action and resource
+an allowed call touched, so that a test can show which granted actions no call ever used.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+
+from localtwin.iam_usage import UsageRecorder
 
 Policy = dict[str, Any]
 
@@ -307,12 +312,17 @@ class Guard:
     policies: list[Policy]
     unjudged: set[str] = field(default_factory=set)
     unchecked_services: set[str] = field(default_factory=set)
+    usage: UsageRecorder | None = None  # records what each allowed call did (localtwin.iam_usage)
     _secrets: dict[str, str | None] = field(default_factory=dict)
 
     @classmethod
-    def from_file(cls, path: str | Path) -> Guard:
+    def from_file(cls, path: str | Path, usage: str | Path | None = None) -> Guard:
+        """The guard for the role in ``path``; with ``usage``, each allowed call is recorded in that file."""
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls(data["function"], data["function_name"], data["role_arn"], data["account"], data["policies"])
+        guard = cls(data["function"], data["function_name"], data["role_arn"], data["account"], data["policies"])
+        if usage is not None:
+            guard.usage = UsageRecorder(Path(usage))
+        return guard
 
     @property
     def principal(self) -> str:
@@ -332,6 +342,8 @@ class Guard:
             if service not in self.unchecked_services:
                 self.unchecked_services.add(service)
                 self._log(f"calls to {service} are not checked by the twin")
+            if self.usage is not None:
+                self.usage.record(f"{service}:{operation}", None, checked=False)
             return
         for request in requests:
             if request.resource is None and request.action not in self.unjudged:
@@ -345,6 +357,9 @@ class Guard:
             message = denial_message(self.principal, request.action, request.resource, decision.explicit_deny)
             error = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
             raise client.exceptions.from_code(code)(error, operation)
+        if self.usage is not None:  # the whole call is allowed: it is sent
+            for request in requests:
+                self.usage.record(request.action, request.resource)
 
     def _log(self, text: str) -> None:
         print(f"[localtwin IAM] {self.function}: {text}", file=sys.stderr, flush=True)

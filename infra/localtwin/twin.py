@@ -14,7 +14,10 @@ template defines it. On AWS nothing calls the hook.
 
 Each function's AWS calls are checked against its own role's policies, as IAM would check them
 (localtwin.permissions; ``check_permissions=False`` turns that off). The twin's own calls (its
-pollers, gateway and schedules) are not the functions' and are not checked.
+pollers, gateway and schedules) are not the functions' and are not checked. Given a directory
+(``iam_usage_dir``, else the ``LOCALTWIN_IAM_USAGE_DIR`` variable), the twin also records there
+every action and resource each function's allowed calls touched (localtwin.iam_usage), read back
+with ``actions_used`` and ``iam_usage``; many twins may share the directory.
 
 The clock moves forward with ``LocalTwin.advance`` / ``advance_to`` or over HTTP at
 ``/_twin/clock`` (see localtwin.admin), and runs ``speed`` times faster than real time.
@@ -41,6 +44,7 @@ from localtwin.endpoints import Endpoints
 from localtwin.expiry import ExpiryDriver
 from localtwin.functions import FunctionPool, TwinClock, base_environment
 from localtwin.gateway import HttpApi, cors_settings
+from localtwin.iam_usage import ENVIRONMENT_VARIABLE, UsageFiles, Use, read_uses, resource_arns
 from localtwin.moto_process import MotoProcess
 from localtwin.pollers import Poller, QueuePoller, StreamPoller
 from localtwin.schedules import RuleRouter, ScheduleDriver
@@ -66,11 +70,15 @@ class LocalTwin:
         warm: bool = False,
         clock_hook: str | None = None,
         check_permissions: bool = True,
+        iam_usage_dir: str | Path | None = None,
     ) -> None:
         if clock_hook is not None and not _HOOK_NAME.match(clock_hook):
             raise ValueError(f"clock_hook must be MODULE:FUNCTION, not {clock_hook!r}")
         self.clock_hook = clock_hook
         self.check_permissions = check_permissions
+        usage_dir = iam_usage_dir if iam_usage_dir is not None else os.environ.get(ENVIRONMENT_VARIABLE)
+        # Recorded by the permission check: nothing to record without it.
+        self.iam_usage_files = UsageFiles.for_twin(usage_dir, stack_name) if usage_dir and check_permissions else None
         self.template_path = Path(template_path)
         self.parameters = dict(parameters)
         self.stack_name = stack_name
@@ -97,9 +105,10 @@ class LocalTwin:
     def start(self) -> LocalTwin:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.dynamodb = DynamoDBLocalProcess(self.host)
-        self.dynamodb.start()
+        self.dynamodb.launch()  # the JVM starts while moto does
         self.moto = MotoProcess(self.host, self.moto_port)
         self.moto.start()
+        self.dynamodb.start()
         self.endpoint = self.moto.endpoint
         self.endpoints = Endpoints(aws=self.moto.endpoint, dynamodb=self.dynamodb.endpoint)
         self.session = boto3.Session(
@@ -117,7 +126,15 @@ class LocalTwin:
             echo_logs=self.echo_logs,
             clock=TwinClock(self.clock_hook, self.clock.offset_seconds) if self.clock_hook else None,
             check_permissions=self.check_permissions,
+            iam_usage=self.iam_usage_files,
         )
+        if self.iam_usage_files is not None:
+            self.iam_usage_files.write_manifest(
+                self.template_path,
+                self.stack_name,
+                {name: spec.code_dir for name, spec in self.template.functions.items()},
+                resource_arns(self.stack.resources, REGION, ACCOUNT),
+            )
         self._start_event_sources()
         self._start_http()
         if self.warm:
@@ -246,6 +263,23 @@ class LocalTwin:
     def logs(self, logical_id: str | None = None) -> list[str]:
         assert self.functions
         return self.functions.log_lines(logical_id)
+
+    def iam_usage(self) -> list[Use]:
+        """Each action and resource the functions' allowed calls touched so far (localtwin.iam_usage)."""
+        if self.iam_usage_files is None:
+            raise RuntimeError(
+                f"this twin records no IAM usage: give iam_usage_dir or set {ENVIRONMENT_VARIABLE}, "
+                "and keep check_permissions"
+            )
+        return read_uses(self.iam_usage_files.directory, twin=self.iam_usage_files.twin)
+
+    def actions_used(self) -> dict[str, set[str]]:
+        """The IAM actions each function's allowed calls used so far, by logical id (checked services)."""
+        used: dict[str, set[str]] = {}
+        for use in self.iam_usage():
+            if use.checked:
+                used.setdefault(use.function, set()).add(use.action)
+        return used
 
     def function_environment(self, logical_id: str) -> dict[str, str]:
         assert self.stack

@@ -1,9 +1,9 @@
 """One function's execution environment: imports the handler once, then serves invocations.
 
 Started by the twin as ``python -m localtwin.worker [--clock-hook MODULE:FUNCTION] [--permissions
-FILE] CODE_DIR HANDLER [LAYER_DIR ...]`` with the function's own environment. Requests and results travel as JSON lines
-on stdin and on a private copy of stdout; the function's own output (its logs) goes to stderr, as
-on Lambda.
+FILE [--iam-usage FILE]] CODE_DIR HANDLER [LAYER_DIR ...]`` with the function's own environment.
+Requests and results travel as JSON lines on stdin and on a private copy of stdout; the
+function's own output (its logs) goes to stderr, as on Lambda.
 
 With ``--clock-hook``, each request carries the twin clock's offset from real time in seconds
 (``clock_offset``), and the worker calls ``FUNCTION(offset)`` from ``MODULE`` (imported from the
@@ -14,7 +14,9 @@ invocation with ``Runtime.ClockHookError`` rather than letting the function run 
 With ``--permissions``, FILE holds the function's IAM role and its policies (see
 localtwin.permissions): every AWS call the function makes is checked against them before it is
 sent, as IAM would on AWS, and a call they do not allow raises AccessDenied. The check is in
-place before the handler is imported, so calls made at import time are checked too.
+place before the handler is imported, so calls made at import time are checked too. With
+``--iam-usage FILE`` as well, each action and resource an allowed call touched is appended to FILE
+as a JSON line, once per process (see localtwin.iam_usage); a restarted worker appends to it.
 """
 
 from __future__ import annotations
@@ -96,11 +98,11 @@ def _invoke(handler: Callable[..., Any], request: dict[str, Any]) -> dict[str, A
 
 def main(argv: list[str]) -> int:
     options: dict[str, str] = {}
-    while argv[:1] and argv[0] in ("--clock-hook", "--permissions"):
+    while argv[:1] and argv[0] in ("--clock-hook", "--permissions", "--iam-usage"):
         options[argv[0]], argv = argv[1], argv[2:]
     hook_name = options.get("--clock-hook")
     if "--permissions" in options:
-        permissions.install(permissions.Guard.from_file(options["--permissions"]))
+        permissions.install(permissions.Guard.from_file(options["--permissions"], options.get("--iam-usage")))
     code_dir, handler_path, *layer_dirs = argv
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # print() and loggers now write to stderr, the function's log stream

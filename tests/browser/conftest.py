@@ -19,6 +19,7 @@ from localtwin.twin import LocalTwin, env_for_clients
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.conftest import ROOT, TEMPLATE
+from tests.least_privilege import recording_iam_usage
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 DEMO_REGISTRY = ROOT / "infra" / "registry" / "demo-640100" / "registry.yaml"
@@ -36,6 +37,14 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def iam_usage_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The twins record their functions' IAM usage in the session's directory, with the integration
+    tier's: its least-privilege check, run last, reads both."""
+    with recording_iam_usage(tmp_path_factory) as directory:
+        yield directory
 
 
 @pytest.fixture(scope="session")

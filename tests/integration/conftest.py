@@ -1,4 +1,9 @@
-"""Integration tier: the local twin over HTTP, started from the real template."""
+"""Integration tier: the local twin over HTTP, started from the real template.
+
+Every twin the session starts records what its functions' allowed AWS calls did in one directory
+(``iam_usage_dir``); the least-privilege check (test_least_privilege_by_use.py) reads it, so it is
+moved after every other test of the session, and judges only when the whole tier ran.
+"""
 
 from __future__ import annotations
 
@@ -22,11 +27,50 @@ from localtwin.twin import LocalTwin, env_for_clients
 from samtranslator.yaml_helper import yaml_parse
 
 from tests.conftest import ROOT, TEMPLATE
+from tests.least_privilege import recording_iam_usage
 
 pytestmark = pytest.mark.integration
 
 
 DEMO_REGISTRY = ROOT / "infra" / "registry" / "demo-640100" / "registry.yaml"
+HERE = Path(__file__).resolve().parent
+LEAST_PRIVILEGE_CHECK = "test_least_privilege_by_use.py"
+# Whether this session runs every test of the tier: the least-privilege check judges only then.
+WHOLE_TIER = pytest.StashKey[bool]()
+_DESELECTED_HERE = pytest.StashKey[bool]()
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if any(item.path.resolve().is_relative_to(HERE) for item in items):
+        items[0].config.stash[_DESELECTED_HERE] = True
+
+
+@pytest.hookimpl(trylast=True)  # after -k, -m and --deselect have taken their items out
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The least-privilege check runs last in the session (after the browser tier too), when every
+    twin has recorded what its functions used."""
+    checks = [item for item in items if item.path.name == LEAST_PRIVILEGE_CHECK]
+    items[:] = [item for item in items if item.path.name != LEAST_PRIVILEGE_CHECK] + checks
+    config.stash[WHOLE_TIER] = _whole_tier(config, items)
+
+
+def _whole_tier(config: pytest.Config, items: list[pytest.Item]) -> bool:
+    if config.stash.get(_DESELECTED_HERE, False):
+        return False
+    start = config.invocation_params.dir
+    for argument in config.args:
+        path, _, test = argument.partition("::")
+        if test and (start / path).resolve().is_relative_to(HERE):
+            return False  # some tests of a file only
+    collected = {item.path.resolve() for item in items}
+    return all(path.resolve() in collected for path in HERE.glob("test_*.py"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def iam_usage_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The session's directory where every twin records its functions' IAM usage (localtwin.iam_usage)."""
+    with recording_iam_usage(tmp_path_factory) as directory:
+        yield directory
 
 
 def template_copy() -> dict[str, Any]:
