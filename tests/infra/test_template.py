@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -14,22 +13,10 @@ import pytest
 from localtwin.divisions import division_codes, division_parameters, samconfig_text
 from localtwin.stack import create_stack
 from localtwin.template import transform_template
-from moto import mock_aws
 
 from tests.conftest import ROOT, TEMPLATE
 
 pytestmark = pytest.mark.template
-
-
-@pytest.fixture
-def offline_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # mock_aws stops intercepting when an endpoint is set.
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        yield
 
 
 def test_cfn_lint_reports_nothing():
