@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -97,6 +98,9 @@ def _invoke(handler: Callable[..., Any], request: dict[str, Any]) -> dict[str, A
 
 
 def main(argv: list[str]) -> int:
+    # Ctrl-C reaches the whole process group: the twin stops its workers itself, in order, so a
+    # worker does not die mid-invocation with a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     options: dict[str, str] = {}
     while argv[:1] and argv[0] in ("--clock-hook", "--permissions", "--iam-usage"):
         options[argv[0]], argv = argv[1], argv[2:]
