@@ -15,23 +15,35 @@ PARAMETER_NAMES = {
     "public_base_url": "PublicBaseUrl",
     "first_contact_working_days": "FirstContactWorkingDays",
     "rectification_working_days": "RectificationWorkingDays",
+    "staff_identity": "StaffIdentity",
+    "staff_issuer_url": "StaffIssuerUrl",
+    "staff_audience": "StaffAudience",
+    "alarm_endpoint": "AlarmEndpoint",
+    "alarm_endpoint_protocol": "AlarmEndpointProtocol",
 }
+# settings file keys that say where and how a division is deployed, not template parameters
+DEPLOY_SETTINGS = {"region"}
 
 
 def division_codes(directory: Path = DIVISIONS_DIR) -> list[str]:
     return sorted(p.stem for p in directory.glob("*.toml"))
 
 
-def division_parameters(code: str, directory: Path = DIVISIONS_DIR) -> dict[str, str]:
+def division_settings(code: str, directory: Path = DIVISIONS_DIR) -> dict[str, str]:
     path = directory / f"{code}.toml"
     if not path.exists():
         known = ", ".join(division_codes(directory))
         raise SystemExit(f"no settings for division {code} in {directory} (known: {known})")
     settings = tomllib.loads(path.read_text(encoding="utf-8"))
-    unknown = set(settings) - set(PARAMETER_NAMES)
+    unknown = set(settings) - set(PARAMETER_NAMES) - DEPLOY_SETTINGS
     if unknown:
         raise SystemExit(f"{path}: unknown settings {sorted(unknown)}")
-    return {PARAMETER_NAMES[key]: str(value) for key, value in settings.items()}
+    return {key: str(value) for key, value in settings.items()}
+
+
+def division_parameters(code: str, directory: Path = DIVISIONS_DIR) -> dict[str, str]:
+    settings = division_settings(code, directory)
+    return {PARAMETER_NAMES[key]: value for key, value in settings.items() if key in PARAMETER_NAMES}
 
 
 def samconfig_text(directory: Path = DIVISIONS_DIR) -> str:
@@ -51,9 +63,11 @@ def samconfig_text(directory: Path = DIVISIONS_DIR) -> str:
     for code in division_codes(directory):
         parameters = division_parameters(code, directory)
         overrides = ", ".join(f'"{k}={v}"' for k, v in parameters.items())
+        region = division_settings(code, directory).get("region")
         lines += [
             f"[{code}.deploy.parameters]",
             f'stack_name = "haochaping-{code}"',
+            *([f'region = "{region}"'] if region else []),
             'capabilities = "CAPABILITY_IAM CAPABILITY_AUTO_EXPAND"',
             "confirm_changeset = true",
             "resolve_s3 = true",

@@ -157,6 +157,16 @@ class CannotResolve(ValueError):
     """An intrinsic the twin cannot resolve on its own."""
 
 
+class _NoValue:
+    """``Ref AWS::NoValue``: the property it stands in is left out."""
+
+    def __repr__(self) -> str:
+        return "AWS::NoValue"
+
+
+NO_VALUE = _NoValue()
+
+
 @dataclass
 class Created:
     """A resource the twin created itself: what ``Ref`` and ``Fn::GetAtt`` give for it."""
@@ -174,19 +184,25 @@ class Resolver:
     parameters: Mapping[str, str]
     pseudo: Mapping[str, Any]
     physical_ids: Callable[[str], str | None]
+    condition_definitions: Mapping[str, Any] = field(default_factory=dict)  # the template's Conditions
+    conditions: dict[str, bool] = field(default_factory=dict)  # those evaluated so far
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            return [item for item in (self.resolve(item) for item in value) if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if not is_intrinsic(value):
-            return {key: self.resolve(item) for key, item in value.items()}
+            resolved = {key: self.resolve(item) for key, item in value.items()}
+            return {key: item for key, item in resolved.items() if item is not NO_VALUE}
         if not touches(value, set(self.created)):
             known = self.moto_values.get(output_name(value))
             if known is not None:
                 return known
         function, argument = next(iter(value.items()))
+        if function == "Fn::If":
+            name, when_true, when_false = argument
+            return self.resolve(when_true if self.condition(str(name)) else when_false)
         if function == "Ref":
             return self._ref(str(argument))
         if function == "Fn::GetAtt":
@@ -206,7 +222,35 @@ class Resolver:
             return base64.b64encode(str(self.resolve(argument)).encode()).decode()
         raise CannotResolve(f"the local twin does not resolve {function} here: {json.dumps(value)}")
 
+    def condition(self, name: str) -> bool:
+        """A named condition of the template, evaluated on this stack's parameters once."""
+        if name not in self.conditions:
+            if name not in self.condition_definitions:
+                raise CannotResolve(f"condition {name}: not in the template's Conditions")
+            self.conditions[name] = self.holds(self.condition_definitions[name])
+        return self.conditions[name]
+
+    def holds(self, expression: Any) -> bool:
+        """A condition's expression (Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition) on this stack."""
+        if not isinstance(expression, dict) or len(expression) != 1:
+            raise CannotResolve(f"not a condition: {json.dumps(expression)}")
+        function, argument = next(iter(expression.items()))
+        if function == "Condition":
+            return self.condition(str(argument))
+        if function == "Fn::Equals":
+            left, right = (self.resolve(item) for item in argument)
+            return str(left) == str(right)
+        if function == "Fn::Not":
+            return not self.holds(argument[0])
+        if function == "Fn::And":
+            return all(self.holds(item) for item in argument)
+        if function == "Fn::Or":
+            return any(self.holds(item) for item in argument)
+        raise CannotResolve(f"the local twin does not evaluate {function} in a condition")
+
     def _ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
         if name in self.created:
             return self.created[name].physical_id
         if name in self.pseudo:

@@ -12,9 +12,11 @@ import logging
 import secrets
 import string
 import time
+import uuid
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from localtwin.dynamodb_local import EngineArns
@@ -28,7 +30,7 @@ from localtwin.intrinsics import (
     substitute_known,
     touches,
 )
-from localtwin.template import CODE_BUCKET, TwinTemplate
+from localtwin.template import CODE_BUCKET, TwinTemplate, transform_template
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,7 @@ class CreationContext:
     stack_name: str
     logical_id: str
     arns: EngineArns
+    template_root: Path  # where the template's local paths (a nested stack's TemplateURL) start
 
     def physical_name(self, max_length: int = 255) -> str:
         """A name as CloudFormation generates one: stack, logical id, a random suffix."""
@@ -207,7 +210,25 @@ def _create_table(session: Any, props: dict[str, Any], context: CreationContext)
     return Created(table["TableName"], attributes)
 
 
+def _create_nested_stack(session: Any, props: dict[str, Any], context: CreationContext) -> Created:
+    """A nested stack (``AWS::Serverless::Application`` with a local ``Location``, as ``sam build``
+    leaves it before packaging): its template made the way the twin makes the district's own."""
+    path = (context.template_root / str(props["TemplateURL"])).resolve()
+    parameters = {str(k): str(v) for k, v in (props.get("Parameters") or {}).items()}
+    nested = create_stack(
+        session,
+        transform_template(path, parameters, context.arns.region),
+        context.physical_name(128),
+        parameters,
+        account=context.arns.account,
+    )
+    assert nested.resolver is not None
+    stack_id = str(nested.resolver.pseudo["AWS::StackId"])
+    return Created(stack_id, {f"Outputs.{key}": value for key, value in nested.outputs.items()})
+
+
 CREATORS: dict[str, Creator] = {
+    "AWS::CloudFormation::Stack": _create_nested_stack,
     "AWS::DynamoDB::Table": _create_table,
     "AWS::SecretsManager::Secret": _create_secret,
     "AWS::Cognito::UserPool": _create_user_pool,
@@ -255,6 +276,7 @@ def _template_for_moto(
     """moto's copy: none of the twin's resources, nothing that touches one still to be made (the
     parts the twin needs are outputs), and what refers to one made already written as its value."""
     body = copy.deepcopy(cfn)
+    body.pop("Rules", None)  # the twin checked them (moto does not know the section)
     for logical_id in [*created, *known_ids]:
         body["Resources"].pop(logical_id, None)
     for resource in body["Resources"].values():
@@ -289,6 +311,25 @@ def _made_before_stack(cfn: dict[str, Any], created: set[str]) -> set[str]:
     return early
 
 
+def _exists(declaration: dict[str, Any], resolver: Resolver) -> bool:
+    """Whether a resource or output is made: it has no Condition, or its Condition holds."""
+    return "Condition" not in declaration or resolver.condition(str(declaration["Condition"]))
+
+
+class StackRuleFailed(ValueError):
+    """A template Rule's assertion does not hold for these parameters: CloudFormation refuses them."""
+
+
+def _check_rules(cfn: dict[str, Any], resolver: Resolver) -> None:
+    for name, rule in (cfn.get("Rules") or {}).items():
+        applies = rule.get("RuleCondition")
+        if applies is not None and not resolver.holds(applies):
+            continue
+        for assertion in rule.get("Assertions") or []:
+            if not resolver.holds(assertion["Assert"]):
+                raise StackRuleFailed(f"rule {name}: {assertion.get('AssertDescription', 'an assertion fails')}")
+
+
 def _parameter_values(cfn: dict[str, Any], parameters: dict[str, str]) -> dict[str, str]:
     declared = cfn.get("Parameters") or {}
     values = {k: str(v["Default"]) for k, v in declared.items() if "Default" in v}
@@ -296,12 +337,13 @@ def _parameter_values(cfn: dict[str, Any], parameters: dict[str, str]) -> dict[s
 
 
 def _create_own(
-    session: Any, cfn: dict[str, Any], logical_ids: set[str], resolver: Resolver, stack_name: str, arns: EngineArns
+    session: Any, tt: TwinTemplate, logical_ids: set[str], resolver: Resolver, stack_name: str, arns: EngineArns
 ) -> dict[str, Created]:
     made: dict[str, Created] = {}
+    cfn = tt.cfn
     for logical_id in _creation_order(cfn["Resources"], logical_ids):
         resource = cfn["Resources"][logical_id]
-        context = CreationContext(stack_name, logical_id, arns)
+        context = CreationContext(stack_name, logical_id, arns, tt.root)
         properties = resolver.resolve(resource.get("Properties", {}))
         made[logical_id] = CREATORS[resource["Type"]](session, properties, context)
         resolver.created[logical_id] = made[logical_id]
@@ -331,8 +373,6 @@ def create_stack(
 
     region = s3.meta.region_name
     arns = EngineArns(region, account)
-    own_ids = {k for k, v in tt.cfn["Resources"].items() if v["Type"] in CREATORS}
-    early_ids = _made_before_stack(tt.cfn, own_ids)
     early = Resolver(
         created={},
         moto_values={},
@@ -345,30 +385,46 @@ def create_stack(
             "AWS::URLSuffix": "amazonaws.com",
         },
         physical_ids=lambda _logical_id: None,
+        condition_definitions=tt.cfn.get("Conditions") or {},
     )
-    made_early = _create_own(session, tt.cfn, early_ids, early, name, arns)
+    _check_rules(tt.cfn, early)
+    # The twin's types: made by the twin where their Condition holds, never by moto.
+    twin_ids = {k for k, v in tt.cfn["Resources"].items() if v["Type"] in CREATORS}
+    own_ids = {k for k in twin_ids if _exists(tt.cfn["Resources"][k], early)}
+    early_ids = _made_before_stack(tt.cfn, own_ids)
+    made_early = _create_own(session, tt, early_ids, early, name, arns)
 
-    created_ids = own_ids - early_ids
+    created_ids = twin_ids - early_ids
     wanted = [*_values_the_twin_resolves(tt.cfn, created_ids), *extra_values]
     body = _template_for_moto(tt.cfn, created_ids, wanted, early, early_ids)
     cloudformation = session.client("cloudformation")
-    cloudformation.create_stack(
-        StackName=name,
-        TemplateBody=json.dumps(body),
-        Parameters=[{"ParameterKey": k, "ParameterValue": str(v)} for k, v in parameters.items()],
-        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
-    )
-    description = _wait_for_stack(cloudformation, name)
+    if body["Resources"]:
+        cloudformation.create_stack(
+            StackName=name,
+            TemplateBody=json.dumps(body),
+            Parameters=[{"ParameterKey": k, "ParameterValue": str(v)} for k, v in parameters.items()],
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+        )
+        description = _wait_for_stack(cloudformation, name)
+    else:  # every resource is the twin's own (a nested stack of Cognito types, say): nothing for moto
+        description = {
+            "StackId": f"arn:aws:cloudformation:{region}:{account}:stack/{name}/{uuid.uuid4()}",
+            "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in early.parameters.items()],
+        }
     all_outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
     outputs = {k: v for k, v in all_outputs.items() if k in (tt.cfn.get("Outputs") or {})}
     resources: dict[str, tuple[str, str]] = {
         logical_id: (tt.cfn["Resources"][logical_id]["Type"], made.physical_id)
         for logical_id, made in made_early.items()
     }
-    paginator = cloudformation.get_paginator("list_stack_resources")
-    for page in paginator.paginate(StackName=name):
-        for summary in page["StackResourceSummaries"]:
-            resources[summary["LogicalResourceId"]] = (summary["ResourceType"], summary.get("PhysicalResourceId", ""))
+    if body["Resources"]:
+        paginator = cloudformation.get_paginator("list_stack_resources")
+        for page in paginator.paginate(StackName=name):
+            for summary in page["StackResourceSummaries"]:
+                resources[summary["LogicalResourceId"]] = (
+                    summary["ResourceType"],
+                    summary.get("PhysicalResourceId", ""),
+                )
 
     resolver = Resolver(
         created=dict(made_early),
@@ -379,13 +435,15 @@ def create_stack(
         },
         pseudo={**early.pseudo, "AWS::StackId": description["StackId"]},
         physical_ids=lambda logical_id: resources[logical_id][1] if logical_id in resources else None,
+        condition_definitions=early.condition_definitions,
+        conditions=early.conditions,
     )
     stack = Stack(name=name, resources=resources, outputs=outputs, resolver=resolver, engine_arns=arns)
 
-    for logical_id, made in _create_own(session, tt.cfn, created_ids, resolver, name, arns).items():
+    for logical_id, made in _create_own(session, tt, own_ids - early_ids, resolver, name, arns).items():
         resources[logical_id] = (tt.cfn["Resources"][logical_id]["Type"], made.physical_id)
     for key, output in (tt.cfn.get("Outputs") or {}).items():
-        if touches(output.get("Value"), own_ids):
+        if touches(output.get("Value"), twin_ids) and _exists(output, resolver):
             outputs[key] = str(resolver.resolve(output["Value"]))
 
     lambda_client = session.client("lambda")

@@ -70,12 +70,15 @@ class LocalTwin:
         warm: bool = False,
         clock_hook: str | None = None,
         check_permissions: bool = True,
+        expire_items: bool = True,
         iam_usage_dir: str | Path | None = None,
     ) -> None:
         if clock_hook is not None and not _HOOK_NAME.match(clock_hook):
             raise ValueError(f"clock_hook must be MODULE:FUNCTION, not {clock_hook!r}")
         self.clock_hook = clock_hook
         self.check_permissions = check_permissions
+        # TTL on the twin's clock; False leaves expired items, as AWS may for up to two days.
+        self.expire_items = expire_items
         usage_dir = iam_usage_dir if iam_usage_dir is not None else os.environ.get(ENVIRONMENT_VARIABLE)
         # Recorded by the permission check: nothing to record without it.
         self.iam_usage_files = UsageFiles.for_twin(usage_dir, stack_name) if usage_dir and check_permissions else None
@@ -160,8 +163,9 @@ class LocalTwin:
                 poller = QueuePoller(source, source_arn, on_failure, self.functions, session, REGION)
             poller.start()
             self.pollers.append(poller)
-        self.expiry = ExpiryDriver(self.stack, session.client("dynamodb"), self.clock)
-        self.expiry.start()
+        if self.expire_items:
+            self.expiry = ExpiryDriver(self.stack, session.client("dynamodb"), self.clock)
+            self.expiry.start()
         self.schedules = ScheduleDriver(self.template.schedules, self.functions, self.clock, ACCOUNT, REGION)
         self.schedules.start()
         rule_queues = [

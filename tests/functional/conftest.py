@@ -184,10 +184,30 @@ def parameter_values(template: dict[str, Any]) -> dict[str, str]:
 
 @dataclass
 class Intrinsics:
-    """What ``Ref``, ``Fn::GetAtt`` and ``Fn::Sub`` resolve to in the moto stack."""
+    """What ``Ref``, ``Fn::GetAtt``, ``Fn::Sub`` and ``Fn::If`` resolve to in the moto stack."""
 
     refs: dict[str, str]
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+    condition_definitions: dict[str, Any] = field(default_factory=dict)
+
+    def condition(self, name: str, where: str = "Conditions") -> bool:
+        if name not in self.condition_definitions:
+            raise TemplateNotUnderstood(f"{where}: no condition {name}")
+        return self.holds(self.condition_definitions[name], f"Conditions.{name}")
+
+    def holds(self, expression: Any, where: str) -> bool:
+        ((function, argument),) = expression.items()
+        if function == "Condition":
+            return self.condition(argument, where)
+        if function == "Fn::Equals":
+            return self.resolve(argument[0], where) == self.resolve(argument[1], where)
+        if function == "Fn::Not":
+            return not self.holds(argument[0], where)
+        if function == "Fn::And":
+            return all(self.holds(item, where) for item in argument)
+        if function == "Fn::Or":
+            return any(self.holds(item, where) for item in argument)
+        raise TemplateNotUnderstood(f"{where}: cannot evaluate {function}; teach {__file__} how")
 
     def ref(self, name: str, where: str) -> str:
         if name not in self.refs:
@@ -214,6 +234,9 @@ class Intrinsics:
             if function == "Fn::Sub":
                 text, variables = (argument, {}) if isinstance(argument, str) else argument
                 return self._substitute(text, variables, where)
+            if function == "Fn::If":
+                name, when_true, when_false = argument
+                return self.resolve(when_true if self.condition(name, where) else when_false, where)
         raise TemplateNotUnderstood(f"{where}: cannot resolve {value!r}; teach {__file__} how")
 
     def resolve_properties(self, value: Any, where: str) -> Any:
@@ -279,9 +302,42 @@ def create_table(dynamodb: Any, logical_id: str, properties: dict[str, Any], int
 USER_POOL_PROPERTY_NAMES = {"UserPoolName": "PoolName"}
 
 
+def nested_templates(intrinsics: Intrinsics, template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The template's nested stacks (``AWS::Serverless::Application`` with a local ``Location``)
+    whose Condition holds: logical id → their template."""
+    found = {}
+    for logical_id, resource in resources_of_type(template, "AWS::Serverless::Application").items():
+        if "Condition" in resource and not intrinsics.condition(resource["Condition"], logical_id):
+            continue
+        found[logical_id] = yaml_parse((ROOT / resource["Properties"]["Location"]).read_text(encoding="utf-8"))
+    return found
+
+
 def create_staff_directory(intrinsics: Intrinsics, template: dict[str, Any]) -> dict[str, str]:
-    """The template's Cognito user pools, their clients and groups, created through the
-    cognito-idp API from the template's properties; returns logical id → physical id."""
+    """The Cognito user pools, their clients and groups of the template's nested stacks, created
+    through the cognito-idp API from their templates' properties; each nested stack's outputs
+    become its ``Outputs.<name>`` attributes. Returns the nested logical id → physical id."""
+    created: dict[str, str] = {}
+    for logical_id, nested in nested_templates(intrinsics, template).items():
+        parameters = template["Resources"][logical_id]["Properties"].get("Parameters") or {}
+        inner = Intrinsics(
+            refs={
+                **{k: v for k, v in intrinsics.refs.items() if k.startswith("AWS::")},
+                **{
+                    name: intrinsics.resolve(value, f"{logical_id}.Parameters.{name}")
+                    for name, value in parameters.items()
+                },
+            }
+        )
+        created |= _create_cognito(inner, nested)
+        for name, output in (nested.get("Outputs") or {}).items():
+            intrinsics.attributes[(logical_id, f"Outputs.{name}")] = inner.resolve(
+                output["Value"], f"{logical_id}.{name}"
+            )
+    return created
+
+
+def _create_cognito(intrinsics: Intrinsics, template: dict[str, Any]) -> dict[str, str]:
     cognito = boto3.client("cognito-idp")
     created: dict[str, str] = {}
     for logical_id, resource in resources_of_type(template, "AWS::Cognito::UserPool").items():
@@ -384,7 +440,8 @@ def stack(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[St
                 "AWS::URLSuffix": "amazonaws.com",
                 "AWS::StackName": STACK_NAME,
                 **parameter_values(template),
-            }
+            },
+            condition_definitions=template.get("Conditions") or {},
         )
 
         dynamodb = boto3.client("dynamodb")

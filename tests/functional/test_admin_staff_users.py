@@ -40,11 +40,11 @@ class District:
 
     @property
     def pool_id(self) -> str:
-        return self.stack.physical_id("StaffUserPool")
+        return str(self.stack.resolve({"Fn::GetAtt": ["StaffIdentityPool", "Outputs.UserPoolId"]}))
 
     @property
     def client_id(self) -> str:
-        return self.stack.physical_id("StaffUserPoolClient")
+        return str(self.stack.resolve({"Fn::GetAtt": ["StaffIdentityPool", "Outputs.ClientId"]}))
 
 
 @pytest.fixture(scope="module")

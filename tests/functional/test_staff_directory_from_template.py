@@ -1,4 +1,5 @@
-"""The functional tier's staff user pool, client and groups are the template's."""
+"""The functional tier's staff user pool, client and groups are the template's (its nested
+identity stack's, identity/staff-user-pool.yaml)."""
 
 from __future__ import annotations
 
@@ -6,19 +7,21 @@ from typing import Any
 
 import boto3
 import pytest
+from samtranslator.yaml_helper import yaml_parse
 
-from tests.functional.conftest import resources_of_type
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.functional
 
 
 def test_the_user_pool_and_its_client_are_created_from_the_templates_properties(stack: Any) -> None:
-    # Given the template's pool and client, and the ids the functions are given
-    (pool_id,) = [stack.staff_directory[i] for i in resources_of_type(stack.template, "AWS::Cognito::UserPool")]
-    (client_id,) = [stack.staff_directory[i] for i in resources_of_type(stack.template, "AWS::Cognito::UserPoolClient")]
+    # Given the identity stack's pool and client, and the ids the functions are given
+    location = stack.template["Resources"]["StaffIdentityPool"]["Properties"]["Location"]
+    identity = yaml_parse((ROOT / location).read_text(encoding="utf-8"))
+    pool_id, client_id = stack.staff_directory["StaffUserPool"], stack.staff_directory["StaffUserPoolClient"]
     assert stack.environment["STAFF_USER_POOL_ID"] == pool_id
     assert stack.environment["STAFF_USER_POOL_CLIENT_ID"] == client_id
-    declared = stack.template["Resources"]["StaffUserPool"]["Properties"]
+    declared = identity["Resources"]["StaffUserPool"]["Properties"]
     cognito = boto3.client("cognito-idp")
     # When describing them
     pool = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 from localtwin.divisions import division_parameters
-from localtwin.stack import create_stack
+from localtwin.stack import StackRuleFailed, create_stack
 from localtwin.template import load_sam, transform_template
 
 from tests.conftest import TEMPLATE
@@ -18,6 +18,16 @@ pytestmark = pytest.mark.template
 
 SAM = load_sam(TEMPLATE)
 RESOURCES: dict[str, Any] = SAM["Resources"]
+# With the nested stacks' resources (the staff user pool's, identity/staff-user-pool.yaml).
+EVERY_RESOURCE: dict[str, Any] = {
+    **RESOURCES,
+    **{
+        logical_id: resource
+        for nested in RESOURCES.values()
+        if nested["Type"] == "AWS::Serverless::Application"
+        for logical_id, resource in load_sam(TEMPLATE.parent / nested["Properties"]["Location"])["Resources"].items()
+    },
+}
 FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"}
 CONSUMERS = {
     k
@@ -46,7 +56,7 @@ def _names(value: Any) -> str:
 def test_every_account_wide_name_carries_the_stack_name():
     # Given every name property of every resource, and every schedule's name
     names: dict[tuple[str, str], str] = {}
-    for logical_id, resource in RESOURCES.items():
+    for logical_id, resource in EVERY_RESOURCE.items():
         for key, value in (resource.get("Properties") or {}).items():
             if (key == "Name" or key.endswith("Name")) and key not in NAMED_WITHIN_PARENT and key != "DisplayName":
                 names[(logical_id, key)] = _names(value)
@@ -89,8 +99,8 @@ def test_the_api_access_log_never_holds_a_query_string():
 
 @pytest.mark.parametrize("logical_id", ["PersonalDataKey", "SigningSecret", "StaffUserPool", "RatingsTable"])
 def test_state_is_kept_when_the_stack_is_deleted_or_replaced(logical_id):
-    assert RESOURCES[logical_id]["DeletionPolicy"] == "Retain"
-    assert RESOURCES[logical_id]["UpdateReplacePolicy"] == "Retain"
+    assert EVERY_RESOURCE[logical_id]["DeletionPolicy"] == "Retain"
+    assert EVERY_RESOURCE[logical_id]["UpdateReplacePolicy"] == "Retain"
 
 
 @pytest.mark.parametrize("queue", ["FollowUpQueue", "EscalationQueue"])
@@ -209,3 +219,11 @@ def test_two_districts_are_created_side_by_side_in_one_account(offline_aws):
     assert shared == set()
     aliases = [a["AliasName"] for a in boto3.client("kms").list_aliases()["Aliases"] if "haochaping" in a["AliasName"]]
     assert sorted(aliases) == ["alias/haochaping-640100-personal-data", "alias/haochaping-640104-personal-data"]
+
+
+def test_an_external_identity_without_its_issuer_is_refused(offline_aws):
+    # Given a division that says its staff sign in elsewhere, but not where
+    parameters = {**division_parameters("640104"), "StaffIdentity": "external", "StaffAudience": "console"}
+    # Then the stack is refused, naming what is missing, as CloudFormation's Rules refuse it
+    with pytest.raises(StackRuleFailed, match="StaffIssuerUrl"):
+        create_stack(boto3.Session(), transform_template(TEMPLATE, parameters), "haochaping-640104", parameters)

@@ -89,18 +89,24 @@ def staff_twin(district_twin: LocalTwin) -> LocalTwin:
     return district_twin
 
 
+def staff_pool(twin: LocalTwin) -> tuple[str, str]:
+    """The user pool and console client of the stack's identity stack (identity/staff-user-pool.yaml)."""
+    pool = twin.resolve({"Fn::GetAtt": ["StaffIdentityPool", "Outputs.UserPoolId"]})
+    client = twin.resolve({"Fn::GetAtt": ["StaffIdentityPool", "Outputs.ClientId"]})
+    return str(pool), str(client)
+
+
 @pytest.fixture(scope="module")
 def officer(staff_twin: LocalTwin) -> dict[str, Any]:
     """An officer's tokens, signed in as the console does."""
-    pool, client = staff_twin.stack.physical_id("StaffUserPool"), staff_twin.stack.physical_id("StaffUserPoolClient")
+    pool, client = staff_pool(staff_twin)
     users = staff_twin.client("cognito-idp").list_users_in_group(UserPoolId=pool, GroupName="officer")["Users"]
     return sign_in(staff_twin, client, users[0]["Username"])
 
 
 def test_every_function_sees_the_real_pool_and_client_ids(staff_twin: LocalTwin) -> None:
-    # Given the stack's pool and client, which moto's CloudFormation skipped and the twin created
-    pool = staff_twin.stack.physical_id("StaffUserPool")
-    client = staff_twin.stack.physical_id("StaffUserPoolClient")
+    # Given the stack's pool and client, in the nested identity stack the twin created
+    pool, client = staff_pool(staff_twin)
     cognito = staff_twin.client("cognito-idp")
     assert cognito.describe_user_pool(UserPoolId=pool)["UserPool"]["Name"] == "haochaping-640100-staff"
     assert cognito.describe_user_pool_client(UserPoolId=pool, ClientId=client)["UserPoolClient"]["ClientId"] == client
@@ -126,8 +132,9 @@ def test_an_officer_signs_in_and_the_tokens_carry_role_hall_and_division(
     assert claims["cognito:groups"] == ["officer"]
     assert claims["custom:division"] == "640100"
     assert claims["custom:hall"].startswith("YC")
-    assert claims["aud"] == staff_twin.stack.physical_id("StaffUserPoolClient")
-    assert claims["iss"].endswith("/" + staff_twin.stack.physical_id("StaffUserPool"))
+    pool, client = staff_pool(staff_twin)
+    assert claims["aud"] == client
+    assert claims["iss"].endswith("/" + pool)
 
 
 @pytest.mark.parametrize(

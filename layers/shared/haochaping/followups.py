@@ -30,22 +30,33 @@ from haochaping.escalations import deadlines_from, step_ahead
 from haochaping.observability import metrics
 from haochaping.settings import Settings
 
+# A staff token's claims: Cognito's names (StaffIdentity cognito), or the plain names an external
+# OpenID Connect issuer is set up to issue (StaffIdentity external); the first one present counts.
+ROLE_CLAIMS = ("cognito:groups", "groups")
+HALL_CLAIMS = ("custom:hall", "hall")
+DIVISION_CLAIMS = ("custom:division", "division")
+IDENTITY_CLAIMS = ("cognito:username", "username", "preferred_username", "sub")
+
+
+def _claim(claims: dict[str, Any], names: tuple[str, ...]) -> Any:
+    return next((claims[name] for name in names if claims.get(name)), None)
+
 
 def actor_from_claims(claims: dict[str, Any]) -> Actor:
     """A staff member from the JWT claims API Gateway passes on (values are strings there:
     a list such as cognito:groups arrives as "[officer supervisor]")."""
-    raw_groups = claims.get("cognito:groups", "")
+    raw_groups = _claim(claims, ROLE_CLAIMS) or ""
     if isinstance(raw_groups, list):
         groups = [str(g) for g in raw_groups]
     else:
         groups = str(raw_groups).strip("[]").replace(",", " ").split()
     roles = frozenset(Role(g) for g in groups if g in {Role.OFFICER, Role.SUPERVISOR, Role.ADMIN})
-    identity = str(claims.get("cognito:username") or claims.get("username") or claims.get("sub") or "")
+    hall, division = _claim(claims, HALL_CLAIMS), _claim(claims, DIVISION_CLAIMS)
     return Actor(
-        identity=identity,
+        identity=str(_claim(claims, IDENTITY_CLAIMS) or ""),
         roles=roles,
-        hall_code=str(claims["custom:hall"]) if claims.get("custom:hall") else None,
-        division_code=str(claims["custom:division"]) if claims.get("custom:division") else None,
+        hall_code=str(hall) if hall else None,
+        division_code=str(division) if division else None,
     )
 
 
