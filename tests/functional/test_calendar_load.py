@@ -19,7 +19,8 @@ from haochaping.adapters import registry_records
 from haochaping.adapters.calendar import CALENDAR, load_calendar
 from haochaping.adapters.registry_records import clear_cache
 from haochaping.adapters.tables import RegistryItem
-from haochaping.admin.cli import main, read_calendar_file
+from haochaping.admin.calendar_files import read_calendar_file
+from haochaping.admin.cli import main
 from haochaping.domain.calendar import CalendarBasis
 from haochaping.domain.rating import CHINA_TIME
 from localtwin.stack import Stack

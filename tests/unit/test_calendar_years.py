@@ -14,7 +14,9 @@ from pathlib import Path
 
 import chinese_calendar
 import pytest
-from haochaping.admin.cli import CalendarFileError, main, read_calendar_file
+from haochaping.admin.calendar_files import read_calendar_file
+from haochaping.admin.cli import main
+from haochaping.admin.files import InvalidFileError
 from haochaping.domain.calendar import (
     CalendarBasis,
     CalendarYear,
@@ -463,9 +465,10 @@ def test_a_bad_calendar_file_names_the_line_and_field(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     # When reading it
-    with pytest.raises(CalendarFileError) as raised:
+    with pytest.raises(InvalidFileError) as raised:
         read_calendar_file(path)
     # Then each problem names its line and field
+    assert raised.value.kind == "calendar"
     assert raised.value.problems == [
         "line 5, holidays[0]: 2028-01-01 is not in 2027",
         "line 7, working_days[0]: 2027-02-07 (holidays[1]): listed both as a holiday and as a working day",
@@ -485,7 +488,10 @@ def test_a_bad_calendar_file_names_the_line_and_field(tmp_path: Path) -> None:
     ],
 )
 def test_an_unreadable_calendar_file_says_why(tmp_path: Path, text: str, problem: str) -> None:
+    # Given a file that is not one mapping of valid YAML
     path = tmp_path / "2027.yaml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(CalendarFileError, match=problem):
+    # When reading it
+    # Then it is refused with the reason
+    with pytest.raises(InvalidFileError, match=problem):
         read_calendar_file(path)

@@ -12,9 +12,9 @@ from types import ModuleType
 
 import pytest
 from haochaping.admin.cli import main
+from haochaping.admin.files import InvalidFileError
 from haochaping.admin.registry_files import (
     CSV_FILE_NAMES,
-    RegistryFileError,
     in_storage_order,
     read_registry_csv,
     read_registry_files,
@@ -280,10 +280,11 @@ def test_an_invalid_yaml_registry_names_each_problem_and_where(tmp_path: Path) -
     path = tmp_path / "registry.yaml"
     path.write_text(text, encoding="utf-8")
     # When it is read
-    with pytest.raises(RegistryFileError) as raised:
+    with pytest.raises(InvalidFileError) as raised:
         read_registry_files(path)
     # Then the error lists both problems with their places and the values given
     message = str(raised.value)
+    assert raised.value.kind == "registry"
     assert len(raised.value.problems) == 2
     assert "windows[1] (YC01_A002).code: String should match pattern" in message
     assert "'YC01_A002'" in message
@@ -304,7 +305,7 @@ def test_an_invalid_csv_registry_names_the_file_line_and_column(tmp_path: Path) 
     )
     (folder / "staff.csv").write_text(staff, encoding="utf-8")
     # When the folder is read
-    with pytest.raises(RegistryFileError) as raised:
+    with pytest.raises(InvalidFileError) as raised:
         read_registry_files(folder)
     # Then each problem names its file, line, record and column
     problems = raised.value.problems
@@ -321,7 +322,7 @@ def test_dangling_references_are_all_reported(tmp_path: Path) -> None:
     with (folder / "roster.csv").open("a", encoding="utf-8") as roster:
         roster.write("YC01-Z999,YC019999,1 2 3,09:00,12:00,2026-01-01,\n")
     # When the folder is read
-    with pytest.raises(RegistryFileError) as raised:
+    with pytest.raises(InvalidFileError) as raised:
         read_registry_files(folder)
     # Then both references are named
     assert raised.value.problems == ["roster: unknown window YC01-Z999", "roster: unknown staff YC019999"]
@@ -335,7 +336,7 @@ def test_missing_files_and_unknown_columns_are_reported_before_validation(tmp_pa
     halls = (folder / "halls.csv").read_text(encoding="utf-8").replace("name_en", "english_name", 1)
     (folder / "halls.csv").write_text(halls, encoding="utf-8")
     # When the folder is read
-    with pytest.raises(RegistryFileError) as raised:
+    with pytest.raises(InvalidFileError) as raised:
         read_registry_files(folder)
     # Then both are named
     assert "windows.csv: missing file" in raised.value.problems
@@ -350,13 +351,13 @@ def test_a_file_that_is_not_yaml_or_not_a_mapping_is_refused(tmp_path: Path) -> 
     listing.write_text("- a\n- b\n", encoding="utf-8")
     # When each is read
     # Then each is refused with a reason
-    with pytest.raises(RegistryFileError, match="not valid YAML"):
+    with pytest.raises(InvalidFileError, match="not valid YAML"):
         read_registry_files(broken)
-    with pytest.raises(RegistryFileError, match="one mapping"):
+    with pytest.raises(InvalidFileError, match="one mapping"):
         read_registry_files(listing)
-    with pytest.raises(RegistryFileError, match="no such file"):
+    with pytest.raises(InvalidFileError, match="no such file"):
         read_registry_files(tmp_path / "missing.yaml")
-    with pytest.raises(RegistryFileError, match="the folder that holds the CSV files"):
+    with pytest.raises(InvalidFileError, match="the folder that holds the CSV files"):
         read_registry_files(DEMO_CSV / "windows.csv")
 
 

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from haochaping.adapters.registry import clear_cache, read_registry, save_registry, window_and_tags
+from haochaping.admin.files import InvalidFileError
 from haochaping.admin.plates_sheet import SheetWritten, write_plate_sheets
-from haochaping.admin.registry_files import FileFormat, RegistryFileError, read_registry_files, write_registry_files
+from haochaping.admin.registry_files import FileFormat, read_registry_files, write_registry_files
 from haochaping.admin.stack import (
     DistrictStack,
     StackError,
@@ -69,7 +70,8 @@ def load_registry(path: Path, stack_name: str) -> RegistryLoaded:
     registry = read_registry_files(path)
     stack = describe_district_stack(stack_name)
     if registry.division_code != stack.division_code:
-        raise RegistryFileError(
+        raise InvalidFileError(
+            "registry",
             str(path),
             [
                 f"division_code {registry.division_code} does not match stack {stack.name}, "

@@ -26,6 +26,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import ValidationError
 
+from haochaping.admin.files import InvalidFileError, TextLoader
 from haochaping.domain.registry import Registry
 
 FileFormat = Literal["yaml", "csv"]
@@ -34,16 +35,6 @@ YAML_FILE_NAME = "registry.yaml"
 
 # Where a problem is, in the reader's words: (raw data, pydantic location) → "windows.csv line 7 (YC01-A006)".
 Locator = Callable[[Mapping[str, Any], tuple[str | int, ...]], str]
-
-
-class RegistryFileError(ValueError):
-    """A registry file that cannot be read or does not hold a valid registry."""
-
-    def __init__(self, source: str, problems: Sequence[str]) -> None:
-        self.source = source
-        self.problems = list(problems)
-        listing = "\n".join(f"  - {problem}" for problem in self.problems)
-        super().__init__(f"{source}: the registry is not valid ({len(self.problems)} problem(s)):\n{listing}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -104,32 +95,22 @@ def read_registry_files(path: Path) -> Registry:
             return read_registry_yaml(path / YAML_FILE_NAME)
         return read_registry_csv(path)
     if not path.exists():
-        raise RegistryFileError(str(path), ["no such file or folder"])
+        raise InvalidFileError("registry", str(path), ["no such file or folder"])
     if path.suffix.lower() == ".csv":
-        raise RegistryFileError(str(path), ["give the folder that holds the CSV files, not one of them"])
+        raise InvalidFileError("registry", str(path), ["give the folder that holds the CSV files, not one of them"])
     return read_registry_yaml(path)
-
-
-class _TextLoader(yaml.SafeLoader):
-    """YAML without implicit numbers and dates: ``17:30`` is not 1050, ``640100`` stays text."""
-
-
-_TextLoader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag in {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"}]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 def read_registry_yaml(path: Path) -> Registry:
     source = str(path)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_TextLoader)  # noqa: S506 (a SafeLoader)
+        data = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=TextLoader)  # noqa: S506 (a SafeLoader)
     except (OSError, UnicodeDecodeError) as error:
-        raise RegistryFileError(source, [f"cannot read the file: {error}"]) from None
+        raise InvalidFileError("registry", source, [f"cannot read the file: {error}"]) from None
     except yaml.YAMLError as error:
-        raise RegistryFileError(source, [f"not valid YAML: {error}"]) from None
+        raise InvalidFileError("registry", source, [f"not valid YAML: {error}"]) from None
     if not isinstance(data, dict):
-        raise RegistryFileError(source, ["the file must hold one mapping with the registry's fields"])
+        raise InvalidFileError("registry", source, ["the file must hold one mapping with the registry's fields"])
     return validate_registry(data, source, locate=_yaml_location)
 
 
@@ -161,7 +142,7 @@ def read_registry_csv(folder: Path) -> Registry:
             data[table.collection] = rows
 
     if problems:
-        raise RegistryFileError(source, problems)
+        raise InvalidFileError("registry", source, problems)
     return validate_registry(data, source, locate=_csv_location)
 
 
@@ -221,7 +202,7 @@ def _read_csv(
 
 
 def validate_registry(data: Mapping[str, Any], source: str, locate: Locator | None = None) -> Registry:
-    """A :class:`Registry` from raw data, or a :class:`RegistryFileError` listing every problem."""
+    """A :class:`Registry` from raw data, or an :class:`InvalidFileError` listing every problem."""
     locator = locate or _yaml_location
     clean = _without_line_numbers(data)
     for shift in clean.get("shifts") or ():
@@ -245,7 +226,7 @@ def validate_registry(data: Mapping[str, Any], source: str, locate: Locator | No
             if isinstance(given, str | int | float | bool) and detail["type"] != "missing":
                 message = f"{message} (got {given!r})"
             problems.append(f"{where}: {message}" if where else message)
-        raise RegistryFileError(source, problems) from None
+        raise InvalidFileError("registry", source, problems) from None
 
 
 def _without_line_numbers(value: Any) -> Any:
