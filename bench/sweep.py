@@ -23,6 +23,7 @@ from typing import Any
 
 import boto3
 from botocore.client import BaseClient
+from haochaping.adapters import keys
 from samtranslator.yaml_helper import yaml_parse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,10 +68,10 @@ def _ratings_table_definition() -> dict[str, Any]:
 
 def _task(code: str, due_at: str | None) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "pk": f"TASK#{code}",
-        "sk": "TASK",
+        "pk": keys.task_key(code),
+        "sk": keys.TASK_SORT_KEY,
         "kind": "task",
-        "hall_key": "HALL#YC01",
+        "hall_key": keys.hall_key("YC01"),
         "opened_key": "2026-03-02T02:00:00+00:00",
         "tracking_code": code,
         "state": "closed" if due_at is None else "verifying",
@@ -78,7 +79,11 @@ def _task(code: str, due_at: str | None) -> dict[str, Any]:
         "body": "{}",
     }
     if due_at is not None:
-        item |= {"due_key": "DUE", "next_step_at": due_at, "next_step": f"rectification|{due_at}|hall_supervisor"}
+        item |= {
+            "due_key": keys.DUE_KEY,
+            "next_step_at": due_at,
+            "next_step": f"rectification|{due_at}|hall_supervisor",
+        }
     return item
 
 

@@ -15,6 +15,7 @@ import boto3
 import pytest
 import segno
 import zxingcpp
+from haochaping.adapters import keys
 from haochaping.admin.cli import main
 from haochaping.admin.registry_files import read_registry_files
 from haochaping.domain.plates import SignatureInvalid, plate_url, verify_plate, verify_ticket
@@ -350,17 +351,17 @@ def test_tasks_reindex_puts_open_tasks_written_before_the_index_into_it(
 
     def task(code: str, state: str, indexed: bool = False) -> None:
         item = {
-            "pk": {"S": f"TASK#{code}"},
-            "sk": {"S": "TASK"},
+            "pk": {"S": keys.task_key(code)},
+            "sk": {"S": keys.TASK_SORT_KEY},
             "kind": {"S": "task"},
-            "hall_key": {"S": "HALL#YC01"},
+            "hall_key": {"S": keys.hall_key("YC01")},
             "opened_key": {"S": f"2026-11-0{len(code) % 9 + 1}T01:00:00+00:00"},
             "tracking_code": {"S": code},
             "state": {"S": state},
             "version": {"N": "3"},
         }
         if indexed:
-            item["open_hall_key"] = {"S": "HALL#YC01"}
+            item["open_hall_key"] = {"S": keys.hall_key("YC01")}
         dynamodb.put_item(TableName=table, Item=item)
 
     task("OLDOPEN1", "verifying")
@@ -376,15 +377,17 @@ def test_tasks_reindex_puts_open_tasks_written_before_the_index_into_it(
     assert first == (0, f"stack {STACK_NAME}: 2 open task(s) put into the hall's open-task index\n", "")
     assert again == (0, f"stack {STACK_NAME}: 0 open task(s) put into the hall's open-task index\n", "")
     items = {
-        code: dynamodb.get_item(TableName=table, Key={"pk": {"S": f"TASK#{code}"}, "sk": {"S": "TASK"}})["Item"]
+        code: dynamodb.get_item(
+            TableName=table, Key={"pk": {"S": keys.task_key(code)}, "sk": {"S": keys.TASK_SORT_KEY}}
+        )["Item"]
         for code in ("OLDOPEN1", "OLDOPEN22", "OLDCLOSED", "NEWOPEN")
     }
     assert {code: item.get("open_hall_key", {}).get("S") for code, item in items.items()} == {
-        "OLDOPEN1": "HALL#YC01",
-        "OLDOPEN22": "HALL#YC01",
+        "OLDOPEN1": keys.hall_key("YC01"),
+        "OLDOPEN22": keys.hall_key("YC01"),
         "OLDCLOSED": None,
-        "NEWOPEN": "HALL#YC01",
+        "NEWOPEN": keys.hall_key("YC01"),
     }
     assert items["OLDOPEN1"]["revision"] == {"N": "1"} and "revision" not in items["NEWOPEN"]
     for code in items:
-        dynamodb.delete_item(TableName=table, Key={"pk": {"S": f"TASK#{code}"}, "sk": {"S": "TASK"}})
+        dynamodb.delete_item(TableName=table, Key={"pk": {"S": keys.task_key(code)}, "sk": {"S": keys.TASK_SORT_KEY}})

@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 from haochaping import escalations
+from haochaping.adapters import keys
 from haochaping.adapters import tasks as task_store
 from haochaping.adapters.calendar import save_calendar
 from haochaping.domain.calendar import CalendarYear
@@ -178,7 +179,7 @@ def test_a_stale_step_is_dropped_and_the_index_corrected(district: District, lad
     assert ladder.deliver(messages) == {"batchItemFailures": []}
     # Then nothing was taken, and the task waits in the index for its rectification reminder
     assert district.task(code)["escalations"] == []
-    item = district.item(f"TASK#{code}", "TASK")
+    item = district.item(keys.task_key(code), keys.TASK_SORT_KEY)
     assert item is not None and item["next_step"]["S"].startswith("rectification|")
 
 
@@ -264,7 +265,12 @@ def test_the_sweep_reads_only_the_due_tasks_among_ten_thousand_closed(district: 
             code = f"D{n:011d}"
             batch.put_item(
                 Item=closed_task(code)
-                | {"state": "verifying", "due_key": "DUE", "next_step_at": due_at, "next_step": f"rectification|x|{n}"}
+                | {
+                    "state": "verifying",
+                    "due_key": keys.DUE_KEY,
+                    "next_step_at": due_at,
+                    "next_step": f"rectification|x|{n}",
+                }
             )
     # When the sweep runs
     swept = ladder.sweep()
@@ -276,10 +282,10 @@ def test_the_sweep_reads_only_the_due_tasks_among_ten_thousand_closed(district: 
 def closed_task(code: str) -> dict[str, Any]:
     opened = "2026-03-02T02:00:00.000000+0000"
     return {
-        "pk": f"TASK#{code}",
-        "sk": "TASK",
+        "pk": keys.task_key(code),
+        "sk": keys.TASK_SORT_KEY,
         "kind": "task",
-        "hall_key": "HALL#XQZWFW",
+        "hall_key": keys.hall_key("XQZWFW"),
         "opened_key": opened,
         "tracking_code": code,
         "division_code": "640104",

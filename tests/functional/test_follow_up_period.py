@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from haochaping import services
+from haochaping.adapters import keys
 from haochaping.api import DOMAIN_STATUS
 from haochaping.domain.errors import Conflict
 from haochaping.domain.plates import plate_signature
@@ -77,7 +78,7 @@ def china_time(moment: datetime) -> str:
 
 
 def case_mark(stack: Any, case_no: str = CASE) -> dict[str, Any]:
-    (mark,) = [item for item in stack.marks() if item["pk"] == {"S": f"CASE#{case_no}"}]
+    (mark,) = [item for item in stack.marks() if item["pk"] == {"S": keys.case_key(case_no)}]
     return mark
 
 

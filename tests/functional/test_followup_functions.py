@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 import pytest
 from haochaping import followups, services
+from haochaping.adapters import keys
 from haochaping.adapters import tasks as task_store
 from haochaping.domain.calendar import WorkingCalendar
 from haochaping.domain.followup import Action, Actor, Role
@@ -257,7 +258,7 @@ class District:
 
     def act(self, code: str, who: Person, action: str, version: int | None = None, **fields: Any) -> dict[str, Any]:
         if version is None:  # the version the task has now, as the console would have loaded it
-            version = int((self.item(f"TASK#{code}", "TASK") or {})["version"]["N"])
+            version = int((self.item(keys.task_key(code), keys.TASK_SORT_KEY) or {})["version"]["N"])
         return self.staff(who, "POST", f"/staff/tasks/{code}/actions", {"action": action, "version": version, **fields})
 
     def acted(self, code: str, who: Person, action: str, **fields: Any) -> dict[str, Any]:
@@ -292,7 +293,7 @@ class District:
 
     def audit(self, code: str) -> list[dict[str, Any]]:
         return sorted(
-            (i for i in self.stack.of_kind("audit") if i["pk"]["S"] == f"TASK#{code}"), key=lambda i: i["sk"]["S"]
+            (i for i in self.stack.of_kind("audit") if i["pk"]["S"] == keys.task_key(code)), key=lambda i: i["sk"]["S"]
         )
 
 
@@ -390,10 +391,10 @@ def test_a_bad_review_message_opens_one_task_for_the_halls_officers(
     after = utc_now()
     # Then exactly one task exists, keyed by the tracking code, verifying, at version 1
     (task,) = district.tasks()
-    assert (task["pk"], task["sk"]) == ({"S": f"TASK#{code}"}, {"S": "TASK"})
+    assert (task["pk"], task["sk"]) == ({"S": keys.task_key(code)}, {"S": keys.TASK_SORT_KEY})
     assert task["state"] == {"S": "verifying"}
     assert task["version"] == {"N": "1"}
-    assert task["hall_key"] == {"S": f"HALL#{HALL}"}
+    assert task["hall_key"] == {"S": keys.hall_key(HALL)}
     assert task["real_name"] == {"BOOL": True}
     # And it is assigned to the hall's officers, never to the staff member who was rated
     assert [o["S"] for o in task["officers"]["L"]] == assigned
@@ -403,7 +404,7 @@ def test_a_bad_review_message_opens_one_task_for_the_halls_officers(
     # And its deadlines are the ends of working days counted from the bad review itself, in China
     opened_at = utc(task["opened_at"]["S"])
     assert before - timedelta(seconds=1) <= opened_at <= after
-    rated_at = utc((district.item(f"RATING#{code}", "RATING") or {})["rated_at"]["S"])
+    rated_at = utc((district.item(keys.rating_key(code), keys.RATING_SORT_KEY) or {})["rated_at"]["S"])
     settings = get_settings()
     calendar = WorkingCalendar()
     first = calendar.deadline(rated_at, settings.first_contact_working_days)
@@ -413,7 +414,7 @@ def test_a_bad_review_message_opens_one_task_for_the_halls_officers(
     assert task["deadlines_provisional"] == {"BOOL": first.provisional or rectification.provisional}
     # And its first audit line says the system opened it for a bad review
     (line,) = district.audit(code)
-    assert line["sk"] == {"S": "AUDIT#0001"}
+    assert line["sk"] == {"S": keys.audit_sort_key(1)}
     assert (line["actor"], line["action"], line["to_state"]) == ({"S": "system"}, {"S": "open"}, {"S": "verifying"})
     # And the hall's officers were told once, by code and link, without personal data
     (notice,) = district.officer_inbox.messages()
@@ -428,7 +429,7 @@ def test_a_bad_review_message_opens_one_task_for_the_halls_officers(
     }
     assert notice["attributes"]["hall_code"]["Value"] == HALL
     assert PHONE not in notice["raw"] and NAME not in notice["raw"]
-    assert "notified_at" in district.item(f"TASK#{code}", "TASK")  # type: ignore[operator]
+    assert "notified_at" in district.item(keys.task_key(code), keys.TASK_SORT_KEY)  # type: ignore[operator]
     # And the log says so, by code only
     opened = [r for r in log_records() if r.get("message") == "follow-up task opened"]
     assert [r["tracking_code"] for r in opened] == [code]
@@ -447,7 +448,7 @@ def test_the_same_message_again_opens_no_second_task_and_tells_nobody_twice(
     assert district.invoke("OpenFollowupFunction", event) == {"batchItemFailures": []}
     assert district.invoke("OpenFollowupFunction", event) == {"batchItemFailures": []}
     # Then there is still one task with one audit line, and one notification
-    assert [t["pk"]["S"] for t in district.tasks()] == [f"TASK#{code}"]
+    assert [t["pk"]["S"] for t in district.tasks()] == [keys.task_key(code)]
     assert len(district.audit(code)) == 1
     assert len(district.officer_inbox.messages()) == 1
     lines = [r["message"] for r in log_records() if r.get("tracking_code") == code and "follow-up" in r["message"]]
@@ -471,7 +472,7 @@ def test_a_poison_batch_reports_exactly_the_bad_messages(district: District) -> 
     assert response == {
         "batchItemFailures": [{"itemIdentifier": malformed["MessageId"]}, {"itemIdentifier": unknown["MessageId"]}]
     }
-    assert [t["pk"]["S"] for t in district.tasks()] == [f"TASK#{code}"]
+    assert [t["pk"]["S"] for t in district.tasks()] == [keys.task_key(code)]
     assert len(district.officer_inbox.messages()) == 1
 
 
@@ -488,7 +489,7 @@ def test_a_message_that_is_no_bad_review_message_fails_alone(district: District,
     (bad,) = district.follow_up_messages()
     response = district.open_followups([bad, good])
     assert response == {"batchItemFailures": [{"itemIdentifier": bad["MessageId"]}]}
-    assert [t["pk"]["S"] for t in district.tasks()] == [f"TASK#{code}"]
+    assert [t["pk"]["S"] for t in district.tasks()] == [keys.task_key(code)]
 
 
 def test_a_message_for_a_good_review_opens_nothing(district: District) -> None:
@@ -704,7 +705,7 @@ def test_each_outcome_is_worked_to_closed_through_the_api(
     assert task["state"] == "closed"
     assert task["version"] == 1 + len(moves)
     trail = district.audit(code)
-    assert [line["sk"]["S"] for line in trail] == [f"AUDIT#{n:04d}" for n in range(1, len(moves) + 2)]
+    assert [line["sk"]["S"] for line in trail] == [keys.audit_sort_key(n) for n in range(1, len(moves) + 2)]
     expected_actors = ["system"] + [who.username if isinstance(who, Person) else "citizen" for who, _, _ in moves]
     assert [line["actor"]["S"] for line in trail] == expected_actors
     assert [line["to_state"]["S"] for line in trail][-1] == "closed"
@@ -723,7 +724,7 @@ def test_not_adopted_needs_another_supervisor_and_is_reported(district: District
     code = district.bad_review()
     proposed = district.acted(code, OFFICER, "propose_not_adopted", reason="malicious", text=EVIDENCE)
     assert (proposed["state"], proposed["proposed_by"]) == ("proposed_not_adopted", OFFICER.username)
-    rating_key = (f"RATING#{code}", "RATING")
+    rating_key = (keys.rating_key(code), keys.RATING_SORT_KEY)
     assert district.item(*rating_key)["not_adopted"] == {"BOOL": False}  # type: ignore[index]
     # When a supervisor approves it
     approved = district.acted(code, SECOND_SUPERVISOR, "approve_not_adopted")
@@ -732,7 +733,7 @@ def test_not_adopted_needs_another_supervisor_and_is_reported(district: District
     assert district.item(*rating_key)["not_adopted"] == {"BOOL": True}  # type: ignore[index]
     # And the decision is reported: one report item for the division, and one message on the report topic
     (report,) = district.stack.of_kind("report")
-    assert report["pk"] == {"S": f"REPORT#{DIVISION}"}
+    assert report["pk"] == {"S": keys.report_key(DIVISION)}
     assert report["sk"]["S"].endswith(f"#{code}")
     assert (report["reason"], report["evidence"]) == ({"S": "malicious"}, {"S": EVIDENCE})
     assert (report["proposed_by"], report["approved_by"]) == (
@@ -783,7 +784,7 @@ def test_an_upheld_appeal_restores_the_rating(district: District) -> None:
     upheld = district.acted(code, SECOND_SUPERVISOR, "uphold_appeal", text="受理回执属实")
     # Then the rating counts again and the bad review is worked anew
     assert (upheld["state"], upheld["rating_void"], upheld["appeal_open"]) == ("verifying", False, False)
-    assert district.item(f"RATING#{code}", "RATING")["not_adopted"] == {"BOOL": False}  # type: ignore[index]
+    assert district.item(keys.rating_key(code), keys.RATING_SORT_KEY)["not_adopted"] == {"BOOL": False}  # type: ignore[index]
     status = body_of(district.status(code))
     assert (status["follow_up_status"], status["not_adopted"], status["citizen_actions"]) == ("verifying", False, [])
 
@@ -796,7 +797,7 @@ def test_a_dismissed_appeal_keeps_the_rating_excluded(district: District) -> Non
     assert district.citizen(code, "appeal", {"text": "我确实在该窗口办理过"})["statusCode"] == 200
     dismissed = district.acted(code, SUPERVISOR, "dismiss_appeal", text="监控无该评价人办理记录，维持原决定")
     assert (dismissed["state"], dismissed["rating_void"], dismissed["appeal_open"]) == ("feedback_given", True, False)
-    assert district.item(f"RATING#{code}", "RATING")["not_adopted"] == {"BOOL": True}  # type: ignore[index]
+    assert district.item(keys.rating_key(code), keys.RATING_SORT_KEY)["not_adopted"] == {"BOOL": True}  # type: ignore[index]
     assert body_of(district.status(code))["feedback"] == "监控无该评价人办理记录，维持原决定"
 
 
@@ -1025,7 +1026,7 @@ def test_the_rated_officer_never_sees_the_bad_review_of_themselves(district: Dis
 
 
 def evaluator_item(district: District, code: str) -> dict[str, Any] | None:
-    return district.item(f"RATING#{code}", "EVALUATOR")
+    return district.item(keys.rating_key(code), keys.EVALUATOR_SORT_KEY)
 
 
 def close_real_name(district: District, code: str, now: datetime | None = None) -> None:
@@ -1071,12 +1072,12 @@ def test_a_closed_tasks_personal_data_gets_its_removal_date(district: District) 
     item = evaluator_item(district, code)
     assert item is not None
     assert item["kind"] == {"S": "evaluator"}
-    assert item["purge_key"] == {"S": "PURGE"}
+    assert item["purge_key"] == {"S": keys.PURGE_KEY}
     purge_at = datetime.fromisoformat(item["purge_at"]["S"])
     assert before + retention - timedelta(seconds=1) <= purge_at <= after + retention
     assert int(item["expires_at"]["N"]) == int(purge_at.timestamp())
     # And the rating and the task stay as they are
-    assert district.item(f"RATING#{code}", "RATING") is not None
+    assert district.item(keys.rating_key(code), keys.RATING_SORT_KEY) is not None
     assert district.task(code)["state"] == "closed"
 
 
@@ -1100,7 +1101,7 @@ def test_the_purge_removes_only_what_is_due_through_the_index(
     assert evaluator_item(district, first) is None
     assert evaluator_item(district, later) is not None
     assert evaluator_item(district, still_open) is not None
-    assert district.item(f"RATING#{first}", "RATING") is not None
+    assert district.item(keys.rating_key(first), keys.RATING_SORT_KEY) is not None
     assert district.task(first)["evaluator"] is None
     # And it read through the PurgeDue index, never scanning the table
     operations = [name for name, _ in purge_calls]

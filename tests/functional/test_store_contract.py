@@ -20,8 +20,8 @@ from typing import Any
 
 import boto3
 import pytest
+from haochaping.adapters import keys, tables
 from haochaping.adapters import ratings as rating_store
-from haochaping.adapters import tables
 from haochaping.adapters import tasks as task_store
 from haochaping.domain.errors import Conflict, Forbidden, TooManyRequests
 from haochaping.domain.escalation import DeadlineKind, Rung, Step
@@ -198,8 +198,8 @@ def raw_item(engine: Engine, pk: str, sk: str) -> dict[str, Any] | None:
 
 def cooldown_mark(device: str, until: datetime) -> dict[str, Any]:
     return {
-        "pk": {"S": f"COOLDOWN#{device_key(device, WINDOW)}"},
-        "sk": {"S": "MARK"},
+        "pk": {"S": keys.cooldown_key(device_key(device, WINDOW))},
+        "sk": {"S": keys.MARK_SORT_KEY},
         "kind": {"S": "cooldown"},
         "until": {"N": str(epoch(until))},
         "expires_at": {"N": str(epoch(until + timedelta(days=1)))},
@@ -224,14 +224,14 @@ def test_first_submission_stores_the_rating_with_every_mark(engine: Engine) -> N
     assert rating_store.find_rating(code) == prepared.rating
     assert rating_store.find_evaluator_ciphertext(code) == EVALUATOR_CIPHERTEXT
     # And every one-time mark is claimed in the same write
-    assert raw_item(engine, f"COOLDOWN#{device_key('phone-1', WINDOW)}", "MARK") == cooldown_mark(
+    assert raw_item(engine, keys.cooldown_key(device_key("phone-1", WINDOW)), keys.MARK_SORT_KEY) == cooldown_mark(
         "phone-1", RATED_AT + COOLDOWN
     )
-    ticket = raw_item(engine, f"TICKET#{TICKET.ticket_id}", "MARK")
+    ticket = raw_item(engine, keys.ticket_key(TICKET.ticket_id), keys.MARK_SORT_KEY)
     assert ticket is not None
     assert ticket["kind"] == {"S": "ticket"}
     assert ticket["expires_at"] == {"N": str(epoch(TICKET.issued_at + TICKET_VALIDITY + timedelta(days=1)))}
-    case = raw_item(engine, "CASE#CASE-2026-0001", "MARK")
+    case = raw_item(engine, keys.case_key("CASE-2026-0001"), keys.MARK_SORT_KEY)
     assert case is not None
     assert case["rating_count"] == {"N": "1"}
     assert case["tracking_codes"] == {"L": [{"S": code}]}
@@ -278,7 +278,7 @@ def test_same_submission_again_returns_the_stored_rating(engine: Engine, cancell
         }
     ]
     # And the marks are as the first write left them
-    case = raw_item(engine, "CASE#CASE-2026-0002", "MARK")
+    case = raw_item(engine, keys.case_key("CASE-2026-0002"), keys.MARK_SORT_KEY)
     assert case is not None
     assert (case["rating_count"], case["tracking_codes"]) == ({"N": "1"}, {"L": [{"S": first.rating.tracking_code}]})
 
@@ -305,7 +305,7 @@ def test_another_rating_from_the_same_device_within_the_cooldown_is_too_many_req
 
     # Then it is stored and the cool-down runs from the new rating
     assert (stored, created) == (third.rating, True)
-    assert raw_item(engine, f"COOLDOWN#{device_key('phone-2', WINDOW)}", "MARK") == cooldown_mark(
+    assert raw_item(engine, keys.cooldown_key(device_key("phone-2", WINDOW)), keys.MARK_SORT_KEY) == cooldown_mark(
         "phone-2", third.rating.rated_at + COOLDOWN
     )
 
@@ -322,7 +322,7 @@ def test_a_used_ticket_is_forbidden(engine: Engine, cancellations: Cancellations
     # Then only the ticket's condition failed, and nothing of the second rating was written
     assert cancellations.reasons == [[None, (CONDITION_FAILED, None)]]
     assert rating_store.find_rating(second.rating.tracking_code) is None
-    assert raw_item(engine, f"RATING#{second.rating.tracking_code}", "RATING") is None
+    assert raw_item(engine, keys.rating_key(second.rating.tracking_code), keys.RATING_SORT_KEY) is None
 
 
 def test_a_case_takes_one_follow_up_rating_then_conflict(engine: Engine, cancellations: Cancellations) -> None:
@@ -338,7 +338,7 @@ def test_a_case_takes_one_follow_up_rating_then_conflict(engine: Engine, cancell
     assert created is True
     assert stored.assess_number == 2
     assert rating_store.find_rating(second.rating.tracking_code) == stored
-    case = raw_item(engine, "CASE#CASE-2026-0003", "MARK")
+    case = raw_item(engine, keys.case_key("CASE-2026-0003"), keys.MARK_SORT_KEY)
     assert case is not None
     assert case["rating_count"] == {"N": "2"}
     assert case["tracking_codes"] == {"L": [{"S": first.rating.tracking_code}, {"S": second.rating.tracking_code}]}
@@ -413,11 +413,11 @@ def test_a_task_is_created_once(engine: Engine) -> None:
     assert item is not None
     assert (item.revision, item.officers, item.opened_at) == (1, list(OFFICERS), RATED_AT)
     assert (item.due_key, item.next_step_at, item.next_step) == (
-        "DUE",
+        keys.DUE_KEY,
         NOW.isoformat(),
         reminder_at(NOW).key,
     )
-    assert [line.sk for line in task_store.audit_trail(code)] == ["AUDIT#0001"]
+    assert [line.sk for line in task_store.audit_trail(code)] == [keys.audit_sort_key(1)]
 
 
 def test_a_move_over_a_stale_read_is_changed_meanwhile(engine: Engine) -> None:
@@ -441,7 +441,7 @@ def test_a_move_over_a_stale_read_is_changed_meanwhile(engine: Engine) -> None:
     stored = task_store.find_task_item(code)
     assert stored is not None
     assert (stored.revision, stored.notified_at, stored.version, stored.state) == (2, notified_at, 1, "verifying")
-    assert stored.due_key == "DUE"
+    assert stored.due_key == keys.DUE_KEY
     assert len(task_store.audit_trail(code)) == 1
 
     # When the move is saved over a fresh read
@@ -492,10 +492,10 @@ def test_partial_writes_bump_the_revision_and_respect_it(engine: Engine) -> None
     # Then nothing is written
     stored = task_store.find_task_item(code)
     assert stored is not None
-    assert (stored.revision, stored.due_key, stored.next_step) == (3, "DUE", later.key)
+    assert (stored.revision, stored.due_key, stored.next_step) == (3, keys.DUE_KEY, later.key)
 
     # When a task that does not exist is given a step
-    task_store.set_step_ahead(tables.TaskItem(f"TASK#{task_code('missing')}", "TASK"), later)
+    task_store.set_step_ahead(tables.TaskItem(keys.task_key(task_code("missing")), keys.TASK_SORT_KEY), later)
 
     # Then no item is made for it
     assert task_store.find_task_item(task_code("missing")) is None
@@ -570,8 +570,8 @@ def test_closing_a_real_name_task_schedules_the_personal_data_purge(engine: Engi
 
     # Then the personal data is found by the purge index only once that end has passed
     assert task_store.due_for_purge(purge_after - timedelta(seconds=1)) == []
-    assert task_store.due_for_purge(purge_after) == [(f"RATING#{code}", "EVALUATOR")]
-    evaluator = raw_item(engine, f"RATING#{code}", "EVALUATOR")
+    assert task_store.due_for_purge(purge_after) == [(keys.rating_key(code), keys.EVALUATOR_SORT_KEY)]
+    evaluator = raw_item(engine, keys.rating_key(code), keys.EVALUATOR_SORT_KEY)
     assert evaluator is not None
     assert evaluator["expires_at"] == {"N": str(epoch(purge_after))}
     # And the closed task has left the due index

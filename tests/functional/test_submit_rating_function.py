@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from haochaping.adapters import keys
 from haochaping.adapters.personal_data import decrypt_evaluator
 from haochaping.domain.plates import issue_ticket, plate_signature
 from haochaping.domain.rating import TRACKING_ALPHABET, tracking_code_for
@@ -86,8 +87,8 @@ def test_the_sample_rating_is_201_with_its_tracking_code_and_stored(
     assert rated_at_china.utcoffset() == timedelta(hours=8)
     # And exactly one rating is in the table, as the stream consumers will read it
     (item,) = stack.ratings()
-    assert item["pk"] == {"S": f"RATING#{code}"}
-    assert item["sk"] == {"S": "RATING"}
+    assert item["pk"] == {"S": keys.rating_key(code)}
+    assert item["sk"] == {"S": keys.RATING_SORT_KEY}
     assert item["tracking_code"] == {"S": code}
     assert item["submission_id"] == {"S": submitted["submission_id"]}
     assert item["division_code"] == {"S": stack.environment["DIVISION_CODE"]}
@@ -224,7 +225,7 @@ def test_the_sample_form_post_is_recorded_and_redirected_to_the_receipt(
     # And the device's cool-down at that window is claimed in the same write
     (mark,) = stack.marks()
     assert mark["kind"] == {"S": "cooldown"}
-    assert mark["pk"]["S"].startswith("COOLDOWN#")
+    assert mark["pk"]["S"].startswith(keys.cooldown_key(""))
     assert "Jq4vX0c2LmT8yRw5Zb1NdA3e" not in json.dumps(mark)
 
 
@@ -441,7 +442,7 @@ def test_a_real_name_rating_stores_the_evaluator_only_encrypted(
     assert "evaluator_ciphertext" not in item
     (evaluator_item,) = stack.of_kind("evaluator")
     assert evaluator_item["pk"] == item["pk"]
-    assert evaluator_item["sk"] == {"S": "EVALUATOR"}
+    assert evaluator_item["sk"] == {"S": keys.EVALUATOR_SORT_KEY}
     assert set(evaluator_item) == {"pk", "sk", "kind", "ciphertext"}
     assert PHONE not in json.dumps(evaluator_item, default=str)
     ciphertext = evaluator_item["ciphertext"]["B"]

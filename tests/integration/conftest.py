@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from haochaping.adapters import keys
 from localtwin.__main__ import CLOCK_HOOK
 from localtwin.divisions import division_parameters
 from localtwin.twin import LocalTwin, env_for_clients
@@ -154,7 +155,7 @@ def next_step_at(twin: LocalTwin, code: str) -> datetime | None:
     """When the task's next step comes, as the EscalationDue index holds it (None: out of the index)."""
     table = twin.function_environment("EscalateFunction")["RATINGS_TABLE"]
     item = twin.client("dynamodb").get_item(
-        TableName=table, Key={"pk": {"S": f"TASK#{code}"}, "sk": {"S": "TASK"}}, ConsistentRead=True
+        TableName=table, Key={"pk": {"S": keys.task_key(code)}, "sk": {"S": keys.TASK_SORT_KEY}}, ConsistentRead=True
     )["Item"]
     if "next_step_at" not in item:
         return None

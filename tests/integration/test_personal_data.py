@@ -26,6 +26,7 @@ from urllib.parse import quote, quote_plus, urlencode
 from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 import pytest
+from haochaping.adapters import keys
 from localtwin.twin import LocalTwin
 
 from tests.integration.conftest import wait_for
@@ -324,11 +325,11 @@ def test_each_rating_holds_the_evaluator_as_ciphertext_bound_to_its_tracking_cod
             for item in client.query(
                 TableName=ratings_table,
                 KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": {"S": f"RATING#{code}"}},
+                ExpressionAttributeValues={":pk": {"S": keys.rating_key(code)}},
                 ConsistentRead=True,
             )["Items"]
         }
-        rating = items["RATING"]
+        rating = items[keys.RATING_SORT_KEY]
         assert rating["real_name"] == {"BOOL": True}, channel
         assert rating["level"] == {"N": "1"} and rating["bad_review"] == {"BOOL": True}
         ciphertexts = [

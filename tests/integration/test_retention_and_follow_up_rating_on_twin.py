@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from haochaping.adapters import keys
 from localtwin.__main__ import CLOCK_HOOK
 from localtwin.divisions import division_parameters
 from localtwin.twin import LocalTwin
@@ -128,9 +129,9 @@ def test_the_daily_purge_removes_the_evaluator_a_retention_period_after_the_task
     assert status == 200
     assert _status(twin, code)["follow_up_status"] == "closed"
     # And its evaluator item waits in the Ratings table, due for removal a retention period after the close
-    item = _item(twin, code, "EVALUATOR")
+    item = _item(twin, code, keys.EVALUATOR_SORT_KEY)
     assert item is not None
-    assert item["purge_key"] == {"S": "PURGE"}
+    assert item["purge_key"] == {"S": keys.PURGE_KEY}
     purge_at = datetime.fromisoformat(item["purge_at"]["S"])
     assert closing + retention - timedelta(seconds=1) <= purge_at <= twin.now() + retention
     # When the twin's clock reaches a day short of the period and the daily purge runs
@@ -138,14 +139,14 @@ def test_the_daily_purge_removes_the_evaluator_a_retention_period_after_the_task
     twin.advance_to(purge_at - timedelta(days=1))
     # Then it removes nothing: the evaluator is still there
     assert _next_purge_run(twin, runs)["removed"] == 0
-    assert _item(twin, code, "EVALUATOR") is not None
+    assert _item(twin, code, keys.EVALUATOR_SORT_KEY) is not None
     # When the clock passes the end of the period and the daily purge runs again
     runs = _purge_runs(twin)
     twin.advance_to(purge_at + timedelta(days=1))
     # Then it removes the evaluator's item, and only that: the rating and its task stay
     assert _next_purge_run(twin, runs)["removed"] == 1
-    assert _item(twin, code, "EVALUATOR") is None
-    assert _item(twin, code, "RATING") is not None
+    assert _item(twin, code, keys.EVALUATOR_SORT_KEY) is None
+    assert _item(twin, code, keys.RATING_SORT_KEY) is not None
     seen = _status(twin, code)
     assert (seen["level"], seen["follow_up_status"], seen["verdict"]) == (1, "closed", "satisfied")
     # And the hall's officer's task view no longer has a name or a phone to show
@@ -223,7 +224,7 @@ def _item(twin: LocalTwin, code: str, sort_key: str) -> dict[str, Any] | None:
     """The Ratings table's item of this rating (RATING, EVALUATOR), read as the stack's owner would."""
     table = twin.function_environment(PURGE)["RATINGS_TABLE"]
     found = twin.client("dynamodb").get_item(
-        TableName=table, Key={"pk": {"S": f"RATING#{code}"}, "sk": {"S": sort_key}}, ConsistentRead=True
+        TableName=table, Key={"pk": {"S": keys.rating_key(code)}, "sk": {"S": sort_key}}, ConsistentRead=True
     )
     return found.get("Item")
 

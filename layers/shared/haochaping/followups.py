@@ -10,6 +10,7 @@ from haochaping.adapters import notices
 from haochaping.adapters import ratings as rating_store
 from haochaping.adapters import registry as registry_store
 from haochaping.adapters import tasks as task_store
+from haochaping.adapters.keys import report_key
 from haochaping.adapters.personal_data import decrypt_evaluator
 from haochaping.adapters.tables import ReportItem, bind_tables
 from haochaping.domain.errors import NotFound
@@ -176,7 +177,7 @@ def _act_once(
     if action == Action.APPROVE_NOT_ADOPTED:
         void_rating = True
         report = ReportItem(
-            pk=f"REPORT#{after.division_code}",
+            pk=report_key(after.division_code),
             sk=f"{now.astimezone(UTC).isoformat()}#{after.tracking_code}",
             tracking_code=after.tracking_code,
             hall_code=after.hall_code,

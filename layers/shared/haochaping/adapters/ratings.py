@@ -14,6 +14,15 @@ from typing import TYPE_CHECKING
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from haochaping.adapters.keys import (
+    EVALUATOR_SORT_KEY,
+    MARK_SORT_KEY,
+    RATING_SORT_KEY,
+    case_key,
+    cooldown_key,
+    rating_key,
+    ticket_key,
+)
 from haochaping.adapters.rating_items import rating_from_item as _from_item
 from haochaping.adapters.tables import EvaluatorItem, MarkItem, RatingItem, transaction_connection
 from haochaping.domain.errors import Conflict, Forbidden, TooManyRequests
@@ -22,19 +31,12 @@ from haochaping.domain.rating import Rating, within_follow_up_period
 if TYPE_CHECKING:
     from haochaping.domain.submission import PreparedRating
 
-RATING_SORT_KEY = "RATING"
-EVALUATOR_SORT_KEY = "EVALUATOR"
-MARK_SORT_KEY = "MARK"
 CONDITION_FAILED = "ConditionalCheckFailed"
-
-
-def _key(tracking_code: str) -> str:
-    return f"RATING#{tracking_code}"
 
 
 def _to_item(rating: Rating) -> RatingItem:
     return RatingItem(
-        pk=_key(rating.tracking_code),
+        pk=rating_key(rating.tracking_code),
         sk=RATING_SORT_KEY,
         tracking_code=rating.tracking_code,
         submission_id=rating.submission_id,
@@ -112,18 +114,21 @@ def _write(
     follow_up_of: MarkItem | None,
 ) -> None:
     rating = prepared.rating
+    # One rule for the evaluator's part, here and in _parts: a real-name rating carries it.
+    if rating.real_name != (evaluator_ciphertext is not None):
+        raise ValueError("a real-name rating is written with its evaluator's ciphertext, and only it")
     with TransactWrite(connection=transaction_connection()) as transaction:
         transaction.save(_to_item(rating), condition=RatingItem.pk.does_not_exist())
-        if evaluator_ciphertext is not None:
-            transaction.save(
-                EvaluatorItem(pk=_key(rating.tracking_code), sk=EVALUATOR_SORT_KEY, ciphertext=evaluator_ciphertext),
-                condition=EvaluatorItem.pk.does_not_exist(),
+        if rating.real_name:
+            evaluator = EvaluatorItem(
+                pk=rating_key(rating.tracking_code), sk=EVALUATOR_SORT_KEY, ciphertext=evaluator_ciphertext
             )
+            transaction.save(evaluator, condition=EvaluatorItem.pk.does_not_exist())
         if prepared.cooldown_key and prepared.cooldown_until:
             until = _epoch(prepared.cooldown_until)
             transaction.save(
                 MarkItem(
-                    pk=f"COOLDOWN#{prepared.cooldown_key}",
+                    pk=cooldown_key(prepared.cooldown_key),
                     sk=MARK_SORT_KEY,
                     kind="cooldown",
                     until=until,
@@ -135,7 +140,7 @@ def _write(
         if prepared.ticket is not None:
             transaction.save(
                 MarkItem(
-                    pk=f"TICKET#{prepared.ticket.ticket_id}",
+                    pk=ticket_key(prepared.ticket.ticket_id),
                     sk=MARK_SORT_KEY,
                     kind="ticket",
                     expires_at=prepared.ticket.issued_at + ticket_validity + timedelta(days=1),
@@ -143,11 +148,11 @@ def _write(
                 condition=MarkItem.pk.does_not_exist(),
             )
         if rating.case_no:
-            case_key = f"CASE#{rating.case_no}"
+            case = case_key(rating.case_no)
             if follow_up_of is None:
                 transaction.save(
                     MarkItem(
-                        pk=case_key,
+                        pk=case,
                         sk=MARK_SORT_KEY,
                         kind="case",
                         rating_count=1,
@@ -211,27 +216,27 @@ def _resubmission(prepared: PreparedRating, failed: dict[str, dict | None]) -> R
 
 def _find_case(case_no: str) -> MarkItem | None:
     try:
-        return MarkItem.get(f"CASE#{case_no}", MARK_SORT_KEY, consistent_read=True)
+        return MarkItem.get(case_key(case_no), MARK_SORT_KEY, consistent_read=True)
     except MarkItem.DoesNotExist:
         return None
 
 
 def find_rating(tracking_code: str) -> Rating | None:
     try:
-        return _from_item(RatingItem.get(_key(tracking_code), RATING_SORT_KEY, consistent_read=True))
+        return _from_item(RatingItem.get(rating_key(tracking_code), RATING_SORT_KEY, consistent_read=True))
     except RatingItem.DoesNotExist:
         return None
 
 
 def find_evaluator_ciphertext(tracking_code: str) -> bytes | None:
     try:
-        return bytes(EvaluatorItem.get(_key(tracking_code), EVALUATOR_SORT_KEY, consistent_read=True).ciphertext)
+        return bytes(EvaluatorItem.get(rating_key(tracking_code), EVALUATOR_SORT_KEY, consistent_read=True).ciphertext)
     except EvaluatorItem.DoesNotExist:
         return None
 
 
 def is_not_adopted(tracking_code: str) -> bool:
     try:
-        return bool(RatingItem.get(_key(tracking_code), RATING_SORT_KEY, consistent_read=True).not_adopted)
+        return bool(RatingItem.get(rating_key(tracking_code), RATING_SORT_KEY, consistent_read=True).not_adopted)
     except RatingItem.DoesNotExist:
         return False

@@ -12,6 +12,21 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from haochaping.adapters.keys import (
+    AUDIT_PREFIX,
+    DUE_KEY,
+    EVALUATOR_SORT_KEY,
+    PURGE_KEY,
+    RATING_SORT_KEY,
+    TASK_SORT_KEY,
+    audit_sequence,
+    audit_sort_key,
+    hall_key,
+    rating_key,
+    report_key,
+    task_key,
+    tracking_code_of_task,
+)
 from haochaping.adapters.tables import (
     AuditItem,
     EvaluatorItem,
@@ -29,13 +44,6 @@ from haochaping.domain.followup import (
     TaskState,
     Verdict,
 )
-
-TASK_SORT_KEY = "TASK"
-
-
-def _key(tracking_code: str) -> str:
-    return f"TASK#{tracking_code}"
-
 
 _BODY_FIELDS = (
     "contacted_at",
@@ -89,12 +97,12 @@ def _to_items(task: Task, officers: list[str], due: Step | None) -> TaskItem:
     body = {name: _encode(getattr(task, name)) for name in _BODY_FIELDS}
     body["escalations"] = [_encode_escalation(e) for e in task.escalations]
     return TaskItem(
-        pk=_key(task.tracking_code),
+        pk=task_key(task.tracking_code),
         sk=TASK_SORT_KEY,
-        hall_key=f"HALL#{task.hall_code}",
+        hall_key=hall_key(task.hall_code),
         opened_key=task.opened_at.astimezone(UTC).isoformat(),
         # Only an open task is in the OpenTasksByHall index: the hall's work list is never cut short.
-        open_hall_key=f"HALL#{task.hall_code}" if task.open else None,
+        open_hall_key=hall_key(task.hall_code) if task.open else None,
         tracking_code=task.tracking_code,
         division_code=task.division_code,
         hall_code=task.hall_code,
@@ -112,9 +120,6 @@ def _to_items(task: Task, officers: list[str], due: Step | None) -> TaskItem:
         # Only a task with a step ahead is in the EscalationDue index: the sweep reads nothing else.
         **_index_keys(due),
     )
-
-
-DUE_KEY = "DUE"
 
 
 class ChangedMeanwhile(StaleVersion):
@@ -166,7 +171,7 @@ def _from_items(item: TaskItem, audit: list[AuditItem]) -> Task:
         escalations=tuple(_decode_escalation(e) for e in body.get("escalations", [])),
         audit=tuple(
             AuditEntry(
-                sequence=int(a.sk.split("#")[1]),
+                sequence=audit_sequence(a.sk),
                 actor=a.actor,
                 role=a.role,
                 at=a.at,
@@ -182,8 +187,8 @@ def _from_items(item: TaskItem, audit: list[AuditItem]) -> Task:
 
 def _audit_item(tracking_code: str, entry: AuditEntry) -> AuditItem:
     return AuditItem(
-        pk=_key(tracking_code),
-        sk=f"AUDIT#{entry.sequence:04d}",
+        pk=task_key(tracking_code),
+        sk=audit_sort_key(entry.sequence),
         actor=entry.actor,
         role=entry.role,
         at=entry.at,
@@ -231,7 +236,7 @@ def save_transition(
                 transaction.save(_audit_item(after.tracking_code, entry), condition=AuditItem.pk.does_not_exist())
             if void_rating is not None:
                 transaction.update(
-                    RatingItem(f"RATING#{after.tracking_code}", "RATING"),
+                    RatingItem(rating_key(after.tracking_code), RATING_SORT_KEY),
                     actions=[RatingItem.not_adopted.set(void_rating)],
                     condition=RatingItem.pk.exists(),
                 )
@@ -239,9 +244,9 @@ def save_transition(
                 transaction.save(report, condition=ReportItem.pk.does_not_exist())
             if purge_after is not None and after.real_name:
                 transaction.update(
-                    EvaluatorItem(f"RATING#{after.tracking_code}", "EVALUATOR"),
+                    EvaluatorItem(rating_key(after.tracking_code), EVALUATOR_SORT_KEY),
                     actions=[
-                        EvaluatorItem.purge_key.set("PURGE"),
+                        EvaluatorItem.purge_key.set(PURGE_KEY),
                         EvaluatorItem.purge_at.set(purge_after.astimezone(UTC).isoformat()),
                         EvaluatorItem.expires_at.set(purge_after),
                     ],
@@ -250,7 +255,7 @@ def save_transition(
             if keep_personal_data and after.real_name:
                 # Reopened: the removal date set at the first close no longer holds.
                 transaction.update(
-                    EvaluatorItem(f"RATING#{after.tracking_code}", "EVALUATOR"),
+                    EvaluatorItem(rating_key(after.tracking_code), EVALUATOR_SORT_KEY),
                     actions=[
                         EvaluatorItem.purge_key.remove(),
                         EvaluatorItem.purge_at.remove(),
@@ -274,7 +279,7 @@ def due_steps(now: datetime, page_size: int = 500) -> tuple[list[tuple[str, str]
         DUE_KEY, TaskItem.next_step_at <= now.astimezone(UTC).isoformat(), page_size=page_size
     )
     for item in results:
-        found.append((item.pk.removeprefix("TASK#"), item.next_step or ""))
+        found.append((tracking_code_of_task(item.pk), item.next_step or ""))
     return found, results.page_iter.total_scanned_count
 
 
@@ -289,7 +294,8 @@ def set_step_ahead(item: TaskItem, due: Step | None) -> None:
 
 
 def mark_step_notified(tracking_code: str, step_key: str) -> None:
-    _update(TaskItem(_key(tracking_code), TASK_SORT_KEY), [TaskItem.notified_step.set(step_key)], TaskItem.pk.exists())
+    item = TaskItem(task_key(tracking_code), TASK_SORT_KEY)
+    _update(item, [TaskItem.notified_step.set(step_key)], TaskItem.pk.exists())
 
 
 def _update(item: TaskItem, actions: list[Action], condition: Condition | None = None) -> bool:
@@ -313,7 +319,7 @@ def tasks_of_hall(hall_code: str) -> list[Task]:
     Two index queries, no scan: open tasks are the hall's work and are never left out, however
     many closed ones came after them.
     """
-    key = f"HALL#{hall_code}"
+    key = hall_key(hall_code)
     found = {item.tracking_code: item for item in TaskItem.open_tasks_by_hall.query(key)}
     for item in TaskItem.tasks_by_hall.query(key, scan_index_forward=False, limit=RECENT_TASKS):
         found.setdefault(item.tracking_code, item)
@@ -333,13 +339,13 @@ def index_open_tasks() -> int:
 
 
 def reports(division_code: str, limit: int = 200) -> list[ReportItem]:
-    return list(ReportItem.query(f"REPORT#{division_code}", scan_index_forward=False, limit=limit))
+    return list(ReportItem.query(report_key(division_code), scan_index_forward=False, limit=limit))
 
 
 def due_for_purge(now: datetime, limit: int = 500) -> list[tuple[str, str]]:
     """Keys of personal data whose retention ended, through the sparse PurgeDue index."""
     items = EvaluatorItem.purge_due.query(
-        "PURGE", EvaluatorItem.purge_at <= now.astimezone(UTC).isoformat(), limit=limit
+        PURGE_KEY, EvaluatorItem.purge_at <= now.astimezone(UTC).isoformat(), limit=limit
     )
     return [(item.pk, item.sk) for item in items]
 
@@ -367,7 +373,7 @@ def create_task(task: Task, officers: list[str], due: Step | None) -> bool:
 
 def find_task_item(tracking_code: str) -> TaskItem | None:
     try:
-        return TaskItem.get(_key(tracking_code), TASK_SORT_KEY, consistent_read=True)
+        return TaskItem.get(task_key(tracking_code), TASK_SORT_KEY, consistent_read=True)
     except TaskItem.DoesNotExist:
         return None
 
@@ -377,7 +383,7 @@ def mark_notified(item: TaskItem, at: datetime) -> None:
 
 
 def audit_trail(tracking_code: str) -> list[AuditItem]:
-    return list(AuditItem.query(_key(tracking_code), AuditItem.sk.startswith("AUDIT#"), consistent_read=True))
+    return list(AuditItem.query(task_key(tracking_code), AuditItem.sk.startswith(AUDIT_PREFIX), consistent_read=True))
 
 
 def task_state(item: TaskItem) -> TaskState:
