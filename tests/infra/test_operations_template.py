@@ -223,7 +223,12 @@ def test_two_districts_are_created_side_by_side_in_one_account(offline_aws):
 
 def test_an_external_identity_without_its_issuer_is_refused(offline_aws):
     # Given a division that says its staff sign in elsewhere, but not where
-    parameters = {**division_parameters("640104"), "StaffIdentity": "external", "StaffAudience": "console"}
+    parameters = {
+        **division_parameters("640104"),
+        "StaffIdentity": "external",
+        "StaffIssuerUrl": "",
+        "StaffAudience": "console",
+    }
     # Then the stack is refused, naming what is missing, as CloudFormation's Rules refuse it
     with pytest.raises(StackRuleFailed, match="StaffIssuerUrl"):
         create_stack(boto3.Session(), transform_template(TEMPLATE, parameters), "haochaping-640104", parameters)
