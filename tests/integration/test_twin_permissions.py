@@ -113,12 +113,16 @@ def test_a_denied_publish_gets_the_error_code_sns_gives(twin):
 
 
 def test_a_stack_function_without_its_registry_policy_fails_on_the_twin(tmp_path):
-    # Given template.yaml without the rating form's read policy on the registry table
+    # Given template.yaml without the rating form's statement on the registry table
     template = template_copy()
-    form = template["Resources"]["RatingFormFunction"]["Properties"]
-    registry_read = {"DynamoDBReadPolicy": {"TableName": {"Ref": "RegistryTable"}}}
-    assert registry_read in form["Policies"]
-    form["Policies"].remove(registry_read)
+    statements = template["Resources"]["RatingFormFunction"]["Properties"]["Policies"][0]["Statement"]
+    registry_read = {
+        "Effect": "Allow",
+        "Action": ["dynamodb:BatchGetItem"],
+        "Resource": {"Fn::GetAtt": ["RegistryTable", "Arn"]},
+    }
+    assert registry_read in statements
+    statements.remove(registry_read)
     path = tmp_path / "template.yaml"
     path.write_text(json.dumps(template, ensure_ascii=False), encoding="utf-8")
 
