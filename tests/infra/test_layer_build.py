@@ -116,3 +116,27 @@ def test_the_layer_imports_from_its_bytecode_without_reading_a_source(built_laye
     # Then the bytecode was used as built
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(settings)
+
+
+def test_the_layer_ships_the_pages_templates_and_the_browser_code_they_inline(built_layer: Path):
+    # Given the templates, scripts and style sheets of the package
+    web = LAYER / "haochaping" / "web"
+    files = sorted(p.relative_to(web) for d in ("templates", "static") for p in (web / d).iterdir() if p.is_file())
+    assert {p.suffix for p in files} >= {".html", ".js", ".css"}
+    # When a fresh interpreter renders the console and a citizen's page from the layer alone
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-B",
+            "-c",
+            "from haochaping.web.console import console_page; from haochaping.web.pages import error_page; "
+            "print(len(console_page('en')), len(error_page('zh', 'x')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(built_layer), "PATH": ""},
+    )
+    # Then every one of those files is in the layer, and the pages render from it
+    assert [p for p in files if not (built_layer / "haochaping" / "web" / p).is_file()] == []
+    assert result.returncode == 0, result.stderr

@@ -8,17 +8,14 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from haochaping.api.web import html
+from haochaping.api.web import content_security_policy, html
 from haochaping.web.console import console_page
 from haochaping.web.i18n import language
 
 router = Router()
 
 # The citizen pages' policy, plus calls back to this API: the console's script fetches the staff routes.
-CONSOLE_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; "
-    "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
+CONSOLE_CSP = content_security_policy(calls_api=True)
 
 
 @router.get("/console", summary="Staff console 工作台")

@@ -63,6 +63,26 @@ def new_device_cookie(secure: bool) -> Cookie:
     )
 
 
+def content_security_policy(calls_api: bool = False) -> str:
+    """The one Content-Security-Policy of every page: styles and scripts inline, since each page is
+    one request, and nothing from other hosts. A page whose script calls this API (the console)
+    may also connect back to it."""
+    directives = [
+        "default-src 'none'",
+        "style-src 'unsafe-inline'",
+        "script-src 'unsafe-inline'",
+        *(["connect-src 'self'"] if calls_api else []),
+        "img-src 'self' data:",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+    return "; ".join(directives)
+
+
+PAGE_CSP = content_security_policy()
+
+
 def html(
     body: str,
     status: HTTPStatus = HTTPStatus.OK,
@@ -77,9 +97,7 @@ def html(
         headers={
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-            "script-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; "
-            "frame-ancestors 'none'",
+            "Content-Security-Policy": PAGE_CSP,
             **(headers or {}),
         },
     )

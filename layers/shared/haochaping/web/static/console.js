@@ -1,0 +1,319 @@
+(function(){
+"use strict";
+/* What the page gives the script: its words, each action's inputs, the text limit. */
+var DATA=JSON.parse(document.getElementById("console-data").textContent);
+var S=DATA.strings,T=S.text,INPUTS=DATA.inputs,LIMIT=DATA.limit;
+var KEY="haochaping.staff",CODE=/^[2-9A-HJ-NP-Z]{12}$/,DAY=864e5;
+var session=null,memory=null,current=null,skew=0;  /* skew: the server's clock minus this PC's */
+function $(id){return document.getElementById(id);}
+function fmt(s,v){return s.replace(/\{(\w+)\}/g,function(m,k){return k in v?String(v[k]):m;});}
+function el(tag,attrs,kids){
+  var e=document.createElement(tag);
+  Object.keys(attrs||{}).forEach(function(k){var v=attrs[k];
+    if(v===null||v===undefined||v===false)return;
+    if(k==="text")e.textContent=String(v);else if(k==="cls")e.className=v;
+    else e.setAttribute(k,v===true?"":String(v));});
+  (kids||[]).forEach(function(c){if(c!==null&&c!==undefined)
+    e.appendChild(typeof c==="string"?document.createTextNode(c):c);});
+  return e;
+}
+function clear(n){while(n.firstChild)n.removeChild(n.firstChild);}
+function china(iso,seconds){
+  if(!iso)return "";var d=new Date(iso);if(isNaN(d.getTime()))return String(iso);
+  return new Date(d.getTime()+8*36e5).toISOString().slice(0,seconds?19:16).replace("T"," ");
+}
+function stateName(s){return S.states[s]||s||"";}
+function say(id,lines){
+  $("notice").textContent="";clear($("problem"));
+  var box=$(id);(lines||[]).forEach(function(l){if(l)box.appendChild(el("p",{text:l}));});
+}
+function notice(t){say("notice",[t]);}
+function problem(lines){say("problem",lines);}
+
+/* The token: only in this tab, never in a cookie. */
+function store(s){memory=s;try{if(s)sessionStorage.setItem(KEY,JSON.stringify(s));else sessionStorage.removeItem(KEY);}
+  catch{/* storage refused (a private window): the session lives in memory only */}}
+function restore(){var s=memory;try{var raw=sessionStorage.getItem(KEY);if(raw)s=JSON.parse(raw);}
+  catch{/* storage refused or unreadable: the session in memory, if any */}
+  return s&&s.token&&s.exp>Date.now()?s:null;}
+function claims(token){
+  try{var p=token.split(".")[1].replace(/-/g,"+").replace(/_/g,"/");while(p.length%4)p+="=";
+    var bytes=atob(p),pct="";for(var i=0;i<bytes.length;i++)pct+="%"+("0"+bytes.charCodeAt(i).toString(16)).slice(-2);
+    return JSON.parse(decodeURIComponent(pct));}catch{return {};}
+}
+function begin(tokens){
+  var c=claims(tokens.id_token),g=c["cognito:groups"]||[];
+  if(typeof g==="string")g=g.replace(/[[\],]/g," ").split(/\s+/).filter(Boolean);
+  session={token:tokens.id_token,exp:Date.now()+1000*(Number(tokens.expires_in)||3600),
+    user:String(c["cognito:username"]||c.username||""),roles:g.map(String),hall:String(c["custom:hall"]||"")};
+  store(session);
+}
+function mayReport(){return !!session&&session.roles.some(function(r){return r==="supervisor"||r==="admin";});}
+
+function Handled(){this.handled=true;}  /* already told: the session ended */
+function Failure(status,data){
+  var e=(data&&data.error)||{};this.status=status;this.code=e.code||"";
+  this.message=e.message||(data&&data.message)||"";this.fields=e.fields||[];
+}
+async function api(method,path,body){
+  if(!session||session.exp<=Date.now()){signOut(T.expired);throw new Handled();}
+  var headers={"Accept":"application/json","Authorization":"Bearer "+session.token};
+  if(body)headers["Content-Type"]="application/json";
+  var r,data=null;
+  try{r=await fetch(path,{method:method,headers:headers,body:body?JSON.stringify(body):undefined,
+    cache:"no-store",credentials:"omit"});}
+  catch{throw new Failure(0,null);}
+  try{data=await r.json();}catch{/* no JSON body: the status says enough */}
+  if(r.status===401){signOut(T.expired);throw new Handled();}
+  if(!r.ok)throw new Failure(r.status,data);
+  if(data&&data.now&&!isNaN(Date.parse(data.now)))skew=Date.parse(data.now)-Date.now();
+  return data;
+}
+function fieldName(f,action){
+  var k=String(f).split(".").pop();
+  if(k==="text")return S.text_labels[action]||k;if(k==="reason")return T.col_reason_kind;
+  if(k==="verdict")return T.verdict;return k;
+}
+function fail(e,action){
+  if(!e||e.handled)return;
+  if(!(e instanceof Failure)){problem([T.network]);return;}
+  var lines=[];
+  if(e.status===0)lines.push(T.network);
+  else if(e.status===404)lines.push(T.not_found);
+  else if(e.status===403)lines.push(T.forbidden);
+  else if(e.status===422&&e.fields.length){lines.push(T.invalid);
+    e.fields.forEach(function(f){lines.push(fieldName(f.field,action)+": "+f.problem);});}
+  else lines.push(fmt(T.failed,{status:e.status}));
+  if(e.message)lines.push(fmt(T.server_said,{message:e.message}));
+  problem(lines);
+}
+
+/* Views */
+var VIEWS=["signin","tasks","task","reports"];
+function show(view){
+  VIEWS.forEach(function(v){$(v).hidden=v!==view;});
+  var on=!!session;$("nav").hidden=!on;$("who").hidden=!on;$("signout").hidden=!on;
+  $("nav-reports").hidden=!mayReport();
+  $("nav-tasks").setAttribute("aria-current",view==="tasks"?"page":"false");
+  $("nav-reports").setAttribute("aria-current",view==="reports"?"page":"false");
+  if(on)$("who").textContent=fmt(T.who,{user:session.user||"—",hall:session.hall||"—",
+    roles:session.roles.map(function(r){return S.roles[r]||r;}).join(T.list_sep)||"—"});
+  if(view!=="task")forgetTask();
+}
+function forgetTask(){current=null;["task-facts","task-rating","task-evaluator","task-actions","audit-rows"]
+  .forEach(function(id){clear($(id));});}
+function focusOn(id){var h=$(id);if(h)h.focus();}
+function langLink(){var a=$("lang");a.setAttribute("href",a.getAttribute("data-base")+location.hash);}
+function route(focus){
+  langLink();
+  if(!session){show("signin");if(focus!==false)focusOn("username");return;}
+  var h=decodeURIComponent(location.hash.replace(/^#/,"")),m=/^task=(.+)$/.exec(h);
+  if(m&&CODE.test(m[1].trim().toUpperCase())){openTask(m[1].trim().toUpperCase(),focus);return;}
+  if(h==="reports"&&mayReport()){loadReports(focus);return;}
+  loadTasks(focus);
+}
+
+/* Deadlines: first contact until contacted, then rectification; none once closed. */
+function dueOf(t){if(t.state==="closed")return null;return t.contacted?t.rectification_due:t.first_contact_due;}
+function span(ms){
+  var s=Math.floor(Math.abs(ms)/1000),d=Math.floor(s/86400),h=Math.floor(s%86400/3600),m=Math.floor(s%3600/60),x=s%60;
+  function two(n){return (n<10?"0":"")+n;}
+  return (d?d+T.day+" ":"")+two(h)+":"+two(m)+":"+two(x);
+}
+function clock(iso){return el("span",{cls:"clock","data-due":String(Date.parse(iso))});}
+function tick(){
+  var now=Date.now()+skew;
+  document.querySelectorAll(".clock").forEach(function(c){
+    var left=Number(c.getAttribute("data-due"))-now,over=left<0,soon=!over&&left<=DAY;
+    c.textContent=over?fmt(T.overdue,{t:span(left)}):fmt(T.left,{t:span(left)})+(soon?T.soon_suffix:"");
+    c.className="clock"+(over?" overdue":soon?" soon":"");
+  });
+}
+function deadline(t){
+  var due=dueOf(t);
+  if(!due)return el("span",{cls:"note",text:T.finished});
+  return el("span",{},[el("span",{text:(t.contacted?T.rectification_due:T.contact_due)+" "+china(due)}),el("br"),
+    clock(due),t.deadlines_provisional?el("span",{cls:"note",text:" "+T.provisional}):null,
+    t.escalation?el("br"):null,escalation(t)]);
+}
+/* How high an overdue task has climbed 督办: level 0 reminder … 3 city. */
+function escalation(t){
+  var e=t.escalation;if(!e)return null;
+  return el("span",{cls:"esc esc-"+e.level,text:T.escalation+" "+e.level+" · "+(S.rungs[e.rung]||e.rung)});
+}
+function actionName(a){var m=/^escalate:(.+)$/.exec(a);return m?(S.rungs[m[1]]||a):(S.actions[a]||a);}
+
+/* Task list */
+async function loadTasks(focus){
+  show("tasks");
+  var q=new URLSearchParams();
+  [["state","f-state"],["due","f-due"],["real_name","f-real"]].forEach(function(p){
+    var v=$(p[1]).value;if(v)q.set(p[0],v);});
+  $("task-table").setAttribute("aria-busy","true");$("task-count").textContent=T.loading;
+  if(focus)focusOn("tasks-h");
+  try{var data=await api("GET","/staff/tasks"+(String(q)?"?"+q:""));renderTasks(data.tasks||[],data.recent);}
+  catch(e){fail(e);}
+  finally{$("task-table").setAttribute("aria-busy","false");}
+}
+function renderTasks(tasks,recent){
+  var body=$("task-rows");clear(body);
+  tasks.sort(function(a,b){var x=dueOf(a),y=dueOf(b);
+    if(!x!==!y)return x?-1:1;return x?Date.parse(x)-Date.parse(y):0;});
+  tasks.forEach(function(t){
+    body.appendChild(el("tr",{},[
+      el("td",{},[el("a",{cls:"code",href:"#task="+t.tracking_code,text:t.tracking_code})]),
+      el("td",{text:t.window_code}),el("td",{text:stateName(t.state)}),
+      el("td",{text:t.real_name?T.yes:T.no}),el("td",{},[deadline(t)])]));
+  });
+  $("task-count").textContent=fmt(T.task_count,{n:tasks.length,recent:recent});
+  $("no-tasks").hidden=tasks.length>0;$("task-table").hidden=tasks.length===0;
+  tick();
+}
+
+/* One task */
+async function openTask(code,focus){
+  show("task");forgetTask();
+  $("task-h").textContent=fmt(T.task_heading,{code:code});
+  $("task-facts").appendChild(el("p",{text:T.loading}));
+  if(focus)focusOn("task-h");
+  try{renderTask(await api("GET","/staff/tasks/"+code));}catch(e){clear($("task-facts"));fail(e);}
+}
+function row(dl,term,value){
+  if(value===null||value===undefined||value==="")return;
+  dl.appendChild(el("dt",{text:term}));
+  dl.appendChild(el("dd",{},[value]));
+}
+function renderTask(t){
+  forgetTask();current=t;
+  $("task-h").textContent=fmt(T.task_heading,{code:t.tracking_code});
+  var f=$("task-facts"),due=dueOf(t);
+  row(f,T.state,stateName(t.state));row(f,T.window,t.window_code);row(f,T.real_name,t.real_name?T.yes:T.no);
+  row(f,T.opened_at,china(t.opened_at));
+  row(f,T.contact_due,china(t.first_contact_due)+" · "+(t.contacted?T.contacted:T.not_contacted));
+  row(f,T.rectification_due,china(t.rectification_due));
+  var note=t.deadlines_provisional?el("span",{cls:"note",text:" "+T.provisional}):null;
+  row(f,T.time_left,due?el("span",{},[(t.contacted?T.rectification_due:T.contact_due)+" ",clock(due),note]):T.finished);
+  if(t.escalation)row(f,T.escalation,el("span",{},[escalation(t)," "+china(t.escalation.at)]));
+  row(f,T.outcome_text,t.explanation);row(f,T.feedback,t.feedback);
+  row(f,T.verdict,t.verdict?(S.verdicts[t.verdict]||t.verdict):"");
+  row(f,T.not_adopted_reason,t.not_adopted_reason?(S.reasons[t.not_adopted_reason]||t.not_adopted_reason):"");
+  row(f,T.evidence,t.evidence);row(f,T.proposed_by,t.proposed_by);row(f,T.appeal,t.appeal);
+  if(t.appeal_open)row(f,T.appeal,T.appeal_open);if(t.rating_void)row(f,T.rating_heading,T.rating_void);
+  row(f,T.version,String(t.version));
+
+  var r=$("task-rating"),rating=t.rating;
+  if(!rating)r.appendChild(el("p",{text:T.no_rating}));
+  else{var dl=el("dl",{cls:"facts"});r.appendChild(dl);
+    row(dl,T.level,S.levels[String(rating.level)]||rating.level_name);
+    row(dl,T.tags,(rating.tags||[]).map(function(x){return typeof x==="object"&&x?
+      (document.documentElement.lang==="en"&&x.name_en?x.name_en:x.name||x.code):String(x);}).join(T.list_sep)||T.none);
+    row(dl,T.comment,rating.comment||T.none);row(dl,T.rated_at,china(rating.rated_at));
+    row(dl,T.channel,S.channels[rating.channel]||rating.channel);row(dl,T.rated_staff,rating.staff_job_number);}
+
+  var ev=$("task-evaluator");ev.parentNode.classList.toggle("private",!!t.evaluator);
+  if(t.evaluator){var edl=el("dl",{cls:"facts"});
+    row(edl,T.evaluator_name,t.evaluator.name);
+    if(t.evaluator.phone)row(edl,T.evaluator_phone,el("a",{href:"tel:"+t.evaluator.phone,id:"evaluator-phone",
+      text:t.evaluator.phone}));
+    ev.appendChild(edl);ev.appendChild(el("p",{cls:"note",text:T.evaluator_note}));}
+  else ev.appendChild(el("p",{cls:"note",text:t.real_name?T.hidden_note:T.anonymous_note}));
+
+  var box=$("task-actions"),allowed=(t.allowed_actions||[]).filter(function(a){return a in INPUTS;});
+  if(!allowed.length)box.appendChild(el("p",{cls:"note",text:T.no_actions}));
+  allowed.forEach(function(a){box.appendChild(actionForm(a));});
+
+  var rows=$("audit-rows");
+  (t.audit||[]).forEach(function(e){
+    rows.appendChild(el("tr",{},[el("td",{text:String(e.sequence)}),el("td",{cls:"nowrap",text:china(e.at,true)}),
+      el("td",{text:e.actor==="system"?S.roles.system:e.actor}),
+      el("td",{cls:"nowrap",text:String(e.role||"").split(",").map(function(x){return S.roles[x]||x;})
+        .join(T.list_sep)}),
+      el("td",{text:actionName(e.action)}),
+      el("td",{text:(e.from_state?stateName(e.from_state):"—")+T.arrow+stateName(e.to_state)}),
+      el("td",{cls:"why",text:e.reason||""})]));
+  });
+  tick();
+}
+function choices(name,legend,values,names,id){
+  var fs=el("fieldset",{},[el("legend",{text:legend+T.required})]);
+  values.forEach(function(v,i){
+    fs.appendChild(el("label",{cls:"choice"},[el("input",{type:"radio",name:name,value:v,id:id+"-"+v,
+      required:i===0}),names[v]||v]));});
+  return fs;
+}
+function actionForm(a){
+  var spec=INPUTS[a],id="act-"+a.replace(/_/g,"-"),name=S.actions[a]||a;
+  var form=el("form",{cls:"act","data-action":a},[el("p",{cls:"note",id:id+"-hint",text:S.hints[a]||""})]);
+  if(spec.reason)form.appendChild(choices("reason",T.col_reason_kind,spec.reason,S.reasons,id));
+  if(spec.verdict)form.appendChild(choices("verdict",T.verdict,spec.verdict,S.verdicts,id));
+  if(spec.text){var need=spec.text==="required";
+    form.appendChild(el("label",{"for":id+"-text",text:(S.text_labels[a]||"")+(need?T.required:T.optional)}));
+    form.appendChild(el("textarea",{id:id+"-text",name:"text",rows:3,maxlength:LIMIT,required:need}));}
+  form.appendChild(el("button",{type:"submit",id:id,"aria-describedby":id+"-hint",text:name}));
+  form.addEventListener("submit",function(e){e.preventDefault();act(form,a);});
+  return form;
+}
+function busy(on){document.querySelectorAll("#task-actions button").forEach(function(b){b.disabled=on;});
+  $("task").setAttribute("aria-busy",on?"true":"false");}
+async function act(form,a){
+  if(!current)return;
+  var spec=INPUTS[a],body={action:a,version:current.version,text:""},code=current.tracking_code;
+  var box=form.querySelector("textarea");if(box)body.text=box.value.trim();
+  ["reason","verdict"].forEach(function(k){if(spec[k]){var c=form.querySelector("input[name="+k+"]:checked");
+    body[k]=c?c.value:null;}});
+  busy(true);notice(T.sending);
+  try{var t=await api("POST","/staff/tasks/"+code+"/actions",body);
+    renderTask(t);notice(fmt(T.done,{action:S.actions[a]||a,state:stateName(t.state)}));focusOn("actions-h");}
+  catch(e){
+    if(e instanceof Failure&&e.status===409){
+      try{renderTask(await api("GET","/staff/tasks/"+code));}
+      catch{/* not reloaded: the conflict is reported all the same */}
+      problem([T.conflict,e.message?fmt(T.server_said,{message:e.message}):""]);focusOn("actions-h");
+    }else{fail(e,a);var first=form.querySelector("textarea,input");if(first&&e.status===422)first.focus();}
+  }
+  finally{busy(false);}
+}
+
+/* Not-adopted reports */
+async function loadReports(focus){
+  show("reports");if(focus)focusOn("reports-h");
+  try{var data=await api("GET","/staff/reports"),items=data.reports||[],body=$("report-rows");clear(body);
+    items.forEach(function(r){body.appendChild(el("tr",{},[
+      el("td",{},[el("a",{cls:"code",href:"#task="+r.tracking_code,text:r.tracking_code})]),
+      el("td",{text:r.hall_code}),el("td",{text:r.window_code}),el("td",{text:S.reasons[r.reason]||r.reason}),
+      el("td",{text:r.proposed_by}),el("td",{text:r.approved_by}),el("td",{text:china(r.decided_at)})]));});
+    $("no-reports").hidden=items.length>0;$("report-table").hidden=items.length===0;}
+  catch(e){fail(e);}
+}
+
+/* Sign in and out */
+function signOut(message){
+  session=null;store(null);forgetTask();
+  if(location.hash)history.replaceState(null,"",location.pathname+location.search);
+  $("username").value="";$("password").value="";
+  show("signin");langLink();notice(message);$("username").focus();
+}
+$("signin-form").addEventListener("submit",async function(e){
+  e.preventDefault();
+  var user=$("username").value.trim(),pass=$("password"),button=$("signin-button");
+  button.disabled=true;notice(T.signing_in);
+  try{
+    var r=await fetch("/staff/session",{method:"POST",cache:"no-store",credentials:"omit",
+      headers:{"Content-Type":"application/json","Accept":"application/json"},
+      body:JSON.stringify({username:user,password:pass.value})});
+    var data=null;try{data=await r.json();}catch{/* no JSON body: the status says enough */}
+    pass.value="";
+    if(!r.ok||!data||!data.id_token){
+      problem([r.status===401?T.sign_in_refused:fmt(T.failed,{status:r.status})]);pass.focus();return;}
+    begin(data);notice(T.signed_in);route(true);
+  }catch{problem([T.network]);}
+  finally{button.disabled=false;}
+});
+$("signout").addEventListener("click",function(){signOut(T.signed_out);});
+$("filters").addEventListener("submit",function(e){e.preventDefault();loadTasks(false);});
+["nav-tasks","nav-reports"].forEach(function(id){$(id).addEventListener("click",function(e){
+  if($(id).getAttribute("href")===location.hash){e.preventDefault();route(true);}});});
+window.addEventListener("hashchange",function(){route(true);});
+session=restore();route(session?false:undefined);
+setInterval(tick,1000);
+})();
