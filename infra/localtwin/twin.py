@@ -56,6 +56,35 @@ ACCOUNT = "123456789012"  # moto's default account
 _HOOK_NAME = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
+class TwinServers:
+    """moto's server and DynamoDB Local: one pair per twin, or one pair shared by several district
+    stacks, each a LocalTwin of its own, as several districts share one AWS account and region."""
+
+    def __init__(self, host: str = "127.0.0.1", moto_port: int = 0) -> None:
+        self.moto = MotoProcess(host, moto_port)
+        self.dynamodb = DynamoDBLocalProcess(host)
+
+    @property
+    def endpoints(self) -> Endpoints:
+        return Endpoints(aws=self.moto.endpoint, dynamodb=self.dynamodb.endpoint)
+
+    def start(self) -> TwinServers:
+        self.dynamodb.launch()  # the JVM starts while moto does
+        self.moto.start()
+        self.dynamodb.start()
+        return self
+
+    def stop(self) -> None:
+        self.moto.stop()
+        self.dynamodb.stop()
+
+    def __enter__(self) -> TwinServers:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
 class LocalTwin:
     def __init__(
         self,
@@ -72,6 +101,7 @@ class LocalTwin:
         check_permissions: bool = True,
         expire_items: bool = True,
         iam_usage_dir: str | Path | None = None,
+        servers: TwinServers | None = None,
     ) -> None:
         if clock_hook is not None and not _HOOK_NAME.match(clock_hook):
             raise ValueError(f"clock_hook must be MODULE:FUNCTION, not {clock_hook!r}")
@@ -91,8 +121,9 @@ class LocalTwin:
         self.echo_logs = echo_logs
         self.warm = warm
         self.clock = Clock(speed=speed)
-        self.moto: MotoProcess | None = None
-        self.dynamodb: DynamoDBLocalProcess | None = None
+        # Servers given are shared with other stacks and outlive this one; otherwise they are its own.
+        self.servers = servers
+        self.owns_servers = servers is None
         self.expiry: ExpiryDriver | None = None
         self.server: BaseWSGIServer | None = None
         self.template: TwinTemplate | None = None
@@ -107,13 +138,10 @@ class LocalTwin:
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> LocalTwin:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self.dynamodb = DynamoDBLocalProcess(self.host)
-        self.dynamodb.launch()  # the JVM starts while moto does
-        self.moto = MotoProcess(self.host, self.moto_port)
-        self.moto.start()
-        self.dynamodb.start()
-        self.endpoint = self.moto.endpoint
-        self.endpoints = Endpoints(aws=self.moto.endpoint, dynamodb=self.dynamodb.endpoint)
+        if self.servers is None:
+            self.servers = TwinServers(self.host, self.moto_port).start()
+        self.endpoints = self.servers.endpoints
+        self.endpoint = self.endpoints.aws
         self.session = boto3.Session(
             aws_access_key_id="localtwin", aws_secret_access_key="localtwin", region_name=REGION
         )
@@ -212,10 +240,8 @@ class LocalTwin:
             self.server.shutdown()
         if self.functions is not None:
             self.functions.stop()
-        if self.moto is not None:
-            self.moto.stop()
-        if self.dynamodb is not None:
-            self.dynamodb.stop()
+        if self.servers is not None and self.owns_servers:
+            self.servers.stop()
 
     def __enter__(self) -> LocalTwin:
         return self.start()
