@@ -74,6 +74,7 @@ lint: install $(CHECKOV_STAMP) $(ESLINT_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(ESLINT)/node_modules/.bin/eslint --max-warnings 0 --config $(ESLINT)/eslint.config.mjs layers/shared/haochaping
 	$(VENV)/bin/cfn-lint template.yaml identity/*.yaml
 	$(SCAN)

@@ -20,9 +20,10 @@ from haochaping.adapters import keys
 from haochaping.adapters import tasks as task_store
 from haochaping.adapters.calendar import save_calendar
 from haochaping.domain.calendar import CalendarYear
-from haochaping.domain.escalation import Rung, Step
+from haochaping.domain.escalation import Step
 from haochaping.domain.followup import Action, Actor, Role, StaleVersion, apply
 from haochaping.domain.rating import set_clock_offset, utc_now
+from haochaping.domain.task import Rung
 from haochaping.settings import get_settings
 
 from tests.functional.test_followup_functions import (

@@ -24,11 +24,12 @@ from haochaping.adapters import keys, tables
 from haochaping.adapters import ratings as rating_store
 from haochaping.adapters import tasks as task_store
 from haochaping.domain.errors import Conflict, Forbidden, TooManyRequests
-from haochaping.domain.escalation import DeadlineKind, Rung, Step
-from haochaping.domain.followup import Action, Actor, Role, Task, TaskState, apply, open_task
+from haochaping.domain.escalation import Step
+from haochaping.domain.followup import Action, Actor, Role, apply, open_task
 from haochaping.domain.plates import Ticket
 from haochaping.domain.rating import Channel, Level, Rating, tracking_code_for
 from haochaping.domain.submission import PreparedRating, device_key
+from haochaping.domain.task import DeadlineKind, Rung, Task, TaskState
 from localtwin.dynamodb_local import ENGINE_ARN_PREFIX, DynamoDBLocalProcess
 from moto import mock_aws
 from pynamodb.connection.base import Connection

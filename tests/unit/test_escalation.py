@@ -8,9 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from haochaping.domain.calendar import CalendarYear, WorkingCalendar
 from haochaping.domain.escalation import (
-    DeadlineKind,
     Ladder,
-    Rung,
     StepNotDue,
     current_level,
     ladder_steps,
@@ -18,8 +16,9 @@ from haochaping.domain.escalation import (
     recount_deadlines,
     take_step,
 )
-from haochaping.domain.followup import Action, Actor, Role, Task, TaskState, apply, open_task
+from haochaping.domain.followup import Action, Actor, Role, apply, open_task
 from haochaping.domain.rating import CHINA_TIME
+from haochaping.domain.task import DeadlineKind, Rung, Task, TaskState
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -26,18 +26,15 @@ from haochaping.domain.followup import (
     TRANSITIONS,
     Action,
     Actor,
-    NotAdoptedReason,
     Role,
     StaleVersion,
-    Task,
-    TaskState,
     TransitionRefused,
-    Verdict,
     allowed_actions,
     apply,
     check_access,
     open_task,
 )
+from haochaping.domain.task import NotAdoptedReason, Task, TaskState, Verdict
 
 pytestmark = pytest.mark.unit
 

@@ -18,10 +18,7 @@ from haochaping.adapters.calendar import load_calendar
 from haochaping.adapters.tables import bind_tables
 from haochaping.domain.calendar import WorkingCalendar
 from haochaping.domain.escalation import (
-    DEADLINE_NAMES_ZH,
-    Escalation,
     Ladder,
-    Rung,
     Step,
     StepNotDue,
     TaskDeadlines,
@@ -31,8 +28,8 @@ from haochaping.domain.escalation import (
     recount_deadlines,
     take_step,
 )
-from haochaping.domain.followup import Task
 from haochaping.domain.rating import utc_now
+from haochaping.domain.task import DEADLINE_NAMES_ZH, Escalation, Rung, Task
 from haochaping.settings import Settings
 
 
@@ -97,7 +94,7 @@ def escalate(tracking_code: str, step_key: str, settings: Settings, now: datetim
     if found is None:
         return StepResult(Outcome.NO_TASK)
     before, item = found
-    indexed = item.next_step
+    indexed: str | None = item.next_step
     calendar, rungs = calendar_for(before.hall_code), ladder(settings)
     recounted = recount_deadlines(
         before, calendar, settings.first_contact_working_days, settings.rectification_working_days, now

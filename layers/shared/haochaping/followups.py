@@ -15,18 +15,9 @@ from haochaping.adapters.personal_data import decrypt_evaluator
 from haochaping.adapters.tables import ReportItem, bind_tables
 from haochaping.domain.errors import NotFound
 from haochaping.domain.escalation import due_day
-from haochaping.domain.followup import (
-    Action,
-    Actor,
-    Role,
-    Task,
-    TaskState,
-    allowed_actions,
-    apply,
-    check_access,
-    open_task,
-)
+from haochaping.domain.followup import Action, Actor, Role, allowed_actions, apply, check_access, open_task
 from haochaping.domain.rating import utc_now
+from haochaping.domain.task import Task, TaskState
 from haochaping.escalations import deadlines_from, step_ahead
 from haochaping.observability import metrics
 from haochaping.settings import Settings

@@ -21,7 +21,7 @@ def rating_from_item(item: RatingItem) -> Rating:
         staff_job_number=item.staff_job_number,
         level=Level(int(item.level)),
         channel=Channel(item.channel),
-        tags=tuple(item.tags or ()),
+        tags=tuple(str(tag) for tag in item.tags or ()),
         tag_version=item.tag_version,
         comment=item.comment or "",
         case_no=item.case_no,

@@ -35,11 +35,14 @@ from haochaping.adapters.tables import (
     TaskItem,
     transaction_connection,
 )
-from haochaping.domain.escalation import DeadlineKind, Escalation, Rung, Step
-from haochaping.domain.followup import (
+from haochaping.domain.escalation import Step
+from haochaping.domain.followup import StaleVersion
+from haochaping.domain.task import (
     AuditEntry,
+    DeadlineKind,
+    Escalation,
     NotAdoptedReason,
-    StaleVersion,
+    Rung,
     Task,
     TaskState,
     Verdict,
@@ -126,7 +129,7 @@ class ChangedMeanwhile(StaleVersion):
     """The task was written after it was read: the move must be worked out again on the new task."""
 
 
-def _index_keys(due: Step | None) -> dict[str, str | None]:
+def _index_keys(due: Step | None) -> dict[str, Any]:
     """The EscalationDue index's attributes: a task is in the index only while a step is ahead."""
     if due is None:
         return {"due_key": None, "next_step_at": None, "next_step": None}
@@ -224,7 +227,7 @@ def save_transition(
     """Write a move: the task (only if nobody moved it meanwhile), its new audit lines, and
     what follows from it (the rating voided or restored, the report, the personal data's
     removal date), all or nothing; returns the task's item as written."""
-    new_item = _to_items(after, list(item.officers or []), due)
+    new_item = _to_items(after, [str(officer) for officer in item.officers or []], due)
     new_item.notified_at = item.notified_at
     new_item.notified_step = item.notified_step
     new_item.revision = (item.revision or 0) + 1

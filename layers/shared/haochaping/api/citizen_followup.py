@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from haochaping import followups
 from haochaping.api.web import redirect
-from haochaping.domain.followup import Action, Actor, Verdict
+from haochaping.domain.followup import Action, Actor
 from haochaping.domain.rating import TRACKING_CODE_PATTERN
+from haochaping.domain.task import Verdict
 from haochaping.observability import logger
 from haochaping.settings import get_settings
 

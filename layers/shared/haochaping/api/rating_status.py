@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 
 from haochaping import followups, services
 from haochaping.api.web import html
-from haochaping.domain.followup import STATE_NAMES_ZH
 from haochaping.domain.rating import TRACKING_CODE_PATTERN
+from haochaping.domain.task import STATE_NAMES_ZH
 from haochaping.settings import get_settings
 from haochaping.web.i18n import LEVEL_NAMES, language
 from haochaping.web.pages import receipt_page

@@ -17,9 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from haochaping import followups
 from haochaping.adapters import tasks as task_store
 from haochaping.domain.errors import Forbidden
-from haochaping.domain.escalation import Escalation, current_level
-from haochaping.domain.followup import STATE_NAMES_ZH, Action, Actor, Task, TaskState
+from haochaping.domain.escalation import current_level
+from haochaping.domain.followup import Action, Actor
 from haochaping.domain.rating import TRACKING_CODE_PATTERN, utc_now
+from haochaping.domain.task import STATE_NAMES_ZH, Escalation, Task, TaskState
 from haochaping.observability import logger, metrics
 from haochaping.settings import get_settings
 

@@ -11,48 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
 from haochaping.domain.calendar import WorkingCalendar, end_of_day
-from haochaping.domain.followup import AuditEntry, Task
 from haochaping.domain.rating import CHINA_TIME
-
-
-class DeadlineKind(StrEnum):
-    FIRST_CONTACT = "first_contact"  # 首次联系时限: until the citizen was contacted
-    RECTIFICATION = "rectification"  # 整改时限: until the task closes
-
-
-DEADLINE_NAMES_ZH = {DeadlineKind.FIRST_CONTACT: "联系时限", DeadlineKind.RECTIFICATION: "整改时限"}
-
-
-class Rung(StrEnum):
-    """The rungs of the ladder, in order; the level is how high the task has climbed."""
-
-    REMINDER = "reminder"  # 到期提醒
-    HALL_SUPERVISOR = "hall_supervisor"  # 大厅督办
-    DISTRICT_BUREAU = "district_bureau"  # 区局督办
-    CITY = "city"  # 市级督办
-
-    @property
-    def level(self) -> int:
-        return list(Rung).index(self)
-
-    @property
-    def name_zh(self) -> str:
-        return RUNG_NAMES_ZH[self]
-
-    @property
-    def overdue(self) -> bool:
-        return self != Rung.REMINDER
-
-
-RUNG_NAMES_ZH = {
-    Rung.REMINDER: "到期提醒",
-    Rung.HALL_SUPERVISOR: "大厅督办",
-    Rung.DISTRICT_BUREAU: "区局督办",
-    Rung.CITY: "市级督办",
-}
+from haochaping.domain.task import DEADLINE_NAMES_ZH, AuditEntry, DeadlineKind, Escalation, Rung, Task
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,17 +44,6 @@ class Step:
     def key(self) -> str:
         """Names the step across the sweep, the queue and the task: deadline, due time, rung."""
         return f"{self.deadline.value}|{self.due_at.astimezone(UTC).isoformat()}|{self.rung.value}"
-
-
-@dataclass(frozen=True, slots=True)
-class Escalation:
-    """A step taken: recorded on the task once, with when it happened."""
-
-    key: str
-    deadline: DeadlineKind
-    due_at: datetime
-    rung: Rung
-    at: datetime
 
 
 def due_day(due_at: datetime) -> datetime:

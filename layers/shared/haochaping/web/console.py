@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from haochaping.domain.followup import Action, NotAdoptedReason, Verdict
+from haochaping.domain.followup import Action
+from haochaping.domain.task import NotAdoptedReason, Verdict
 from haochaping.web.console_i18n import STATE_NAMES, TEXT, strings
 from haochaping.web.render import render
 

@@ -6,9 +6,9 @@ everything the API returns, with textContent.
 
 from __future__ import annotations
 
-from haochaping.domain.escalation import RUNG_NAMES_ZH, Rung
-from haochaping.domain.followup import STATE_NAMES_ZH, Action, NotAdoptedReason, TaskState, Verdict
+from haochaping.domain.followup import Action
 from haochaping.domain.rating import Channel
+from haochaping.domain.task import RUNG_NAMES_ZH, STATE_NAMES_ZH, NotAdoptedReason, Rung, TaskState, Verdict
 from haochaping.web.i18n import LEVEL_NAMES
 
 TEXT: dict[str, dict[str, str]] = {

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from haochaping.domain.followup import TaskState, Verdict
 from haochaping.domain.rating import Level
+from haochaping.domain.task import TaskState, Verdict
 
 LANGUAGES = ("zh", "en")
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from haochaping.domain.followup import Task, Verdict
 from haochaping.domain.rating import Level, Rating
 from haochaping.domain.registry import TagSet, WindowEntry
+from haochaping.domain.task import Task, Verdict
 from haochaping.web.i18n import FIELD_NAMES, LEVEL_NAMES, STATE_NAMES, TEXT, VERDICT_NAMES
 from haochaping.web.render import render
 

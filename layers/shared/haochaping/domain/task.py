@@ -1,0 +1,155 @@
+"""A follow-up task 回访核实任务 as it is recorded: its state, its audit trail 操作记录 and the
+escalation 督办 steps taken on it.
+
+The rules that move a task (domain.followup) and that escalate it (domain.escalation) both work
+on what is here; neither imports the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class TaskState(StrEnum):
+    VERIFYING = "verifying"  # 回访核实
+    RESOLVED_ON_SPOT = "resolved_on_spot"  # 当场解决
+    RECTIFYING = "rectifying"  # 整改中
+    RECTIFIED = "rectified"  # 已整改
+    EXPLAINED = "explained"  # 无法解决·已解释
+    PROPOSED_NOT_ADOPTED = "proposed_not_adopted"  # 拟不予采纳
+    NOT_ADOPTED = "not_adopted"  # 不予采纳
+    FEEDBACK_GIVEN = "feedback_given"  # 已反馈
+    CALLED_BACK = "called_back"  # 已回访
+    CLOSED = "closed"  # 已办结
+
+
+STATE_NAMES_ZH = {
+    TaskState.VERIFYING: "回访核实中",
+    TaskState.RESOLVED_ON_SPOT: "已当场解决",
+    TaskState.RECTIFYING: "整改中",
+    TaskState.RECTIFIED: "已整改",
+    TaskState.EXPLAINED: "无法解决，已解释",
+    TaskState.PROPOSED_NOT_ADOPTED: "拟不予采纳，待审核",
+    TaskState.NOT_ADOPTED: "不予采纳",
+    TaskState.FEEDBACK_GIVEN: "已反馈",
+    TaskState.CALLED_BACK: "已回访",
+    TaskState.CLOSED: "已办结",
+}
+
+
+class Verdict(StrEnum):
+    """The citizen's verdict on the fix 回访整改满意度."""
+
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY_SATISFIED = "basically_satisfied"  # 基本满意
+    DISSATISFIED = "dissatisfied"  # 不满意
+
+
+class NotAdoptedReason(StrEnum):
+    MISTAKEN = "mistaken"  # 误评
+    MALICIOUS = "malicious"  # 恶意差评
+
+
+class DeadlineKind(StrEnum):
+    FIRST_CONTACT = "first_contact"  # 首次联系时限: until the citizen was contacted
+    RECTIFICATION = "rectification"  # 整改时限: until the task closes
+
+
+DEADLINE_NAMES_ZH = {DeadlineKind.FIRST_CONTACT: "联系时限", DeadlineKind.RECTIFICATION: "整改时限"}
+
+
+class Rung(StrEnum):
+    """The rungs of the ladder, in order; the level is how high the task has climbed."""
+
+    REMINDER = "reminder"  # 到期提醒
+    HALL_SUPERVISOR = "hall_supervisor"  # 大厅督办
+    DISTRICT_BUREAU = "district_bureau"  # 区局督办
+    CITY = "city"  # 市级督办
+
+    @property
+    def level(self) -> int:
+        return list(Rung).index(self)
+
+    @property
+    def name_zh(self) -> str:
+        return RUNG_NAMES_ZH[self]
+
+    @property
+    def overdue(self) -> bool:
+        return self != Rung.REMINDER
+
+
+RUNG_NAMES_ZH = {
+    Rung.REMINDER: "到期提醒",
+    Rung.HALL_SUPERVISOR: "大厅督办",
+    Rung.DISTRICT_BUREAU: "区局督办",
+    Rung.CITY: "市级督办",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """A step taken: recorded on the task once, with when it happened."""
+
+    key: str
+    deadline: DeadlineKind
+    due_at: datetime
+    rung: Rung
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One line of the task's trail: who, in which role, when, from and to, and why."""
+
+    sequence: int
+    actor: str
+    role: str
+    at: datetime
+    action: str
+    from_state: str
+    to_state: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    tracking_code: str
+    division_code: str
+    hall_code: str
+    window_code: str
+    rated_staff: str | None  # never the one who follows up
+    real_name: bool
+    state: TaskState
+    # Counts people's moves only: a form opened before the system took an escalation step or
+    # counted the deadlines again stays valid. What keeps those writes from crossing is the
+    # audit trail, whose lines are numbered and each written only if its number is free.
+    version: int
+    opened_at: datetime
+    first_contact_due: datetime
+    rectification_due: datetime
+    deadlines_provisional: bool = False
+    counted_from: datetime | None = None  # when the deadlines started running (the rating; a reopening)
+    contacted_at: datetime | None = None
+    outcome: TaskState | None = None
+    explanation: str = ""  # what was done / why it cannot be solved
+    feedback: str = ""  # what the citizen is told 反馈
+    verdict: Verdict | None = None
+    not_adopted_reason: NotAdoptedReason | None = None
+    evidence: str = ""
+    proposed_by: str | None = None
+    appeal: str = ""  # the citizen's appeal text
+    appeal_open: bool = False
+    appeal_decided: bool = False  # one appeal per decision
+    appeal_deadline: datetime | None = None
+    called_back: bool = False
+    closed_at: datetime | None = None
+    rating_void: bool = False  # not adopted: kept, but excluded from every score
+    escalations: tuple[Escalation, ...] = ()  # 督办 steps taken, oldest first
+    audit: tuple[AuditEntry, ...] = field(default_factory=tuple)
+
+    @property
+    def open(self) -> bool:
+        return self.state != TaskState.CLOSED
