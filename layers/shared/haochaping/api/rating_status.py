@@ -15,7 +15,6 @@ from haochaping.domain.rating import TRACKING_CODE_PATTERN
 from haochaping.domain.task import STATE_NAMES_ZH
 from haochaping.settings import get_settings
 from haochaping.web.i18n import LEVEL_NAMES, language
-from haochaping.web.pages import receipt_page
 
 status_router = Router()
 
@@ -56,6 +55,10 @@ def get_rating(
     accept = status_router.current_event.headers.get("accept", "")
     wants_json = format == "json" or (format is None and "application/json" in accept and "text/html" not in accept)
     if not wants_json:
+        # The pages and their templates (Jinja2) load with the first page: a program asking for
+        # JSON never needs them, and its cold start does without.
+        from haochaping.web.pages import receipt_page
+
         return html(receipt_page(rating, entry, language(lang), task, citizen_actions))
     status = RatingStatus(
         tracking_code=rating.tracking_code,
