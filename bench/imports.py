@@ -8,6 +8,9 @@ ratios: on a shared machine the speed drifts between runs, and a pair sees the s
 Two more rows measure the design's own floor: a handler that only sets up the stack every
 function is built on (Powertools Logger, Metrics and Tracer, one pydantic model, one PynamoDB
 model, and the HTTP resolver with validation or the batch processor), with none of our code.
+
+A last table takes the functions that answer with a page one step further: the import, then
+their first page, which compiles its templates (bench/first_page.py).
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ import statistics
 import subprocess
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from localtwin.divisions import division_parameters
 from localtwin.template import TwinTemplate, transform_template
+
+from bench import first_page
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR = Path(__file__).resolve().parent / "floor"
@@ -101,9 +106,12 @@ def cold_import_seconds(subject: Subject, statement: str) -> float:
     return float(output.stdout.strip().splitlines()[-1])
 
 
-def measure(subject: Subject, runs: int = RUNS, baseline: Subject | None = None) -> ImportTime:
-    """The handler's import against `import boto3` where `baseline` has it (the subject's own place)."""
-    handler = f"import {subject.module}"
+def measure(
+    subject: Subject, runs: int = RUNS, baseline: Subject | None = None, statement: str | None = None
+) -> ImportTime:
+    """The handler's import (or ``statement``) against `import boto3` where `baseline` has it (the
+    subject's own place)."""
+    handler = statement or f"import {subject.module}"
     baseline = baseline or subject
     cold_import_seconds(baseline, "import boto3")  # warm the file cache and the .pyc files
     cold_import_seconds(subject, handler)
@@ -151,6 +159,20 @@ def beyond_boto3(subject: Subject, top: int = 8) -> list[tuple[str, float]]:
     return [(name, micros / 1000) for name, micros in groups.most_common(top)]
 
 
+def first_pages(found: list[Subject]) -> None:
+    """The functions that answer with a page: their import and then their first page, whose
+    templates compile then (bench/first_page.py makes it), against `import boto3`."""
+    print(f"import and first page, median of {RUNS} paired fresh interpreters")
+    print(f"{'function':<28}{'import+page ms':>16}{'boto3 ms':>10}{'ratio':>8}")
+    for subject in found:
+        page = first_page.PAGES.get(subject.name)
+        if page is None:
+            continue
+        statement = f"import {subject.module}\nfrom bench import first_page\nfirst_page.{page}()"
+        row = measure(replace(subject, paths=(*subject.paths, str(ROOT))), statement=statement)
+        print(f"{row.name:<28}{row.handler_ms:>16.1f}{row.boto3_ms:>10.1f}{row.ratio:>8.2f}")
+
+
 def main() -> None:
     print(f"cold import, median of {RUNS} paired fresh interpreters (Python {sys.version.split()[0]})")
     print(f"{'function':<28}{'handler ms':>12}{'boto3 ms':>10}{'ratio':>8}  target ≤ {TARGET_RATIO}")
@@ -166,3 +188,4 @@ def main() -> None:
     print(f"where {worst.name}'s import goes beyond boto3's (one run under -X importtime, ms):")
     for name, ms in beyond_boto3(subject):
         print(f"  {ms:8.1f}  {name}")
+    first_pages(found)
