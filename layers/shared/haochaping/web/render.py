@@ -44,8 +44,8 @@ def _environment() -> Environment:
         auto_reload=False,  # the files do not change under a running function
     )
     env.globals["inline"] = inline
-    # tojson escapes <, >, & and ' for a <script> element; Chinese stays as it is, at a third of
-    # the bytes of \\u escapes.
+    # tojson escapes <, >, & and ' for a <script> element; Chinese stays as it is, at half the
+    # bytes of \u escapes.
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     return env
 
