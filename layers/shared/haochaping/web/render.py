@@ -5,6 +5,10 @@ Their scripts and style sheets are files of this package (web/static, checked by
 `make lint`) and go into the page inline, through ``inline``: each page is one request, and
 nothing comes from other hosts. A value a script needs goes in as JSON (``tojson``), never
 into the script's source.
+
+Jinja2 is imported, and the environment made, at the first page: a function that imports the
+pages' modules but answers without one (the OpenAPI document; a status asked for as JSON) never
+pays for it. `make bench` measures the import and, apart, the first page.
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
+if TYPE_CHECKING:
+    from jinja2 import Environment
+    from markupsafe import Markup
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -28,13 +33,19 @@ _BREAKS_OUT = re.compile(r"</(?:script|style)|<!--", re.IGNORECASE)
 @cache
 def inline(name: str) -> Markup:
     """A script or style sheet of web/static as it goes into a page, read once per process."""
+    from markupsafe import Markup
+
     text = (STATIC / name).read_text(encoding="utf-8")
     if _BREAKS_OUT.search(text):
         raise ValueError(f"web/static/{name} cannot be inlined: it holds </script, </style or <!--")
     return Markup(text)  # noqa: S704 -- our own file, checked above: never a value from a request
 
 
-def _environment() -> Environment:
+@cache
+def environment() -> Environment:
+    """The one template environment of the process; it compiles each template once, at its first use."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
@@ -50,9 +61,6 @@ def _environment() -> Environment:
     return env
 
 
-ENVIRONMENT = _environment()
-
-
 def render(template: str, **values: Any) -> str:
     """The page that ``template`` makes of ``values``."""
-    return ENVIRONMENT.get_template(template).render(**values)
+    return environment().get_template(template).render(**values)
