@@ -7,32 +7,52 @@ schedule; the twin deletes within ``interval`` real seconds of the twin's clock 
 time, and at once when the clock is advanced. Each deletion is conditioned on the item still
 being expired, so an item whose TTL was moved later in the meantime stays, as on AWS.
 
-This is the twin doing the Lambda-free part of AWS's work, so it reads with a Scan: no
-function's request path or timer ever does.
+Its cost follows the writes, not the table: for a table whose stream shows new images, the twin
+learns each item's expiry from the stream as it is written and keeps a queue of them by time
+(a Scan of DynamoDB Local grows faster than the table: 2.7 s at 20,000 items, 23 s at 60,000).
+Only a table without such a stream is scanned, each round. This is the twin doing the part of
+AWS's work that no function does: no function's request path or timer ever scans.
 """
 
 from __future__ import annotations
 
+import heapq
+import json
 import logging
 import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from localtwin.clock import Clock
 from localtwin.stack import Stack
+from localtwin.stream_shards import StreamShards
 
 log = logging.getLogger(__name__)
 TABLE_TYPE = "AWS::DynamoDB::Table"
+IMAGE_VIEWS = {"NEW_IMAGE", "NEW_AND_OLD_IMAGES"}
+PAGE = 1000
+
+
+@dataclass
+class _Table:
+    name: str
+    keys: list[str]
+    shards: StreamShards | None  # None: no stream with new images, so it is scanned
+    due: list[tuple[int, str]] = field(default_factory=list)  # (expiry, item key as JSON), a heap
+    expiry: dict[str, int] = field(default_factory=dict)  # item key as JSON → its latest expiry
 
 
 class ExpiryDriver(threading.Thread):
-    def __init__(self, stack: Stack, dynamodb: Any, clock: Clock, interval: float = 30.0) -> None:
+    def __init__(self, stack: Stack, dynamodb: Any, streams: Any, clock: Clock, interval: float = 30.0) -> None:
         super().__init__(daemon=True, name="ttl-expiry")
-        self.tables = [physical for kind, physical in stack.resources.values() if kind == TABLE_TYPE]
+        self.table_names = [physical for kind, physical in stack.resources.values() if kind == TABLE_TYPE]
         self.dynamodb = dynamodb
+        self.streams = streams
         self.clock = clock
         self.interval = interval
         self.stopping = threading.Event()
         self.wake = threading.Event()
+        self.tables: list[_Table] | None = None
         self.deleted = 0
 
     def stop(self) -> None:
@@ -54,29 +74,33 @@ class ExpiryDriver(threading.Thread):
 
     def expire_once(self) -> int:
         """Delete every item expired by the twin's now; returns how many."""
+        if self.tables is None:
+            self.tables = [self._describe(name) for name in self.table_names]
         now = int(self.clock.now().timestamp())
         deleted = 0
         for table in self.tables:
-            attribute = self._ttl_attribute(table)
+            attribute = self._ttl_attribute(table.name)
             if attribute is None:
                 continue
-            keys = [k["AttributeName"] for k in self.dynamodb.describe_table(TableName=table)["Table"]["KeySchema"]]
-            for key in self._expired(table, attribute, keys, now):
+            if table.shards is None:
+                expired = self._scanned(table, attribute, now)
+            else:
+                self._follow(table, attribute)
+                expired = self._due(table, now)
+            for key in expired:
                 if self.stopping.is_set():
                     return deleted
-                try:
-                    self.dynamodb.delete_item(
-                        TableName=table,
-                        Key=key,
-                        ConditionExpression="#ttl < :now",
-                        ExpressionAttributeNames={"#ttl": attribute},
-                        ExpressionAttributeValues={":now": {"N": str(now)}},
-                    )
-                    deleted += 1
-                except self.dynamodb.exceptions.ConditionalCheckFailedException:
-                    continue  # written again since the scan: no longer expired
+                deleted += self._delete_expired(table.name, key, attribute, now)
         self.deleted += deleted
         return deleted
+
+    def _describe(self, name: str) -> _Table:
+        description = self.dynamodb.describe_table(TableName=name)["Table"]
+        keys = [k["AttributeName"] for k in description["KeySchema"]]
+        view = (description.get("StreamSpecification") or {}).get("StreamViewType")
+        stream = description.get("LatestStreamArn")
+        shards = StreamShards(self.streams, stream) if stream and view in IMAGE_VIEWS else None
+        return _Table(name, keys, shards)
 
     def _ttl_attribute(self, table: str) -> str | None:
         description = self.dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
@@ -84,10 +108,49 @@ class ExpiryDriver(threading.Thread):
             return None
         return str(description["AttributeName"])
 
-    def _expired(self, table: str, attribute: str, keys: list[str], now: int) -> list[dict[str, Any]]:
-        names = {f"#k{i}": key for i, key in enumerate(keys)} | {"#ttl": attribute}
+    def _follow(self, table: _Table, attribute: str) -> None:
+        """Learn from the stream what was written since: each item's latest expiry, or none."""
+        assert table.shards is not None
+        table.shards.refresh()
+        for shard_id in table.shards.readable():
+            while records := table.shards.read(shard_id, PAGE):
+                for record in records:
+                    change = record["dynamodb"]
+                    key = json.dumps(change["Keys"], sort_keys=True)
+                    expires = (change.get("NewImage") or {}).get(attribute, {}).get("N")
+                    if record["eventName"] == "REMOVE" or expires is None:
+                        table.expiry.pop(key, None)
+                        continue
+                    table.expiry[key] = int(float(expires))
+                    heapq.heappush(table.due, (table.expiry[key], key))
+
+    @staticmethod
+    def _due(table: _Table, now: int) -> list[dict[str, Any]]:
+        expired = []
+        while table.due and table.due[0][0] < now:
+            expires, key = heapq.heappop(table.due)
+            if table.expiry.get(key) == expires:  # not rewritten, moved or removed since
+                del table.expiry[key]
+                expired.append(json.loads(key))
+        return expired
+
+    def _delete_expired(self, table: str, key: dict[str, Any], attribute: str, now: int) -> int:
+        try:
+            self.dynamodb.delete_item(
+                TableName=table,
+                Key=key,
+                ConditionExpression="#ttl < :now",
+                ExpressionAttributeNames={"#ttl": attribute},
+                ExpressionAttributeValues={":now": {"N": str(now)}},
+            )
+            return 1
+        except self.dynamodb.exceptions.ConditionalCheckFailedException:
+            return 0  # written again since: no longer expired
+
+    def _scanned(self, table: _Table, attribute: str, now: int) -> list[dict[str, Any]]:
+        names = {f"#k{i}": key for i, key in enumerate(table.keys)} | {"#ttl": attribute}
         arguments: dict[str, Any] = {
-            "TableName": table,
+            "TableName": table.name,
             "FilterExpression": "#ttl < :now",
             "ProjectionExpression": ", ".join(n for n in names if n != "#ttl"),
             "ExpressionAttributeNames": names,

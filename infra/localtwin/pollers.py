@@ -12,7 +12,6 @@ import base64
 import json
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ import boto3
 
 from localtwin.dynamodb_local import EngineArns
 from localtwin.functions import FunctionPool, InvocationError
+from localtwin.stream_shards import StreamShards
 from localtwin.template import EventSource
 
 
@@ -87,18 +87,6 @@ class Poller(threading.Thread):
         return _failed_ids(result, self.source.report_item_failures)
 
 
-@dataclass
-class _Shard:
-    """Where the poller stands in one shard of the stream."""
-
-    parent: str | None
-    iterator: str | None = None  # the next read's; None until the first read
-    last: str | None = None  # sequence number of the last record read
-    pending: list[dict[str, Any]] = field(default_factory=list)
-    attempts: int = 0
-    exhausted: bool = False  # a closed shard read to its end
-
-
 class StreamPoller(Poller):
     """Reads every shard of a table's stream in order, a child only after its parent is done; a
     shard waits on its failing batch, as Lambda's stream mapping does.
@@ -109,90 +97,39 @@ class StreamPoller(Poller):
 
     def __init__(self, *args: Any, engine_arns: EngineArns, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.streams = self.session.client("dynamodbstreams")
-        self.engine_arn = engine_arns.for_engine(self.source_arn)
-        self.shards: dict[str, _Shard] = {}
-        self._first_look = True
+        self.shards = StreamShards(
+            self.session.client("dynamodbstreams"),
+            engine_arns.for_engine(self.source_arn),
+            from_latest=self.source.starting_position != "TRIM_HORIZON",
+        )
+        self.pending: dict[str, list[dict[str, Any]]] = {}  # shard → records read, not yet done
+        self.attempts: dict[str, int] = {}
 
-    def _refresh_shards(self) -> None:
-        arguments: dict[str, Any] = {"StreamArn": self.engine_arn}
-        while True:
-            description = self.streams.describe_stream(**arguments)["StreamDescription"]
-            for shard in description.get("Shards", []):
-                shard_id = shard["ShardId"]
-                if shard_id not in self.shards:
-                    self.shards[shard_id] = _Shard(parent=shard.get("ParentShardId"))
-                    if self._first_look and self.source.starting_position != "TRIM_HORIZON":
-                        # LATEST: what the stream holds when the mapping starts is skipped.
-                        self.shards[shard_id].last = self._last_sequence_number(shard_id)
-            if not description.get("LastEvaluatedShardId"):
-                break
-            arguments["ExclusiveStartShardId"] = description["LastEvaluatedShardId"]
-        self._first_look = False
-
-    def _iterator(self, shard_id: str, after: str | None) -> str:
-        position: dict[str, str] = {"ShardIteratorType": "TRIM_HORIZON"}
-        if after is not None:
-            position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
-        response = self.streams.get_shard_iterator(StreamArn=self.engine_arn, ShardId=shard_id, **position)
-        return str(response["ShardIterator"])
-
-    def _last_sequence_number(self, shard_id: str) -> str | None:
-        last = None
-        iterator: str | None = self._iterator(shard_id, None)
-        while iterator:
-            response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
-            records = response.get("Records", [])
-            if not records:
-                break
-            last = str(records[-1]["dynamodb"]["SequenceNumber"])
-            iterator = response.get("NextShardIterator")
-        return last
-
-    def _ready(self, shard: _Shard) -> bool:
-        parent = self.shards.get(shard.parent or "")
-        return parent is None or (parent.exhausted and not parent.pending)
+    def _done_with(self, shard_id: str) -> bool:
+        return not self.pending.get(shard_id)
 
     def poll_once(self) -> bool:
-        self._refresh_shards()
+        self.shards.refresh()
         worked = False
-        for shard_id, shard in list(self.shards.items()):
-            if self._ready(shard) and not (shard.exhausted and not shard.pending):
-                worked |= self._poll_shard(shard_id, shard)
+        for shard_id in self.shards.readable(self._done_with):
+            worked |= self._poll_shard(shard_id)
         return worked
 
-    def _read(self, shard_id: str, shard: _Shard, limit: int) -> list[dict[str, Any]]:
-        if shard.iterator is None or shard.last is None:
-            # Until a shard has given a record, each read starts afresh from its beginning:
-            # DynamoDB Local's iterator over an empty shard goes stale once any table is written.
-            shard.iterator = self._iterator(shard_id, shard.last)
-        try:
-            response = self.streams.get_records(ShardIterator=shard.iterator, Limit=limit)
-        except (self.streams.exceptions.ExpiredIteratorException, self.streams.exceptions.TrimmedDataAccessException):
-            shard.iterator = None  # a new one after the last record read, next time
-            return []
-        next_iterator = response.get("NextShardIterator")
-        if next_iterator is None:
-            shard.exhausted = True  # a closed shard gives no next iterator after its last record
-        shard.iterator = next_iterator
-        return list(response.get("Records", []))
-
-    def _poll_shard(self, shard_id: str, shard: _Shard) -> bool:
-        pending = shard.pending
-        if len(pending) < self.source.batch_size and not shard.exhausted:
-            for record in self._read(shard_id, shard, self.source.batch_size - len(pending)):
+    def _poll_shard(self, shard_id: str) -> bool:
+        pending = self.pending.setdefault(shard_id, [])
+        if len(pending) < self.source.batch_size:
+            for record in self.shards.read(shard_id, self.source.batch_size - len(pending)):
                 record = dict(record)
                 record["eventSourceARN"] = self.source_arn
                 record["awsRegion"] = self.region  # DynamoDB Local says "ddblocal"
                 pending.append(json.loads(json.dumps(record, default=_json_default)))
-                shard.last = str(record["dynamodb"]["SequenceNumber"])
         if not pending:
             return False
         batch = pending[: self.source.batch_size]
         failed = self.invoke(batch)
         if failed is not None and not failed:
             del pending[: len(batch)]
-            shard.attempts = 0
+            self.attempts[shard_id] = 0
             return True
         # Retry from the first failed record: records before it are done, as on AWS.
         start = 0
@@ -200,12 +137,12 @@ class StreamPoller(Poller):
             sequence = [r["dynamodb"]["SequenceNumber"] for r in batch]
             start = min(sequence.index(f) for f in failed if f in sequence) if failed & set(sequence) else 0
         del pending[:start]
-        shard.attempts += 1
+        self.attempts[shard_id] = self.attempts.get(shard_id, 0) + 1
         limit = self.source.max_retries
-        if limit >= 0 and shard.attempts > limit:
+        if limit >= 0 and self.attempts[shard_id] > limit:
             self._send_on_failure(shard_id, pending[: len(batch) - start])
             del pending[: len(batch) - start]
-            shard.attempts = 0
+            self.attempts[shard_id] = 0
         return True
 
     def _send_on_failure(self, shard_id: str, records: list[dict[str, Any]]) -> None:

@@ -192,7 +192,9 @@ class LocalTwin:
             poller.start()
             self.pollers.append(poller)
         if self.expire_items:
-            self.expiry = ExpiryDriver(self.stack, session.client("dynamodb"), self.clock)
+            self.expiry = ExpiryDriver(
+                self.stack, session.client("dynamodb"), session.client("dynamodbstreams"), self.clock
+            )
             self.expiry.start()
         self.schedules = ScheduleDriver(self.template.schedules, self.functions, self.clock, ACCOUNT, REGION)
         self.schedules.start()
