@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from haochaping import followups
 from haochaping.api.web import redirect
-from haochaping.domain.followup import Action, Actor
+from haochaping.domain.followup import TEXT_LIMIT, Action, Actor
 from haochaping.domain.rating import TRACKING_CODE_PATTERN
 from haochaping.domain.task import Verdict
 from haochaping.observability import logger
@@ -31,7 +31,7 @@ class VerdictRequest(BaseModel):
 
 class AppealRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    text: str = Field(min_length=1, max_length=2000, description="why the decision is wrong")
+    text: str = Field(min_length=1, max_length=TEXT_LIMIT, description="why the decision is wrong")
 
 
 def _answer(tracking_code: str, state: str) -> Response[Any]:

@@ -18,7 +18,7 @@ from haochaping import followups
 from haochaping.adapters import tasks as task_store
 from haochaping.domain.errors import Forbidden
 from haochaping.domain.escalation import current_level
-from haochaping.domain.followup import Action, Actor
+from haochaping.domain.followup import TEXT_LIMIT, Action, Actor
 from haochaping.domain.rating import TRACKING_CODE_PATTERN, utc_now
 from haochaping.domain.task import STATE_NAMES_ZH, Escalation, Task, TaskState
 from haochaping.observability import logger, metrics
@@ -150,7 +150,7 @@ class TaskActionRequest(BaseModel):
 
     action: Action
     version: int = Field(ge=1, description="the task's version as you saw it")
-    text: str = Field(default="", max_length=2000, description="what was done, feedback, evidence or reason")
+    text: str = Field(default="", max_length=TEXT_LIMIT, description="what was done, feedback, evidence or reason")
     reason: str | None = Field(default=None, description="for propose_not_adopted: mistaken or malicious")
     verdict: str | None = Field(default=None, description="for record_call_back: the citizen's verdict")
 

@@ -33,12 +33,15 @@ TagCode = Annotated[str, Field(pattern=r"^[1-5]\d{2}$", description="评价内�
 SELF_SERVICE_CHANNELS = (Channel.QR, Channel.WINDOW_DEVICE, Channel.KIOSK)
 
 
+EVALUATOR_NAME_MAX_LENGTH = 40
+
+
 class Evaluator(BaseModel):
     """评价人: given only for a real-name call-back, with consent; encrypted before storage."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=40, description="name for the call-back")
+    name: str = Field(min_length=1, max_length=EVALUATOR_NAME_MAX_LENGTH, description="name for the call-back")
     phone: str = Field(pattern=r"^1[3-9]\d{9}$", description="mainland mobile number, 11 digits")
     consent: bool = Field(description="the evaluator agrees to be called back")
 

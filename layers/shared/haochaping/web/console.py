@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from haochaping.domain.followup import Action
+from haochaping.domain.followup import TEXT_LIMIT, Action
 from haochaping.domain.task import NotAdoptedReason, Verdict
 from haochaping.web.console_i18n import STATE_NAMES, TEXT, strings
 from haochaping.web.render import render
@@ -34,7 +34,6 @@ ACTION_INPUTS: dict[str, dict[str, Any]] = {
     Action.UPHOLD_APPEAL.value: {"text": "optional"},
     Action.DISMISS_APPEAL.value: {"text": "required"},
 }
-TEXT_LIMIT = 2000
 
 
 def console_page(lang: str) -> str:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from haochaping.domain.followup import Action
 from haochaping.domain.rating import Channel
-from haochaping.domain.task import RUNG_NAMES_ZH, STATE_NAMES_ZH, NotAdoptedReason, Rung, TaskState, Verdict
+from haochaping.domain.task import RUNG_NAMES_ZH, STATE_NAMES_ZH, NotAdoptedReason, Rung, TaskState
 from haochaping.web.i18n import LEVEL_NAMES
+from haochaping.web.i18n import VERDICT_NAMES as CITIZEN_VERDICT_NAMES
 
 TEXT: dict[str, dict[str, str]] = {
     "zh": {
@@ -379,17 +380,9 @@ TEXT_LABELS: dict[str, dict[str, str]] = {
     },
 }
 
+# The citizen's pages' names of the verdicts, keyed by value for the console's script.
 VERDICT_NAMES: dict[str, dict[str, str]] = {
-    "zh": {
-        Verdict.SATISFIED.value: "满意",
-        Verdict.BASICALLY_SATISFIED.value: "基本满意",
-        Verdict.DISSATISFIED.value: "不满意",
-    },
-    "en": {
-        Verdict.SATISFIED.value: "Satisfied",
-        Verdict.BASICALLY_SATISFIED.value: "Basically satisfied",
-        Verdict.DISSATISFIED.value: "Dissatisfied",
-    },
+    lang: {verdict.value: name for verdict, name in names.items()} for lang, names in CITIZEN_VERDICT_NAMES.items()
 }
 
 REASON_NAMES: dict[str, dict[str, str]] = {

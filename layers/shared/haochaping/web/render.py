@@ -46,6 +46,10 @@ def environment() -> Environment:
     """The one template environment of the process; it compiles each template once, at its first use."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+    from haochaping.domain.followup import TEXT_LIMIT
+    from haochaping.domain.rating import COMMENT_MAX_LENGTH
+    from haochaping.domain.submission import EVALUATOR_NAME_MAX_LENGTH
+
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
@@ -55,6 +59,12 @@ def environment() -> Environment:
         auto_reload=False,  # the files do not change under a running function
     )
     env.globals["inline"] = inline
+    # The fields' lengths, as the rules that check them say: the browser's limit is never another.
+    env.globals["limits"] = {
+        "comment": COMMENT_MAX_LENGTH,
+        "evaluator_name": EVALUATOR_NAME_MAX_LENGTH,
+        "text": TEXT_LIMIT,
+    }
     # tojson escapes <, >, & and ' for a <script> element; Chinese stays as it is, at half the
     # bytes of \u escapes.
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
