@@ -26,6 +26,7 @@ from localtwin.twin import LocalTwin, env_for_clients
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.browser.conftest import plate_url
+from tests.integration.conftest import staff_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -69,12 +70,6 @@ def call(method: str, url: str, body: dict[str, Any] | None = None, token: str |
         return error.code, json.loads(error.read() or b"null")
 
 
-def token_for(twin: LocalTwin, job_number: str) -> str:
-    status, body = call("POST", f"{twin.url}/staff/session", {"username": job_number, "password": PASSWORD})
-    assert status == 200, body
-    return str(body["id_token"])
-
-
 @pytest.fixture
 def rate_badly(demo_twin: LocalTwin, staff_users: None) -> Callable[[], str]:
     """A citizen sends a real-name 非常不满意 for the window; returns its code once its task exists."""
@@ -94,7 +89,7 @@ def rate_badly(demo_twin: LocalTwin, staff_users: None) -> Callable[[], str]:
         assert status == 201, receipt
         code = str(receipt["tracking_code"])
         # The task is opened from the queue: wait until the officer's list has it.
-        token = token_for(demo_twin, OFFICER)
+        token = staff_sign_in(demo_twin, OFFICER, PASSWORD)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             status, listed = call("GET", f"{demo_twin.url}/staff/tasks?real_name=true", token=token)
@@ -183,7 +178,7 @@ def test_an_officer_works_a_real_name_bad_review_to_closure(page: Page, demo_twi
         "POST",
         f"{demo_twin.url}/staff/tasks/{code}/actions",
         {"action": "record_contact", "version": 2, "text": "同事再次联系"},
-        token_for(demo_twin, OTHER_OFFICER),
+        staff_sign_in(demo_twin, OTHER_OFFICER, PASSWORD),
     )
     assert status == 200, body
     action_form(page, "开始整改").locator("textarea").fill("加强窗口服务培训")

@@ -20,8 +20,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser import test_console
 from tests.browser.conftest import demo_division
-from tests.browser.test_console import OFFICER, PASSWORD, call, sign_in_with_the_keyboard, token_for
-from tests.integration.conftest import next_step_at
+from tests.browser.test_console import OFFICER, PASSWORD, call, sign_in_with_the_keyboard
+from tests.integration.conftest import next_step_at, staff_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -57,7 +57,7 @@ def test_an_overdue_task_shows_its_escalation_level_in_the_list_the_task_and_its
 ) -> None:
     # Given a real-name bad review left alone past its first-contact deadline: reminded, then escalated
     code = rate_badly()
-    token = token_for(demo_twin, OFFICER)
+    token = staff_sign_in(demo_twin, OFFICER, PASSWORD)
     for taken in (1, 2):
         step_at = next_step_at(demo_twin, code)
         assert step_at is not None

@@ -7,6 +7,7 @@ moved after every other test of the session, and judges only when the whole tier
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -34,6 +35,9 @@ pytestmark = pytest.mark.integration
 
 
 DEMO_REGISTRY = ROOT / "infra" / "registry" / "demo-640100" / "registry.yaml"
+DEMO_STAFF = ROOT / "infra" / "registry" / "demo-640100" / "csv" / "staff.csv"
+# The demo staff's console password, as `make run` gives them (`haochaping staff users`): on the twin only.
+DEMO_PASSWORD = "Demo-Console-2026"
 HERE = Path(__file__).resolve().parent
 LEAST_PRIVILEGE_CHECK = "test_least_privilege_by_use.py"
 # Whether this session runs every test of the tier: the least-privilege check judges only then.
@@ -137,6 +141,37 @@ def http(
 def post_json(url: str, payload: Any) -> tuple[int, dict[str, Any]]:
     status, _, body = http("POST", url, json.dumps(payload).encode(), {"Content-Type": "application/json"})
     return status, json.loads(body)
+
+
+def demo_staff(role: str, hall: str = "YC01") -> list[str]:
+    """The job numbers of the demo registry's staff with this role in this hall."""
+    with DEMO_STAFF.open(encoding="utf-8") as rows:
+        return [r["job_number"] for r in csv.DictReader(rows) if r["role"] == role and r["hall_code"] == hall]
+
+
+def staff_sign_in(twin: LocalTwin, job_number: str, password: str = DEMO_PASSWORD) -> str:
+    """The staff member's id token, signed in with a password as the console does (POST /staff/session)."""
+    status, body = post_json(f"{twin.url}/staff/session", {"username": job_number, "password": password})
+    assert status == 200, body
+    return str(body["id_token"])
+
+
+def staff_task(twin: LocalTwin, token: str, code: str) -> tuple[int, dict[str, Any]]:
+    """The follow-up task of a rating, as the staff member with this token sees it: (status, body)."""
+    status, _, raw = http("GET", f"{twin.url}/staff/tasks/{code}", headers={"Authorization": f"Bearer {token}"})
+    return status, json.loads(raw)
+
+
+def staff_act(twin: LocalTwin, token: str, code: str, action: str, **fields: Any) -> tuple[int, dict[str, Any]]:
+    """Take an action on the task at the version it has now (read first): (status, body)."""
+    _, task = staff_task(twin, token, code)
+    status, _, raw = http(
+        "POST",
+        f"{twin.url}/staff/tasks/{code}/actions",
+        json.dumps({"action": action, "version": task["version"], **fields}).encode(),
+        {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    return status, json.loads(raw)
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 0.05) -> Any:

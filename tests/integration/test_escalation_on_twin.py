@@ -19,12 +19,22 @@ from localtwin.divisions import division_parameters
 from localtwin.twin import LocalTwin
 
 from tests.conftest import TEMPLATE
-from tests.integration.conftest import DEMO_REGISTRY, admin, http, next_step_at, plate_sig_of, post_json, wait_for
+from tests.integration.conftest import (
+    DEMO_PASSWORD,
+    DEMO_REGISTRY,
+    admin,
+    next_step_at,
+    plate_sig_of,
+    post_json,
+    staff_act,
+    staff_sign_in,
+    staff_task,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
 WINDOW = "YC01-A001"
-PASSWORD = "Demo-Console-2026"
 OFFICER = "YC018001"
 RUNGS = ["reminder", "hall_supervisor", "district_bureau", "city"]
 
@@ -35,7 +45,7 @@ def twin() -> Iterator[LocalTwin]:
     twin.start()
     try:
         admin(twin, "registry", "load", str(DEMO_REGISTRY))
-        admin(twin, "staff", "users", "--password", PASSWORD)
+        admin(twin, "staff", "users", "--password", DEMO_PASSWORD)
         yield twin
     finally:
         twin.stop()
@@ -65,19 +75,19 @@ def test_a_task_left_alone_climbs_every_rung_once_while_one_resolved_in_time_hea
 ) -> None:
     officers = Inbox(twin, "OFFICER_TOPIC_ARN", "officer-inbox")
     escalations = Inbox(twin, "ESCALATION_TOPIC_ARN", "escalation-inbox")
-    token = sign_in(twin, OFFICER)
+    token = staff_sign_in(twin, OFFICER)
     # Given two bad reviews: a real-name one left alone, and one the officer resolves at once
     left_alone = rate(twin, plate_of(WINDOW), real_name=True)
     resolved = rate(twin, plate_of(WINDOW), real_name=False)
     for code in (left_alone, resolved):
-        wait_for(lambda code=code: task(twin, token, code)[0] == 200, timeout=10)
+        wait_for(lambda code=code: staff_task(twin, token, code)[0] == 200, timeout=10)
     moves: list[tuple[str, dict[str, str]]] = [
         ("resolve_on_spot", {"text": "当场补办"}),
         ("give_feedback", {"text": "已办结"}),
         ("close", {}),
     ]
     for action, fields in moves:
-        status, body = act(twin, token, resolved, action, **fields)
+        status, body = staff_act(twin, token, resolved, action, **fields)
         assert status == 200, body
     # When the twin's clock is moved to each step of the left-alone task in turn
     taken: list[tuple[str, str]] = []
@@ -93,7 +103,7 @@ def test_a_task_left_alone_climbs_every_rung_once_while_one_resolved_in_time_hea
     # Then each deadline climbed reminder → hall supervisor → district bureau → city, each once
     for deadline in ("first_contact", "rectification"):
         assert [rung for d, rung in taken if d == deadline] == RUNGS
-    _, final = task(twin, token, left_alone)
+    _, final = staff_task(twin, token, left_alone)
     assert final["escalation"]["rung"] == "city" and final["escalation"]["level"] == 3
     # And each step was notified once: the two reminders to the officers, six escalations
     assert [m["rung"] for m in officers.notices(left_alone) if m["type"] == "reminder"] == ["reminder", "reminder"]
@@ -107,7 +117,7 @@ def test_a_task_left_alone_climbs_every_rung_once_while_one_resolved_in_time_hea
     # And the task resolved in time received no reminder and no escalation
     assert officers.notices(resolved) == [m for m in officers.notices(resolved) if m["type"] == "followup_opened"]
     assert escalations.notices(resolved) == []
-    assert task(twin, token, resolved)[1]["escalations"] == []
+    assert staff_task(twin, token, resolved)[1]["escalations"] == []
 
 
 # ---------------------------------------------------------------- helpers
@@ -116,12 +126,6 @@ def test_a_task_left_alone_climbs_every_rung_once_while_one_resolved_in_time_hea
 @pytest.fixture(scope="module")
 def plate_of(twin: LocalTwin) -> Callable[[str], str]:
     return lambda window_code: plate_sig_of(twin, window_code)
-
-
-def sign_in(twin: LocalTwin, job_number: str) -> str:
-    status, body = post_json(f"{twin.url}/staff/session", {"username": job_number, "password": PASSWORD})
-    assert status == 200, body
-    return str(body["id_token"])
 
 
 def rate(twin: LocalTwin, sig: str, real_name: bool) -> str:
@@ -133,26 +137,10 @@ def rate(twin: LocalTwin, sig: str, real_name: bool) -> str:
     return str(receipt["tracking_code"])
 
 
-def task(twin: LocalTwin, token: str, code: str) -> tuple[int, dict[str, Any]]:
-    status, _, raw = http("GET", f"{twin.url}/staff/tasks/{code}", headers={"Authorization": f"Bearer {token}"})
-    return status, json.loads(raw)
-
-
 def _escalations(twin: LocalTwin, token: str, code: str) -> list[dict[str, Any]]:
-    status, body = task(twin, token, code)
+    status, body = staff_task(twin, token, code)
     assert status == 200, body
     return list(body["escalations"])
-
-
-def act(twin: LocalTwin, token: str, code: str, action: str, **fields: Any) -> tuple[int, dict[str, Any]]:
-    _, current = task(twin, token, code)
-    status, _, raw = http(
-        "POST",
-        f"{twin.url}/staff/tasks/{code}/actions",
-        json.dumps({"action": action, "version": current["version"], **fields}).encode(),
-        {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    return status, json.loads(raw)
 
 
 def sweeps_fired(twin: LocalTwin) -> int:

@@ -3,7 +3,6 @@ the citizen's verdict and appeal."""
 
 from __future__ import annotations
 
-import csv
 import json
 import time
 import uuid
@@ -13,25 +12,28 @@ from typing import Any
 import pytest
 from localtwin.twin import LocalTwin
 
-from tests.conftest import ROOT
-from tests.integration.conftest import admin, http, post_json, wait_for
+from tests.integration.conftest import (
+    DEMO_PASSWORD,
+    admin,
+    demo_staff,
+    http,
+    post_json,
+    staff_act,
+    staff_sign_in,
+    staff_task,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
 WINDOW = "YC01-A001"
-PASSWORD = "Demo-Console-2026"
 PHONE = "13955556666"
 NAME = "回访测试人"
 
 
-def _staff(role: str, hall: str = "YC01") -> list[str]:
-    with (ROOT / "infra" / "registry" / "demo-640100" / "csv" / "staff.csv").open(encoding="utf-8") as rows:
-        return [r["job_number"] for r in csv.DictReader(rows) if r["role"] == role and r["hall_code"] == hall]
-
-
 @pytest.fixture(scope="module")
 def staff_ready(district_twin: LocalTwin) -> LocalTwin:
-    admin(district_twin, "staff", "users", "--password", PASSWORD)
+    admin(district_twin, "staff", "users", "--password", DEMO_PASSWORD)
     return district_twin
 
 
@@ -41,9 +43,7 @@ def sign_in(staff_ready: LocalTwin) -> Callable[[str], str]:
 
     def token(job_number: str) -> str:
         if job_number not in tokens:
-            status, body = post_json(f"{staff_ready.url}/staff/session", {"username": job_number, "password": PASSWORD})
-            assert status == 200, body
-            tokens[job_number] = body["id_token"]
+            tokens[job_number] = staff_sign_in(staff_ready, job_number)
         return tokens[job_number]
 
     return token
@@ -56,23 +56,6 @@ def _rate(twin: LocalTwin, sig: str, real_name: bool) -> str:
     status, receipt = post_json(f"{twin.url}/ratings", body)
     assert status == 201, receipt
     return str(receipt["tracking_code"])
-
-
-def _task(twin: LocalTwin, token: str, code: str) -> tuple[int, dict[str, Any]]:
-    status, _, raw = http("GET", f"{twin.url}/staff/tasks/{code}", headers={"Authorization": f"Bearer {token}"})
-    return status, json.loads(raw)
-
-
-def _act(twin: LocalTwin, token: str, code: str, action: str, **fields: Any) -> tuple[int, dict[str, Any]]:
-    _, task = _task(twin, token, code)
-    payload = {"action": action, "version": task["version"], **fields}
-    status, _, raw = http(
-        "POST",
-        f"{twin.url}/staff/tasks/{code}/actions",
-        json.dumps(payload).encode(),
-        {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    return status, json.loads(raw)
 
 
 def _status(twin: LocalTwin, code: str) -> dict[str, Any]:
@@ -94,8 +77,8 @@ def test_real_name_bad_review_is_called_back_rectified_and_closed_by_the_citizen
     code = _rate(staff_ready, plate_sig(WINDOW), real_name=True)
     # Then its task opens within 2 s of the acknowledgement
     assert _opened(staff_ready, code, timeout=2.0) <= 2.0
-    officer = sign_in(_staff("officer")[0])
-    status, task = _task(staff_ready, officer, code)
+    officer = sign_in(demo_staff("officer")[0])
+    status, task = staff_task(staff_ready, officer, code)
     assert status == 200
     assert task["evaluator"] == {"name": NAME, "phone": PHONE}
     # When the officer calls back, rectifies and gives feedback
@@ -105,7 +88,7 @@ def test_real_name_bad_review_is_called_back_rectified_and_closed_by_the_citizen
         ("mark_rectified", {"text": "已增设引导员"}),
         ("give_feedback", {"text": "已整改：增设引导员，缩短等候"}),
     ):
-        status, task = _act(staff_ready, officer, code, action, **fields)
+        status, task = staff_act(staff_ready, officer, code, action, **fields)
         assert status == 200, task
     # Then the citizen sees the outcome and gives a verdict, which closes the task
     seen = _status(staff_ready, code)
@@ -114,7 +97,7 @@ def test_real_name_bad_review_is_called_back_rectified_and_closed_by_the_citizen
     status, _ = post_json(f"{staff_ready.url}/ratings/{code}/verdict", {"verdict": "satisfied"})
     assert status == 200
     assert _status(staff_ready, code)["follow_up_status"] == "closed"
-    _, task = _task(staff_ready, officer, code)
+    _, task = staff_task(staff_ready, officer, code)
     assert [e["action"] for e in task["audit"]] == [
         "open",
         "record_contact",
@@ -136,37 +119,37 @@ def test_real_name_bad_review_is_called_back_rectified_and_closed_by_the_citizen
 def test_anonymous_outcomes_reach_feedback_and_close(staff_ready, sign_in, plate_sig, steps, final):
     code = _rate(staff_ready, plate_sig(WINDOW), real_name=False)
     _opened(staff_ready, code)
-    officer = sign_in(_staff("officer")[0])
+    officer = sign_in(demo_staff("officer")[0])
     for action, fields in steps:
-        status, task = _act(staff_ready, officer, code, action, **fields)
+        status, task = staff_act(staff_ready, officer, code, action, **fields)
         assert status == 200, task
     assert task["state"] == final
-    status, task = _act(staff_ready, officer, code, "close")
+    status, task = staff_act(staff_ready, officer, code, "close")
     assert (status, task["state"]) == (200, "closed")
 
 
 def test_not_adopted_needs_a_second_person_and_an_upheld_appeal_restores_the_rating(staff_ready, sign_in, plate_sig):
     code = _rate(staff_ready, plate_sig(WINDOW), real_name=False)
     _opened(staff_ready, code)
-    officer = sign_in(_staff("officer")[0])
-    supervisor = sign_in(_staff("supervisor")[0])
-    status, task = _act(
+    officer = sign_in(demo_staff("officer")[0])
+    supervisor = sign_in(demo_staff("supervisor")[0])
+    status, task = staff_act(
         staff_ready, officer, code, "propose_not_adopted", reason="malicious", text="监控显示未办理业务"
     )
     assert status == 200, task
     # the proposer cannot approve; the supervisor can
-    status, _ = _act(staff_ready, officer, code, "approve_not_adopted")
+    status, _ = staff_act(staff_ready, officer, code, "approve_not_adopted")
     assert status == 403
-    status, task = _act(staff_ready, supervisor, code, "approve_not_adopted")
+    status, task = staff_act(staff_ready, supervisor, code, "approve_not_adopted")
     assert (status, task["state"], task["rating_void"]) == (200, "not_adopted", True)
     _, _, raw = http("GET", f"{staff_ready.url}/staff/reports", headers={"Authorization": f"Bearer {supervisor}"})
     assert code in [r["tracking_code"] for r in json.loads(raw)["reports"]]
-    _act(staff_ready, officer, code, "give_feedback", text="经核实为恶意差评，不予采纳")
+    staff_act(staff_ready, officer, code, "give_feedback", text="经核实为恶意差评，不予采纳")
     # the citizen appeals; the supervisor upholds it; the rating counts again
     assert "appeal" in _status(staff_ready, code)["citizen_actions"]
     status, _ = post_json(f"{staff_ready.url}/ratings/{code}/appeal", {"text": "我确实办理了业务"})
     assert status == 200
-    status, task = _act(staff_ready, supervisor, code, "uphold_appeal")
+    status, task = staff_act(staff_ready, supervisor, code, "uphold_appeal")
     assert (status, task["state"], task["rating_void"]) == (200, "verifying", False)
     assert _status(staff_ready, code)["not_adopted"] is False
 
@@ -174,16 +157,16 @@ def test_not_adopted_needs_a_second_person_and_an_upheld_appeal_restores_the_rat
 def test_forbidden_moves(staff_ready, sign_in, plate_sig):
     code = _rate(staff_ready, plate_sig(WINDOW), real_name=True)
     _opened(staff_ready, code)
-    officer = sign_in(_staff("officer")[0])
-    other_hall_officer = sign_in(_staff("officer", "YC02")[0])
+    officer = sign_in(demo_staff("officer")[0])
+    other_hall_officer = sign_in(demo_staff("officer", "YC02")[0])
     # unauthenticated: the gateway refuses
     status, _, _ = http("GET", f"{staff_ready.url}/staff/tasks/{code}")
     assert status == 401
     # another hall: as if it did not exist
-    status, _ = _task(staff_ready, other_hall_officer, code)
+    status, _ = staff_task(staff_ready, other_hall_officer, code)
     assert status == 404
     # a stale version
-    _, task = _task(staff_ready, officer, code)
+    _, task = staff_task(staff_ready, officer, code)
     status, _, raw = http(
         "POST",
         f"{staff_ready.url}/staff/tasks/{code}/actions",
@@ -192,9 +175,9 @@ def test_forbidden_moves(staff_ready, sign_in, plate_sig):
     )
     assert status == 409 and json.loads(raw)["error"]["code"] == "stale_version"
     # a real-name task cannot close without a recorded call
-    _act(staff_ready, officer, code, "resolve_on_spot", text="当场解决")
-    _act(staff_ready, officer, code, "give_feedback", text="已解决")
-    status, refused = _act(staff_ready, officer, code, "close")
+    staff_act(staff_ready, officer, code, "resolve_on_spot", text="当场解决")
+    staff_act(staff_ready, officer, code, "give_feedback", text="已解决")
+    status, refused = staff_act(staff_ready, officer, code, "close")
     assert status == 409
     assert "record_call_back" in refused["error"]["allowed"]
 
@@ -202,7 +185,7 @@ def test_forbidden_moves(staff_ready, sign_in, plate_sig):
 def test_the_phone_number_reaches_only_the_assigned_halls_task_view(staff_ready, sign_in, plate_sig):
     code = _rate(staff_ready, plate_sig(WINDOW), real_name=True)
     _opened(staff_ready, code)
-    other = sign_in(_staff("officer", "YC02")[0])
+    other = sign_in(demo_staff("officer", "YC02")[0])
     _, _, other_view = http(
         "GET", f"{staff_ready.url}/staff/tasks/{code}", headers={"Authorization": f"Bearer {other}"}
     )

@@ -7,7 +7,6 @@ the session's twin overdue.
 
 from __future__ import annotations
 
-import csv
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,13 +19,24 @@ from localtwin.__main__ import CLOCK_HOOK
 from localtwin.divisions import division_parameters
 from localtwin.twin import LocalTwin
 
-from tests.conftest import ROOT, TEMPLATE
-from tests.integration.conftest import DEMO_REGISTRY, admin, http, plate_sig_of, post_json, wait_for
+from tests.conftest import TEMPLATE
+from tests.integration.conftest import (
+    DEMO_PASSWORD,
+    DEMO_REGISTRY,
+    admin,
+    demo_staff,
+    http,
+    plate_sig_of,
+    post_json,
+    staff_act,
+    staff_sign_in,
+    staff_task,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
 WINDOW = "YC01-A001"
-PASSWORD = "Demo-Console-2026"
 NAME = "留存测试人"
 PHONE = "13955558888"
 PURGE = "PurgePersonalDataFunction"
@@ -99,7 +109,7 @@ def retention_twin() -> Iterator[LocalTwin]:
     twin.start()
     try:
         admin(twin, "registry", "load", str(DEMO_REGISTRY))
-        admin(twin, "staff", "users", "--password", PASSWORD)
+        admin(twin, "staff", "users", "--password", DEMO_PASSWORD)
         yield twin
     finally:
         twin.stop()
@@ -110,11 +120,11 @@ def test_the_daily_purge_removes_the_evaluator_a_retention_period_after_the_task
 ) -> None:
     twin = retention_twin
     retention = timedelta(days=int(twin.function_environment(PURGE)["PERSONAL_DATA_RETENTION_DAYS"]))
-    officer = _sign_in(twin, _staff("officer")[0])
+    officer = staff_sign_in(twin, demo_staff("officer")[0])
     # Given a real-name bad review whose task the officer worked and the citizen's verdict closed
     code = _rate_real_name(twin, plate_sig_of(twin, WINDOW))
     wait_for(lambda: _status(twin, code)["follow_up_status"] == "verifying", timeout=10)
-    status, task = _task(twin, officer, code)
+    status, task = staff_task(twin, officer, code)
     assert (status, task["evaluator"]) == (200, {"name": NAME, "phone": PHONE})
     for action, fields in (
         ("record_contact", {}),
@@ -122,7 +132,7 @@ def test_the_daily_purge_removes_the_evaluator_a_retention_period_after_the_task
         ("mark_rectified", {"text": "已增设引导员"}),
         ("give_feedback", {"text": "已整改：增设引导员，缩短等候"}),
     ):
-        status, task = _act(twin, officer, code, action, **fields)
+        status, task = staff_act(twin, officer, code, action, **fields)
         assert status == 200, task
     closing = twin.now()
     status, _ = post_json(f"{twin.url}/ratings/{code}/verdict", {"verdict": "satisfied"})
@@ -150,7 +160,7 @@ def test_the_daily_purge_removes_the_evaluator_a_retention_period_after_the_task
     seen = _status(twin, code)
     assert (seen["level"], seen["follow_up_status"], seen["verdict"]) == (1, "closed", "satisfied")
     # And the hall's officer's task view no longer has a name or a phone to show
-    status, task = _task(twin, officer, code)
+    status, task = staff_task(twin, officer, code)
     assert status == 200, task
     assert (task["real_name"], task["evaluator"]) == (True, None)
     _, _, raw = http("GET", f"{twin.url}/staff/tasks/{code}", headers={"Authorization": f"Bearer {officer}"})
@@ -191,33 +201,6 @@ def _status(twin: LocalTwin, code: str) -> dict[str, Any]:
     status, _, raw = http("GET", f"{twin.url}/ratings/{code}?format=json")
     assert status == 200, raw
     return dict(json.loads(raw))
-
-
-def _staff(role: str, hall: str = "YC01") -> list[str]:
-    with (ROOT / "infra" / "registry" / "demo-640100" / "csv" / "staff.csv").open(encoding="utf-8") as rows:
-        return [r["job_number"] for r in csv.DictReader(rows) if r["role"] == role and r["hall_code"] == hall]
-
-
-def _sign_in(twin: LocalTwin, job_number: str) -> str:
-    status, body = post_json(f"{twin.url}/staff/session", {"username": job_number, "password": PASSWORD})
-    assert status == 200, body
-    return str(body["id_token"])
-
-
-def _task(twin: LocalTwin, token: str, code: str) -> tuple[int, dict[str, Any]]:
-    status, _, raw = http("GET", f"{twin.url}/staff/tasks/{code}", headers={"Authorization": f"Bearer {token}"})
-    return status, json.loads(raw)
-
-
-def _act(twin: LocalTwin, token: str, code: str, action: str, **fields: Any) -> tuple[int, dict[str, Any]]:
-    _, task = _task(twin, token, code)
-    status, _, raw = http(
-        "POST",
-        f"{twin.url}/staff/tasks/{code}/actions",
-        json.dumps({"action": action, "version": task["version"], **fields}).encode(),
-        {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    return status, json.loads(raw)
 
 
 def _item(twin: LocalTwin, code: str, sort_key: str) -> dict[str, Any] | None:

@@ -22,12 +22,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from localtwin.twin import LocalTwin
 from moto.utilities.utils import load_resource
 
-from tests.integration.conftest import admin, http
+from tests.integration.conftest import DEMO_PASSWORD, admin, http
 
 pytestmark = pytest.mark.integration
 
 FIXTURE = Path(__file__).parent / "fixtures" / "twin_features" / "template.yaml"
-DEMO_PASSWORD = "Demo-Console-2026"  # as `make run` uses: the demo registry's staff, on the twin only
 UNAUTHORIZED = {"message": "Unauthorized"}
 HMAC_SECRET = "x" * 32  # for a token signed the wrong way (HS256)
 
