@@ -1,8 +1,8 @@
-"""The rules of a rating: levels, channels and tracking codes."""
+"""The rules of a rating: levels, channels, tracking codes and the follow-up period."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from haochaping.domain.rating import (
@@ -12,11 +12,13 @@ from haochaping.domain.rating import (
     Level,
     Rating,
     tracking_code_for,
+    within_follow_up_period,
 )
 
 pytestmark = pytest.mark.unit
 
 SECRET = b"unit-test-signing-secret-not-a-real-one-0123456789"
+FIRST_RATED = datetime(2026, 11, 26, 6, 30, tzinfo=UTC)  # Thursday 14:30 in Yinchuan
 
 
 @pytest.mark.parametrize(
@@ -189,6 +191,21 @@ def test_tracking_codes_of_many_submissions_do_not_collide() -> None:
     codes = {tracking_code_for(submission_id, SECRET) for submission_id in ids}
     # Then every one is distinct
     assert len(codes) == len(ids)
+
+
+@pytest.mark.parametrize(
+    ("first", "now", "within"),
+    [
+        (FIRST_RATED, FIRST_RATED + timedelta(days=15), True),
+        (FIRST_RATED, FIRST_RATED + timedelta(days=15, seconds=1), False),
+        (FIRST_RATED, FIRST_RATED, True),
+    ],
+)
+def test_a_follow_up_rating_is_taken_within_the_period(first: datetime, now: datetime, within: bool) -> None:
+    # Given a case first rated at a time
+    # When a follow-up rating arrives
+    # Then it is within the 15-day period or not
+    assert within_follow_up_period(first, now, timedelta(days=15)) is within
 
 
 def test_rating_is_bad_review_follows_its_level_and_reports_in_china_time() -> None:

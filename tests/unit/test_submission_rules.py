@@ -1,4 +1,7 @@
-"""The rules a submission must pass before it is written: prepare_rating and the registry."""
+"""What a citizen may submit, and the rules it must pass before it is written.
+
+RatingSubmission field by field; then prepare_rating, and the registry it is checked against.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from typing import Any
 import pytest
 from haochaping.domain.errors import Forbidden, InvalidFields, NotFound
 from haochaping.domain.plates import SignatureInvalid, TicketExpired, issue_ticket, plate_signature
-from haochaping.domain.rating import Channel, Level, tracking_code_for, within_follow_up_period
+from haochaping.domain.rating import COMMENT_MAX_LENGTH, Channel, Level, tracking_code_for
 from haochaping.domain.registry import (
     Department,
     Hall,
@@ -60,25 +63,219 @@ RULES = RatingRules(
     follow_up_period=timedelta(days=15),
     ticket_validity=timedelta(hours=24),
 )
+VALID: dict[str, Any] = {
+    "window_code": "640104-A017",
+    "level": 2,
+    "submission_id": "Zp3vN8cQ1yFj6uEa",
+    "tags": ["201", "203"],
+    "comment": "排队等了很久，叫号系统不清楚。",
+    "channel": "qr",
+}
 
 
-def submission(**changes: Any) -> RatingSubmission:
-    fields: dict[str, Any] = {
-        "window_code": "640104-A017",
-        "sig": plate_signature("640104-A017", SECRET),
-        "level": 2,
-        "tags": ["201", "203"],
-        "comment": "排队等了很久",
-        "submission_id": "Zp3vN8cQ1yFj6uEa",
-    }
-    fields.update(changes)
+def invalid_fields(error: ValidationError) -> set[str]:
+    return {str(problem["loc"][0]) for problem in error.errors()}
+
+
+def signed_submission(**changes: Any) -> RatingSubmission:
+    """A valid submission from window A017's plate, with some fields changed (None leaves one out)."""
+    fields: dict[str, Any] = {**VALID, "sig": plate_signature("640104-A017", SECRET), **changes}
     return RatingSubmission.model_validate({k: v for k, v in fields.items() if v is not None})
+
+
+# ---------------------------------------------------------------- what a citizen may submit
+
+
+def test_a_complete_submission_is_accepted() -> None:
+    # Given every field with a valid value
+    # When validating it
+    submission = RatingSubmission.model_validate(VALID)
+    # Then each value is kept
+    assert submission.window_code == "640104-A017"
+    assert submission.level == 2
+    assert submission.submission_id == "Zp3vN8cQ1yFj6uEa"
+    assert submission.tags == ["201", "203"]
+    assert submission.comment == "排队等了很久，叫号系统不清楚。"
+    assert submission.channel is Channel.QR
+
+
+def test_optional_fields_have_defaults() -> None:
+    # Given only the required fields
+    minimal = {"window_code": "640104-A017", "level": 5, "submission_id": "q7Hk2mWx9TbR4nLs"}
+    # When validating it
+    submission = RatingSubmission.model_validate(minimal)
+    # Then the channel is the QR plate, with no tags, comment, credentials, case or evaluator
+    assert submission.channel is Channel.QR
+    assert submission.tags == []
+    assert submission.comment == ""
+    assert (submission.sig, submission.ticket, submission.case_no, submission.item_code) == (None, None, None, None)
+    assert submission.evaluator is None
+
+
+def test_whitespace_around_strings_is_stripped() -> None:
+    # Given values with spaces around them (a form, a sloppy client)
+    padded = {**VALID, "window_code": "  640104-A017 ", "comment": "  很好  ", "tags": [" 501 "], "level": 5}
+    # When validating it
+    submission = RatingSubmission.model_validate(padded)
+    # Then the spaces are gone and the values are valid
+    assert submission.window_code == "640104-A017"
+    assert submission.comment == "很好"
+    assert submission.tags == ["501"]
+
+
+def test_level_may_arrive_as_a_string_as_forms_send_it() -> None:
+    # Given the level as text
+    # When validating it
+    submission = RatingSubmission.model_validate({**VALID, "level": "3"})
+    # Then it is the number
+    assert submission.level == 3
+
+
+@pytest.mark.parametrize("level", [1, 2, 3, 4, 5])
+def test_every_level_from_one_to_five_is_accepted(level: int) -> None:
+    # Given a level 1 … 5
+    # When validating
+    submission = RatingSubmission.model_validate({**VALID, "level": level})
+    # Then it is kept
+    assert submission.level == level
+
+
+@pytest.mark.parametrize("channel", [channel.value for channel in Channel])
+def test_every_channel_is_accepted(channel: str) -> None:
+    # Given any known channel
+    # When validating
+    submission = RatingSubmission.model_validate({**VALID, "channel": channel})
+    # Then it is kept
+    assert submission.channel == Channel(channel)
+
+
+def test_the_longest_comment_and_most_tags_are_accepted() -> None:
+    # Given a comment of exactly the maximum length and ten tags
+    edge = {**VALID, "comment": "好" * COMMENT_MAX_LENGTH, "tags": [f"2{n:02d}" for n in range(10)]}
+    # When validating
+    submission = RatingSubmission.model_validate(edge)
+    # Then both are kept
+    assert len(submission.comment) == COMMENT_MAX_LENGTH
+    assert len(submission.tags) == 10
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("window_code", ""),
+        ("window_code", "   "),
+        ("window_code", "640104 A017"),
+        ("window_code", "窗口17"),
+        ("window_code", "A" * 41),
+        ("window_code", "640104-a017"),
+        ("window_code", "640104A017"),
+        ("sig", "s" * 65),
+        ("ticket", "t" * 201),
+        ("case_no", "abc"),
+        ("case_no", "case no 2026"),
+        ("item_code", "item/1"),
+        ("level", 0),
+        ("level", 6),
+        ("level", "five"),
+        ("level", 2.5),
+        ("level", None),
+        ("tags", ["601"]),
+        ("tags", ["001"]),
+        ("tags", ["20"]),
+        ("tags", ["2011"]),
+        ("tags", "201"),
+        ("tags", [f"2{n:02d}" for n in range(11)]),
+        ("comment", "好" * (COMMENT_MAX_LENGTH + 1)),
+        ("comment", 42),
+        ("channel", "fax"),
+        ("channel", "QR"),
+        ("channel", ""),
+        ("submission_id", "short"),
+        ("submission_id", "x" * 65),
+        ("submission_id", "has space 1234"),
+        ("submission_id", "semi;colon-1234"),
+        ("submission_id", 12345678),
+    ],
+)
+def test_each_invalid_field_is_refused_by_name(field: str, value: Any) -> None:
+    # Given a valid submission with one field made invalid
+    submission = {**VALID, field: value}
+    # When validating it
+    with pytest.raises(ValidationError) as raised:
+        RatingSubmission.model_validate(submission)
+    # Then exactly that field is named
+    assert invalid_fields(raised.value) == {field}
+
+
+@pytest.mark.parametrize("field", ["window_code", "level", "submission_id"])
+def test_each_required_field_is_required(field: str) -> None:
+    # Given a submission without one required field
+    submission = {key: value for key, value in VALID.items() if key != field}
+    # When validating it
+    with pytest.raises(ValidationError) as raised:
+        RatingSubmission.model_validate(submission)
+    # Then that field is named as missing
+    assert invalid_fields(raised.value) == {field}
+    assert raised.value.errors()[0]["type"] == "missing"
+
+
+def test_unknown_fields_are_refused() -> None:
+    # Given a submission carrying a field the API does not know (e.g. the citizen's phone)
+    submission = {**VALID, "phone": "13812345678"}
+    # When validating it
+    with pytest.raises(ValidationError) as raised:
+        RatingSubmission.model_validate(submission)
+    # Then that field is refused rather than silently dropped
+    assert invalid_fields(raised.value) == {"phone"}
+    assert raised.value.errors()[0]["type"] == "extra_forbidden"
+
+
+def test_repeated_tags_are_kept_once_in_order() -> None:
+    # Given the same tag twice (a double tap)
+    # When validating
+    submission = RatingSubmission.model_validate({**VALID, "tags": ["203", "201", "203"]})
+    # Then each tag is kept once, in the order first given
+    assert submission.tags == ["203", "201"]
+
+
+def test_an_evaluator_with_consent_is_accepted() -> None:
+    # Given real-name call-back details with consent
+    evaluator = {"name": " 张三 ", "phone": "13812345678", "consent": True}
+    # When validating
+    submission = RatingSubmission.model_validate({**VALID, "evaluator": evaluator})
+    # Then they are kept, trimmed
+    assert submission.evaluator is not None
+    assert (submission.evaluator.name, submission.evaluator.phone) == ("张三", "13812345678")
+
+
+@pytest.mark.parametrize(
+    ("evaluator", "field"),
+    [
+        ({"name": "张三", "phone": "13812345678", "consent": False}, "consent"),
+        ({"name": "张三", "phone": "13812345678"}, "consent"),
+        ({"name": "张三", "phone": "12812345678", "consent": True}, "phone"),
+        ({"name": "张三", "phone": "1381234567", "consent": True}, "phone"),
+        ({"name": "张三", "phone": "+8613812345678", "consent": True}, "phone"),
+        ({"name": "", "phone": "13812345678", "consent": True}, "name"),
+        ({"name": "张三", "phone": "13812345678", "consent": True, "id_card": "x"}, "id_card"),
+    ],
+)
+def test_an_unusable_evaluator_is_refused_by_field(evaluator: dict[str, Any], field: str) -> None:
+    # Given call-back details with one problem
+    # When validating
+    with pytest.raises(ValidationError) as raised:
+        RatingSubmission.model_validate({**VALID, "evaluator": evaluator})
+    # Then the error is located at that field of the evaluator
+    assert [problem["loc"] for problem in raised.value.errors()] == [("evaluator", field)]
+
+
+# ---------------------------------------------------------------- preparing a rating
 
 
 def test_a_signed_rating_at_an_active_window_is_prepared() -> None:
     # Given a rating from window A017's plate, during the clerk's shift
     # When preparing it
-    prepared = prepare_rating(submission(), ENTRY, TAGS, RULES, SECRET, NOW, device_token=None)
+    prepared = prepare_rating(signed_submission(), ENTRY, TAGS, RULES, SECRET, NOW, device_token=None)
     # Then it carries what the registry knows at that instant, and no marks to claim
     rating = prepared.rating
     assert rating.tracking_code == tracking_code_for("Zp3vN8cQ1yFj6uEa", SECRET)
@@ -99,7 +296,9 @@ def test_a_signed_rating_at_an_active_window_is_prepared() -> None:
 def test_a_device_token_claims_a_cooldown_at_that_window() -> None:
     # Given a rating from a browser that carries a device token
     # When preparing it
-    prepared = prepare_rating(submission(), ENTRY, TAGS, RULES, SECRET, NOW, device_token="Jq4vX0c2LmT8yRw5Zb1NdA3e")
+    prepared = prepare_rating(
+        signed_submission(), ENTRY, TAGS, RULES, SECRET, NOW, device_token="Jq4vX0c2LmT8yRw5Zb1NdA3e"
+    )
     # Then the cool-down is keyed by a hash of device and window, until now + the cool-down
     assert prepared.cooldown_key == device_key("Jq4vX0c2LmT8yRw5Zb1NdA3e", "640104-A017")
     assert "Jq4vX0c2LmT8yRw5Zb1NdA3e" not in prepared.cooldown_key
@@ -122,7 +321,7 @@ def test_a_ticket_claims_itself() -> None:
     # Given a rating with a queue ticket of that window instead of the plate's signature
     token = issue_ticket("640104-A017", "A023", NOW - timedelta(minutes=20), SECRET)
     # When preparing it
-    prepared = prepare_rating(submission(sig=None, ticket=token), ENTRY, TAGS, RULES, SECRET, NOW, None)
+    prepared = prepare_rating(signed_submission(sig=None, ticket=token), ENTRY, TAGS, RULES, SECRET, NOW, None)
     # Then the ticket is to be claimed with the rating
     assert prepared.ticket is not None
     assert prepared.ticket.ticket_id == "640104-A017#20261126#A023"
@@ -134,14 +333,14 @@ def test_an_expired_ticket_is_forbidden() -> None:
     # When preparing the rating
     # Then it is refused
     with pytest.raises(TicketExpired):
-        prepare_rating(submission(sig=None, ticket=token), ENTRY, TAGS, RULES, SECRET, NOW, None)
+        prepare_rating(signed_submission(sig=None, ticket=token), ENTRY, TAGS, RULES, SECRET, NOW, None)
 
 
 def test_a_rating_without_signature_or_ticket_is_forbidden() -> None:
     # Given a rating that names a window but carries neither
     # When preparing it
     with pytest.raises(Forbidden) as raised:
-        prepare_rating(submission(sig=None), ENTRY, TAGS, RULES, SECRET, NOW, None)
+        prepare_rating(signed_submission(sig=None), ENTRY, TAGS, RULES, SECRET, NOW, None)
     # Then it is refused, naming what is missing
     assert "sig" in raised.value.message
 
@@ -151,7 +350,9 @@ def test_a_signature_of_another_window_is_forbidden() -> None:
     # When preparing it
     # Then it is refused
     with pytest.raises(SignatureInvalid):
-        prepare_rating(submission(sig=plate_signature("640104-B003", SECRET)), ENTRY, TAGS, RULES, SECRET, NOW, None)
+        prepare_rating(
+            signed_submission(sig=plate_signature("640104-B003", SECRET)), ENTRY, TAGS, RULES, SECRET, NOW, None
+        )
 
 
 @pytest.mark.parametrize("active", [None, False])
@@ -161,7 +362,7 @@ def test_an_unknown_or_inactive_window_is_not_found(active: bool | None) -> None
     # When preparing a rating for it
     # Then it is not found
     with pytest.raises(NotFound):
-        prepare_rating(submission(), entry, TAGS, RULES, SECRET, NOW, None)
+        prepare_rating(signed_submission(), entry, TAGS, RULES, SECRET, NOW, None)
 
 
 @pytest.mark.parametrize(
@@ -179,7 +380,7 @@ def test_rule_breaking_fields_are_named(changes: dict[str, Any], fields: set[str
     # Given a well-formed submission that breaks the district's rules
     # When preparing it
     with pytest.raises(InvalidFields) as raised:
-        prepare_rating(submission(**changes), ENTRY, TAGS, RULES, SECRET, NOW, None)
+        prepare_rating(signed_submission(**changes), ENTRY, TAGS, RULES, SECRET, NOW, None)
     # Then each broken rule names its field
     assert set(raised.value.problems) == fields
     assert raised.value.code == "invalid_fields"
@@ -189,7 +390,7 @@ def test_rule_breaking_fields_are_named(changes: dict[str, Any], fields: set[str
 def test_self_service_channels_are_accepted(channel: str) -> None:
     # Given a rating through a channel a citizen uses alone at a window
     # When preparing it
-    prepared = prepare_rating(submission(channel=channel), ENTRY, TAGS, RULES, SECRET, NOW, None)
+    prepared = prepare_rating(signed_submission(channel=channel), ENTRY, TAGS, RULES, SECRET, NOW, None)
     # Then it is kept with its national channel code
     assert prepared.rating.channel == Channel(channel)
 
@@ -198,7 +399,7 @@ def test_an_item_code_is_free_where_the_window_lists_none() -> None:
     # Given a window that lists no items
     entry = ENTRY.model_copy(update={"window": WINDOW.model_copy(update={"item_codes": ()})})
     # When rating it with an item code
-    prepared = prepare_rating(submission(item_code="ITEM-0099"), entry, TAGS, RULES, SECRET, NOW, None)
+    prepared = prepare_rating(signed_submission(item_code="ITEM-0099"), entry, TAGS, RULES, SECRET, NOW, None)
     # Then the item code is kept
     assert prepared.rating.item_code == "ITEM-0099"
 
@@ -207,11 +408,14 @@ def test_real_name_is_recorded_without_the_evaluator() -> None:
     # Given a rating with call-back details
     evaluator = {"name": "张三", "phone": "13812345678", "consent": True}
     # When preparing it
-    prepared = prepare_rating(submission(evaluator=evaluator), ENTRY, TAGS, RULES, SECRET, NOW, None)
+    prepared = prepare_rating(signed_submission(evaluator=evaluator), ENTRY, TAGS, RULES, SECRET, NOW, None)
     # Then the rating says it is real-name but holds neither name nor phone
     assert prepared.rating.real_name is True
     assert "13812345678" not in repr(prepared.rating)
     assert "张三" not in repr(prepared.rating)
+
+
+# ---------------------------------------------------------------- the registry a rating is checked against
 
 
 @pytest.mark.parametrize(
@@ -255,21 +459,6 @@ def test_tags_are_checked_against_the_level() -> None:
     # Then the tags of other levels and unknown ones are named, in order
     assert wrong == ["101", "999"]
     assert [tag.code for tag in TAGS.for_level(Level.DISSATISFIED)] == ["201", "203"]
-
-
-@pytest.mark.parametrize(
-    ("first", "now", "within"),
-    [
-        (NOW, NOW + timedelta(days=15), True),
-        (NOW, NOW + timedelta(days=15, seconds=1), False),
-        (NOW, NOW, True),
-    ],
-)
-def test_a_follow_up_rating_is_taken_within_the_period(first: datetime, now: datetime, within: bool) -> None:
-    # Given a case first rated at a time
-    # When a follow-up rating arrives
-    # Then it is within the 15-day period or not
-    assert within_follow_up_period(first, now, timedelta(days=15)) is within
 
 
 def test_a_registry_with_dangling_references_is_refused() -> None:
