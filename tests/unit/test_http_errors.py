@@ -73,7 +73,21 @@ def test_malformed_json_is_400(post_ratings: Callable[..., dict[str, Any]], body
     assert PHONE not in response["body"]
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "text/csv; charset=utf-8"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/xml",
+        "text/csv; charset=utf-8",
+        # multipart without its boundary once failed inside the request validation: a 500
+        "multipart/form-data",
+        "multipart/form-data; boundary=xyz",
+        "application/jsonp",
+        "application/x-www-form-urlencoded-extra",
+        ";;;",
+        "application/json garbage; ===",
+    ],
+)
 def test_unsupported_content_type_is_415(post_ratings: Callable[..., dict[str, Any]], content_type: str) -> None:
     # Given a valid rating sent with a content type the API does not read
     # When posting it
@@ -85,6 +99,17 @@ def test_unsupported_content_type_is_415(post_ratings: Callable[..., dict[str, A
     assert error["code"] == "unsupported_content_type"
     assert "application/json" in error["message"]
     assert "application/x-www-form-urlencoded" in error["message"]
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "Application/JSON", " application/json "])
+def test_json_is_recognised_whatever_its_parameters_and_case(
+    post_ratings: Callable[..., dict[str, Any]], content_type: str
+) -> None:
+    # Given a body that is not JSON, sent as JSON with parameters or in another case
+    response = post_ratings("{not json", content_type=content_type)
+    # Then it is read as JSON: 400 malformed_json, not 415
+    assert response["statusCode"] == 400
+    assert error_of(response)["code"] == "malformed_json"
 
 
 def test_body_over_16_kb_is_413(post_ratings: Callable[..., dict[str, Any]]) -> None:

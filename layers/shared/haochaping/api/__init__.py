@@ -21,7 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from haochaping.api.web import FORM_CONTENT_TYPE, form_to_submission, html
+from haochaping.api.web import FORM_CONTENT_TYPE, PAGE_CSP, form_to_submission, html
 from haochaping.domain.errors import (
     Conflict,
     DomainError,
@@ -77,12 +77,30 @@ def error_page(lang: str, message: str, fields: list[dict[str, str]] | None = No
     return pages.error_page(lang, message, fields, back=back)
 
 
+# The bodies the API reads; any other content type is refused before anything parses the body.
+READABLE_MEDIA_TYPES = (content_types.APPLICATION_JSON, FORM_CONTENT_TYPE)
+
+
+def media_type(content_type: str) -> str:
+    """A Content-Type header's media type, without its parameters, in lower case."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def unsupported_message(content_type: str) -> str:
+    shown = content_type if len(content_type) <= 80 else content_type[:80] + "…"
+    return f"content type {shown!r} is not accepted; send {' or '.join(READABLE_MEDIA_TYPES)}"
+
+
 def _plain_error(status: HTTPStatus, code: str, message: str, accept: str = "") -> dict[str, Any]:
     """An error answered before routing: the one error shape, or a page for a browser."""
     if accept.startswith("text/html"):
         return {
             "statusCode": int(status),
-            "headers": {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"},
+            "headers": {
+                "Content-Type": "text/html; charset=utf-8",
+                "Cache-Control": "no-store",
+                "Content-Security-Policy": PAGE_CSP,
+            },
             "body": error_page("zh", message),
             "isBase64Encoded": False,
         }
@@ -111,28 +129,44 @@ class DistrictResolver(APIGatewayHttpResolver):
                 f"the body is larger than {MAX_BODY_BYTES // 1024} KB",
             )
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-        content_type = headers.get("content-type", "")
         accept = headers.get("accept", "")
+        content_type = headers.get("content-type", "").strip()
+        if not body:
+            # Nothing to read, whatever the header says (a GET, say): nothing downstream parses one.
+            headers.pop("content-type", None)
+            content_type = ""
+        elif not content_type:
+            content_type = content_types.APPLICATION_JSON  # a body without a type is read as JSON
+        elif media_type(content_type) in READABLE_MEDIA_TYPES:
+            content_type = media_type(content_type)
+        else:
+            # Refused here, by media type: the validation downstream would try other types itself
+            # (multipart without its boundary raised there, a 500).
+            return _plain_error(
+                HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_content_type", unsupported_message(content_type), accept
+            )
+        if content_type:
+            headers["content-type"] = content_type
+        event = {**event, "headers": headers}
         text = body
-        parsed_here = not content_type or content_type.startswith((content_types.APPLICATION_JSON, FORM_CONTENT_TYPE))
-        if body and parsed_here and event.get("isBase64Encoded"):
+        if body and event.get("isBase64Encoded"):
             try:
                 text = base64.b64decode(body, validate=True).decode("utf-8")
             except (ValueError, UnicodeDecodeError):
                 return _plain_error(
                     HTTPStatus.BAD_REQUEST, "malformed_body", "the body is not valid UTF-8 text", accept
                 )
-        if body and (not content_type or content_type.startswith(content_types.APPLICATION_JSON)):
+        if body and content_type == content_types.APPLICATION_JSON:
             try:
                 json.loads(text)
             except (ValueError, RecursionError):  # too long numbers, too deep nesting: not JSONDecodeError
                 return _plain_error(HTTPStatus.BAD_REQUEST, "malformed_json", "the body is not valid JSON", accept)
-        if content_type.startswith(FORM_CONTENT_TYPE) and body:
+        if body and content_type == FORM_CONTENT_TYPE:
             # A browser's form post: validated exactly as the JSON body it stands for, and
             # answered with pages instead of JSON.
             submission, lang = form_to_submission(text)
             headers["content-type"] = content_types.APPLICATION_JSON
-            event = {**event, "headers": headers, "body": json.dumps(submission), "isBase64Encoded": False}
+            event = {**event, "body": json.dumps(submission), "isBase64Encoded": False}
             self.append_context(form_post=True, lang=language(lang))
         # Routers are module-level and may have been included in another resolver in this
         # process (the OpenAPI document's): point them back at this one before routing.
@@ -206,12 +240,7 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported(_: RequestUnsupportedContentType) -> Response:
         content_type = app.current_event.headers.get("content-type", "")
-        return respond(
-            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_content_type",
-            f"content type {content_type!r} is not accepted; send application/json "
-            "or application/x-www-form-urlencoded",
-        )
+        return respond(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_content_type", unsupported_message(content_type))
 
     @app.exception_handler(ServiceError)
     def _service_error(error: ServiceError) -> Response:
