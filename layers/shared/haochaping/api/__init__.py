@@ -79,6 +79,7 @@ def error_page(lang: str, message: str, fields: list[dict[str, str]] | None = No
 
 # The bodies the API reads; any other content type is refused before anything parses the body.
 READABLE_MEDIA_TYPES = (content_types.APPLICATION_JSON, FORM_CONTENT_TYPE)
+METHODS_WITH_BODY = {"POST", "PUT", "PATCH"}
 
 
 def media_type(content_type: str) -> str:
@@ -131,7 +132,8 @@ class DistrictResolver(APIGatewayHttpResolver):
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
         accept = headers.get("accept", "")
         content_type = headers.get("content-type", "").strip()
-        if not body:
+        method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
+        if not body and method not in METHODS_WITH_BODY:
             # Nothing to read, whatever the header says (a GET, say): nothing downstream parses one.
             headers.pop("content-type", None)
             content_type = ""
