@@ -16,7 +16,6 @@ import json
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,11 @@ from typing import Any
 
 import boto3
 import yaml
+from localtwin.endpoints import Endpoints
+from localtwin.processes import free_port
+from localtwin.twin import env_for_clients
+
+from bench.submission import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_REGISTRY = ROOT / "infra" / "registry" / "demo-640100" / "registry.yaml"
@@ -51,31 +55,17 @@ DRAIN_PATIENCE = float(os.environ.get("BENCH_LOAD_DRAIN_PATIENCE", "120"))  # se
 class Twin:
     process: subprocess.Popen[str]
     url: str
-    aws: str
-    dynamodb: str
+    endpoints: Endpoints
 
     def client_environment(self) -> dict[str, str]:
-        return {
-            "AWS_ENDPOINT_URL": self.aws,
-            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb,
-            "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": self.dynamodb,
-            "AWS_ACCESS_KEY_ID": "localtwin",
-            "AWS_SECRET_ACCESS_KEY": "localtwin",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+        return env_for_clients(self.endpoints)
 
 
 @contextmanager
 def twin_process() -> Iterator[Twin]:
     """``make run``'s twin, quiet, on a free port; stopped with SIGTERM as a service manager would."""
     cli = Path(sys.executable).parent / "haochaping"
-    port = _free_port()
+    port = free_port("127.0.0.1")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -107,7 +97,7 @@ def twin_process() -> Iterator[Twin]:
         raise RuntimeError(f"the twin did not start (exit {process.wait()})")
     threading.Thread(target=lambda: process.stdout and process.stdout.read(), daemon=True).start()
     try:
-        yield Twin(process, f"http://127.0.0.1:{port}", printed["aws"], printed["dynamodb"])
+        yield Twin(process, f"http://127.0.0.1:{port}", Endpoints(aws=printed["aws"], dynamodb=printed["dynamodb"]))
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
@@ -206,9 +196,10 @@ def wait_for_tasks(twin: Twin, expected_tasks: int) -> tuple[int, int, float]:
         aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
         region_name=environment["AWS_DEFAULT_REGION"],
     )
-    outputs = session.client("cloudformation", endpoint_url=twin.aws).describe_stacks(StackName=STACK)["Stacks"][0]
+    cloudformation = session.client("cloudformation", endpoint_url=twin.endpoints.aws)
+    outputs = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
     table = {o["OutputKey"]: o["OutputValue"] for o in outputs["Outputs"]}["RatingsTableName"]
-    dynamodb = session.client("dynamodb", endpoint_url=twin.dynamodb)
+    dynamodb = session.client("dynamodb", endpoint_url=twin.endpoints.dynamodb)
     started = last_progress = time.monotonic()
     tasks = -1
     while True:
@@ -261,11 +252,6 @@ def resident_memory(pid: int) -> dict[str, int]:
     return totals
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def main() -> None:
     windows = _windows()
     halls = {code.split("-")[0] for code in windows}
@@ -294,10 +280,10 @@ def main() -> None:
     print(f"  {'latency ms':<22}{'p50':>8}{'p99':>8}{'mean':>8}")
     for name, values in ((f"first {EDGE:,}", first), (f"last {EDGE:,}", last), ("all", latencies)):
         print(
-            f"  {name:<22}{_percentile(values, 0.5):>8.1f}{_percentile(values, 0.99):>8.1f}"
+            f"  {name:<22}{percentile(values, 0.5):>8.1f}{percentile(values, 0.99):>8.1f}"
             f"{statistics.fmean(values):>8.1f}"
         )
-    drift = _percentile(last, 0.5) / _percentile(first, 0.5)
+    drift = percentile(last, 0.5) / percentile(first, 0.5)
     print(f"  last ÷ first p50: {drift:.2f} (target ≤ {TARGET_DRIFT})")
     total = sum(memory.values())
     print(

@@ -131,7 +131,7 @@ def requests_per_rating() -> None:
         )
 
 
-def _percentile(values: list[float], fraction: float) -> float:
+def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
@@ -206,7 +206,7 @@ def latency() -> None:
     )
     for name, values in rows:
         print(
-            f"  {name:<34}{_percentile(values, 0.5):>8.1f}{_percentile(values, 0.99):>8.1f}"
+            f"  {name:<34}{percentile(values, 0.5):>8.1f}{percentile(values, 0.99):>8.1f}"
             f"{statistics.fmean(values):>8.1f}"
         )
 

@@ -91,26 +91,20 @@ def _task(code: str, due_at: str | None) -> dict[str, Any]:
 def twin_engines() -> Iterator[None]:
     """Tables in DynamoDB Local and the queue in moto's server, each in its own process, as the
     twin runs them (the bench's process holds only the sweep)."""
-    from localtwin.dynamodb_local import DynamoDBLocalProcess
-    from localtwin.endpoints import Endpoints
-    from localtwin.moto_process import MotoProcess
+    from localtwin.twin import TwinServers
 
-    dynamodb, moto = DynamoDBLocalProcess(), MotoProcess()
-    dynamodb.start()
-    moto.start()
-    endpoints = Endpoints(aws=moto.endpoint, dynamodb=dynamodb.endpoint).environment()
-    saved = {name: os.environ.get(name) for name in endpoints}
-    os.environ.update(endpoints)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        moto.stop()
-        dynamodb.stop()
+    with TwinServers() as servers:
+        endpoints = servers.endpoints.environment()
+        saved = {name: os.environ.get(name) for name in endpoints}
+        os.environ.update(endpoints)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 Backend = Callable[[], contextlib.AbstractContextManager[None]]
