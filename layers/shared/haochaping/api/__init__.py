@@ -21,7 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from haochaping.api.web import FORM_CONTENT_TYPE, PAGE_CSP, form_to_submission, html
+from haochaping.api.web import FORM_CONTENT_TYPE, PAGE_HEADERS, form_to_submission, html
 from haochaping.domain.errors import (
     Conflict,
     DomainError,
@@ -97,11 +97,7 @@ def _plain_error(status: HTTPStatus, code: str, message: str, accept: str = "") 
     if accept.startswith("text/html"):
         return {
             "statusCode": int(status),
-            "headers": {
-                "Content-Type": "text/html; charset=utf-8",
-                "Cache-Control": "no-store",
-                "Content-Security-Policy": PAGE_CSP,
-            },
+            "headers": dict(PAGE_HEADERS),
             "body": error_page("zh", message),
             "isBase64Encoded": False,
         }

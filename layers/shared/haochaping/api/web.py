@@ -83,6 +83,15 @@ def content_security_policy(calls_api: bool = False) -> str:
 PAGE_CSP = content_security_policy()
 
 
+# Every page's headers, whether a route or the resolver's own error answer sends it.
+PAGE_HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": PAGE_CSP,
+}
+
+
 def html(
     body: str,
     status: HTTPStatus = HTTPStatus.OK,
@@ -94,12 +103,7 @@ def html(
         content_type="text/html; charset=utf-8",
         body=body,
         cookies=cookies or [],
-        headers={
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": PAGE_CSP,
-            **(headers or {}),
-        },
+        headers={**{k: v for k, v in PAGE_HEADERS.items() if k != "Content-Type"}, **(headers or {})},
     )
 
 
