@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from localtwin.divisions import division_parameters
-from localtwin.dynamodb_local import EngineMissing
-from localtwin.twin import LocalTwin, TwinServers, env_for_clients
 
 ROOT = Path(__file__).resolve().parents[2]
 # Where the shared layer takes the twin's time: every "now" in the code is utc_now() from there.
@@ -97,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     # The twin's start takes a while (a JVM, moto, a stack of a hundred resources): each phase
     # says so as it begins, so a quiet terminal is never a question.
     say(f"starting the local twin of division {args.division}: DynamoDB Local and moto…")
+    # Imported once that is said: boto3 and werkzeug alone take a second or two to load.
+    from localtwin.dynamodb_local import EngineMissing
+    from localtwin.twin import LocalTwin, TwinServers, env_for_clients
+
     servers = TwinServers()
     twin = LocalTwin(
         args.template,
@@ -160,14 +162,17 @@ haochaping 好差评 — division {parameters["DivisionCode"]} {parameters["Divi
         print(f"  {line}")
     print("Ctrl-C stops.", flush=True)
     stop = threading.Event()
+
+    def interrupted(*_: object) -> None:
+        if stop.is_set():
+            # a second Ctrl-C while the servers stop: ends at once, without a traceback from the shutdown
+            os._exit(130)
+        stop.set()
+
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.is_set():
-            stop.wait(0.5)
-    except KeyboardInterrupt:
-        pass
-    # A second Ctrl-C while the servers stop ends at once, without a traceback through the shutdown.
-    signal.signal(signal.SIGINT, lambda *_: os._exit(130))
+    signal.signal(signal.SIGINT, interrupted)
+    while not stop.is_set():
+        stop.wait(0.5)
     print("stopping…", flush=True)
     stop_all()
     return 0
