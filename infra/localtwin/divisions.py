@@ -23,6 +23,10 @@ PARAMETER_NAMES = {
 }
 # settings file keys that say where and how a division is deployed, not template parameters
 DEPLOY_SETTINGS = {"region"}
+# A township's or street's 9-digit code is its county's 6 digits and 3 of its own. The template takes
+# them as DivisionCode and TownshipCode, so that its Rules can tie the level to the code's length.
+COUNTY_CODE_DIGITS = 6
+TOWNSHIP_CODE_PARAMETER = "TownshipCode"
 
 
 def division_codes(directory: Path = DIVISIONS_DIR) -> list[str]:
@@ -41,9 +45,21 @@ def division_settings(code: str, directory: Path = DIVISIONS_DIR) -> dict[str, s
     return {key: str(value) for key, value in settings.items()}
 
 
+def code_parameters(division_code: str) -> dict[str, str]:
+    """The template's parameters for a division code: ``DivisionCode``, and ``TownshipCode`` for 9 digits."""
+    county, township = division_code[:COUNTY_CODE_DIGITS], division_code[COUNTY_CODE_DIGITS:]
+    return {PARAMETER_NAMES["division_code"]: county, **({TOWNSHIP_CODE_PARAMETER: township} if township else {})}
+
+
 def division_parameters(code: str, directory: Path = DIVISIONS_DIR) -> dict[str, str]:
     settings = division_settings(code, directory)
-    return {PARAMETER_NAMES[key]: value for key, value in settings.items() if key in PARAMETER_NAMES}
+    parameters: dict[str, str] = {}
+    for key, value in settings.items():
+        if key == "division_code":
+            parameters.update(code_parameters(value))
+        elif key in PARAMETER_NAMES:
+            parameters[PARAMETER_NAMES[key]] = value
+    return parameters
 
 
 def samconfig_text(directory: Path = DIVISIONS_DIR) -> str:

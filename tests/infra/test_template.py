@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tomllib
@@ -10,9 +11,10 @@ from pathlib import Path
 
 import boto3
 import pytest
-from localtwin.divisions import division_codes, division_parameters, samconfig_text
-from localtwin.stack import create_stack
-from localtwin.template import transform_template
+from localtwin.divisions import division_codes, division_parameters, division_settings, samconfig_text
+from localtwin.intrinsics import Resolver
+from localtwin.stack import StackRuleFailed, create_stack
+from localtwin.template import load_sam, transform_template
 
 from tests.conftest import ROOT, TEMPLATE
 
@@ -127,8 +129,9 @@ def test_samconfig_has_one_config_env_per_division_and_is_in_step_with_the_setti
     assert text == samconfig_text(), "run `make samconfig` after editing infra/divisions/"
     config = tomllib.loads(text)
     for division in division_codes():
-        overrides = config[division]["deploy"]["parameters"]["parameter_overrides"]
-        assert f"DivisionCode={division}" in overrides
+        overrides = dict(o.split("=", 1) for o in config[division]["deploy"]["parameters"]["parameter_overrides"])
+        assert overrides["DivisionCode"] + overrides.get("TownshipCode", "") == division
+        assert config[division]["deploy"]["parameters"]["stack_name"] == f"haochaping-{division}"
 
 
 def test_division_settings_satisfy_the_template_parameters():
@@ -137,7 +140,8 @@ def test_division_settings_satisfy_the_template_parameters():
     for division in division_codes():
         given = division_parameters(division)
         assert required <= set(given), division
-        assert given["DivisionCode"] == division
+        assert given["DivisionCode"] + given.get("TownshipCode", "") == division
+        assert _constraint_problems(given) == [], division
 
 
 def test_no_settings_file_names_a_real_person_or_secret():
@@ -161,3 +165,144 @@ def test_the_document_declares_the_jwt_security_exactly_on_the_routes_the_templa
     assert protected, "the template protects the staff routes"
     assert declared == protected
     assert document["components"]["securitySchemes"]["StaffJwt"]["scheme"] == "bearer"
+
+
+# --- Divisions of 6 digits (city, county/district) and 9 (township, street) ----------------------
+
+SAM = load_sam(TEMPLATE)
+IDENTITY = TEMPLATE.parent / "identity" / "staff-user-pool.yaml"
+
+
+def _constraint_problems(parameters: dict[str, str], template: dict | None = None) -> list[str]:
+    """What CloudFormation's parameter constraints (AllowedPattern, AllowedValues) refuse in these values."""
+    declared = (template or SAM)["Parameters"]
+    problems = []
+    for name, value in parameters.items():
+        spec = declared[name]
+        if "AllowedPattern" in spec and not re.fullmatch(spec["AllowedPattern"], value):
+            problems.append(f"{name}={value!r} does not match {spec['AllowedPattern']}")
+        if "AllowedValues" in spec and value not in [str(v) for v in spec["AllowedValues"]]:
+            problems.append(f"{name}={value!r} is not one of {spec['AllowedValues']}")
+    return problems
+
+
+def test_a_township_settings_file_gives_its_county_code_and_its_own_three_digits():
+    # Given the settings file of a street of 兴庆区, which names its whole 9-digit code
+    settings = division_settings("640104001")
+    assert (settings["division_code"], settings["division_level"]) == ("640104001", "township")
+    # When it is read as the template's parameters
+    parameters = division_parameters("640104001")
+    # Then the county's 6 digits and the township's 3 are given apart, and a county gives no TownshipCode
+    assert (parameters["DivisionCode"], parameters["TownshipCode"]) == ("640104", "001")
+    assert "TownshipCode" not in division_parameters("640104")
+    assert _constraint_problems(parameters) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "refused"),
+    [
+        ({"DivisionCode": "640104001"}, "DivisionCode"),  # the whole 9 digits in the county's parameter
+        ({"DivisionCode": "6401040"}, "DivisionCode"),
+        ({"TownshipCode": "01"}, "TownshipCode"),
+        ({"TownshipCode": "0001"}, "TownshipCode"),
+        ({"TownshipCode": "A01"}, "TownshipCode"),
+        ({"DivisionLevel": "street"}, "DivisionLevel"),
+    ],
+)
+def test_the_parameter_constraints_refuse_a_code_of_any_other_shape(changes, refused):
+    # Given a township's parameters with one value of the wrong shape
+    parameters = {**division_parameters("640104001"), **changes}
+    # Then CloudFormation's constraints refuse exactly that parameter
+    problems = _constraint_problems(parameters)
+    assert len(problems) == 1 and problems[0].startswith(f"{refused}="), problems
+
+
+@pytest.mark.parametrize(
+    ("division", "changes", "rule"),
+    [
+        # a 9-digit code given a city's or county's level
+        ("640104001", {"DivisionLevel": "county"}, "CityAndCountyHaveSixDigits"),
+        ("640104001", {"DivisionLevel": "city"}, "CityAndCountyHaveSixDigits"),
+        ("640104", {"TownshipCode": "001"}, "CityAndCountyHaveSixDigits"),
+        # a 6-digit code given a township's level
+        ("640104", {"DivisionLevel": "township"}, "TownshipHasNineDigits"),
+        ("640104001", {"TownshipCode": ""}, "TownshipHasNineDigits"),
+    ],
+)
+def test_a_code_whose_length_does_not_fit_the_level_is_refused_before_anything_is_made(
+    offline_aws, division, changes, rule
+):
+    # Given a division's parameters whose code length and level disagree (each value of a valid shape)
+    parameters = {**division_parameters(division), **changes}
+    assert _constraint_problems(parameters) == []
+    # When the stack is created
+    with pytest.raises(StackRuleFailed, match=rule):
+        create_stack(boto3.Session(), transform_template(TEMPLATE, parameters), f"haochaping-{division}", parameters)
+    # Then the template's Rules refuse it, as CloudFormation would, and nothing of it was made
+    assert boto3.client("cloudformation").describe_stacks()["Stacks"] == []
+    assert boto3.client("secretsmanager").list_secrets()["SecretList"] == []
+
+
+# AWS's limits on the names a template gives (what CloudFormation generates, it keeps within them).
+NAME_LIMITS = {
+    ("AWS::Serverless::LayerVersion", "LayerName"): 140,
+    ("AWS::KMS::Alias", "AliasName"): 256,
+    ("AWS::SecretsManager::Secret", "Name"): 512,
+    ("AWS::SNS::Topic", "DisplayName"): 100,
+    ("AWS::Cognito::UserPool", "UserPoolName"): 128,
+    ("AWS::Cognito::UserPoolClient", "ClientName"): 128,
+    ("AWS::Cognito::UserPoolGroup", "GroupName"): 128,
+    ("ScheduleV2", "Name"): 64,  # an EventBridge Scheduler schedule, named in a function's event
+}
+STACK_NAME_LIMIT = 128
+
+
+def _given_names(template: dict) -> list[tuple[str, str, str, object]]:
+    """(logical id, type, property, value) of every name the template gives a resource or a schedule."""
+    names = []
+    for logical_id, resource in template["Resources"].items():
+        properties = resource.get("Properties") or {}
+        for key, value in properties.items():
+            if key.endswith("Name") and key not in ("MetricName", "PolicyName"):
+                names.append((logical_id, resource["Type"], key, value))
+        for event_id, event in (properties.get("Events") or {}).items():
+            if "Name" in (event.get("Properties") or {}):
+                names.append((f"{logical_id}.{event_id}", event["Type"], "Name", event["Properties"]["Name"]))
+    return names
+
+
+def _resolver(parameters: dict[str, str], template: dict, stack_name: str) -> Resolver:
+    declared = template.get("Parameters") or {}
+    return Resolver(
+        created={},
+        moto_values={},
+        parameters={**{k: str(v["Default"]) for k, v in declared.items() if "Default" in v}, **parameters},
+        pseudo={"AWS::StackName": stack_name, "AWS::Region": "cn-northwest-1", "AWS::Partition": "aws-cn"},
+        physical_ids=lambda _logical_id: None,
+    )
+
+
+@pytest.mark.parametrize("division", division_codes())
+def test_every_name_the_stacks_give_fits_its_aws_limit(division):
+    # Given a division deployed as samconfig deploys it (a township's code has 9 digits)
+    stack_name = f"haochaping-{division}"
+    assert len(stack_name) <= STACK_NAME_LIMIT
+    parameters = division_parameters(division)
+    district = _resolver(parameters, SAM, stack_name)
+    # When every name the district stack and its staff identity stack give is resolved
+    resolved = [(place, kind, key, str(district.resolve(value))) for place, kind, key, value in _given_names(SAM)]
+    for logical_id, resource in SAM["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::Application":
+            nested = load_sam(TEMPLATE.parent / resource["Properties"]["Location"])
+            given = {k: str(district.resolve(v)) for k, v in resource["Properties"]["Parameters"].items()}
+            assert _constraint_problems(given, nested) == [], logical_id
+            inner = _resolver(given, nested, f"{stack_name}-{logical_id}-ABCDEFGHIJKL")
+            resolved += [(p, kind, key, str(inner.resolve(v))) for p, kind, key, v in _given_names(nested)]
+    # Then each is within AWS's limit for it, and those that name the division carry the whole code
+    assert resolved, "no names found: the test reads nothing"
+    for place, kind, key, name in resolved:
+        assert (kind, key) in NAME_LIMITS, f"{place}.{key}: add the AWS limit of a {kind} {key} to NAME_LIMITS"
+        assert len(name) <= NAME_LIMITS[(kind, key)], f"{place}.{key} = {name!r} ({len(name)} characters)"
+    by_place = {place: name for place, _, _, name in resolved}
+    assert by_place["SigningSecret"] == f"haochaping/{division}/signing"
+    assert by_place["StaffUserPool"] == f"haochaping-{division}-staff"

@@ -97,7 +97,11 @@ def test_all_missing_variables_are_named_at_once(no_settings_env: None) -> None:
     [
         ("DIVISION_CODE", "64010"),
         ("DIVISION_CODE", "6401040"),
+        ("DIVISION_CODE", "64010400"),
+        ("DIVISION_CODE", "6401040010"),
         ("DIVISION_CODE", "yinchuan"),
+        ("DIVISION_LEVEL", "province"),
+        ("DIVISION_LEVEL", "township"),  # with the 6-digit code of the fixture
         ("FIRST_CONTACT_WORKING_DAYS", "0"),
         ("FIRST_CONTACT_WORKING_DAYS", "one"),
         ("RECTIFICATION_WORKING_DAYS", "-5"),
@@ -129,3 +133,49 @@ def test_a_failed_read_is_not_cached(no_settings_env: None, request: pytest.Fixt
     settings = get_settings()
     # Then the next read succeeds
     assert settings.division_code == "640104"
+
+
+def test_a_township_has_a_nine_digit_code(settings_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a street of 兴庆区, as the template sets it: the county's 6 digits and its own 3
+    monkeypatch.setenv("DIVISION_CODE", "640104001")
+    monkeypatch.setenv("DIVISION_NAME", "凤凰北街街道")
+    monkeypatch.setenv("DIVISION_LEVEL", "township")
+    monkeypatch.setenv("SIGNING_SECRET_NAME", "haochaping/640104001/signing")
+    get_settings.cache_clear()
+    # When reading the settings
+    settings = get_settings()
+    # Then the whole code is the division's
+    assert (settings.division_code, settings.division_level) == ("640104001", "township")
+    assert settings.signing_secret_name == "haochaping/640104001/signing"
+
+
+@pytest.mark.parametrize("level", ["city", "county"])
+def test_a_nine_digit_code_is_refused_for_a_city_or_county(
+    settings_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, level: str
+) -> None:
+    # Given a 9-digit code with a city's or county's level
+    monkeypatch.setenv("DIVISION_CODE", "640104001")
+    monkeypatch.setenv("DIVISION_LEVEL", level)
+    get_settings.cache_clear()
+    # When reading the settings
+    with pytest.raises(SettingsError) as raised:
+        get_settings()
+    # Then the level is named as not fitting the code, and the code itself is not blamed
+    message = str(raised.value)
+    assert f"DIVISION_LEVEL (Value error, {level} does not fit the 9-digit DIVISION_CODE 640104001)" in message
+    assert "DIVISION_CODE (" not in message
+
+
+def test_an_unusable_code_is_named_alone_and_the_level_not_judged_against_it(
+    settings_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a code of neither 6 nor 9 digits, with a township's level
+    monkeypatch.setenv("DIVISION_CODE", "64010400")
+    monkeypatch.setenv("DIVISION_LEVEL", "township")
+    get_settings.cache_clear()
+    # When reading the settings
+    with pytest.raises(SettingsError) as raised:
+        get_settings()
+    # Then only the code is named
+    assert "DIVISION_CODE (" in str(raised.value)
+    assert "DIVISION_LEVEL" not in str(raised.value)

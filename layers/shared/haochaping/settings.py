@@ -9,8 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+# 行政区划代码: 6 digits for a city or county/district, 9 (the county's 6 and 3) for a township or street.
+DIVISION_CODE_PATTERN = r"^(\d{6}|\d{9})$"
+TOWNSHIP_CODE_LENGTH = 9
 
 
 class SettingsError(RuntimeError):
@@ -22,9 +27,9 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    division_code: str = Field(pattern=r"^\d{6}$")
+    division_code: str = Field(pattern=DIVISION_CODE_PATTERN)
     division_name: str
-    division_level: str
+    division_level: Literal["city", "county", "township"]
     public_base_url: str
     ratings_table: str
     registry_table: str
@@ -47,6 +52,15 @@ class Settings(BaseModel):
     reminder_working_days: int = Field(ge=1)  # before a deadline 到期提醒
     bureau_escalation_working_days: int = Field(ge=1)  # after the deadline 区局督办
     city_escalation_working_days: int = Field(ge=1)  # after the bureau 市级督办
+
+    @field_validator("division_level")
+    @classmethod
+    def _level_fits_the_code(cls, level: str, info: ValidationInfo) -> str:
+        """A 9-digit code is a township's or street's, a 6-digit one a city's or county's."""
+        code = info.data.get("division_code")  # absent when the code itself is unusable (named on its own)
+        if code is not None and (len(code) == TOWNSHIP_CODE_LENGTH) != (level == "township"):
+            raise ValueError(f"{level} does not fit the {len(code)}-digit DIVISION_CODE {code}")
+        return level
 
 
 @lru_cache(maxsize=1)

@@ -19,6 +19,8 @@ from haochaping.adapters.tables import bind_tables
 REGISTRY_TABLE_OUTPUT = "RegistryTableName"
 RATINGS_TABLE_OUTPUT = "RatingsTableName"
 DIVISION_CODE_PARAMETER = "DivisionCode"
+# A township's or street's last 3 digits; the template's DivisionCode holds its county's 6.
+TOWNSHIP_CODE_PARAMETER = "TownshipCode"
 PUBLIC_BASE_URL_PARAMETER = "PublicBaseUrl"
 TICKET_VALIDITY_PARAMETER = "TicketValidityHours"
 
@@ -56,7 +58,8 @@ class DistrictStack:
 
     @property
     def division_code(self) -> str:
-        return self.parameter(DIVISION_CODE_PARAMETER)
+        """6 digits (city, county) or 9 (township, street), as the template joins its two parameters."""
+        return self.parameter(DIVISION_CODE_PARAMETER) + self.parameters.get(TOWNSHIP_CODE_PARAMETER, "")
 
     @property
     def public_base_url(self) -> str:
@@ -64,7 +67,7 @@ class DistrictStack:
 
     @property
     def signing_secret_name(self) -> str:
-        """As the template names it: ``haochaping/<DivisionCode>/signing``."""
+        """As the template names it: ``haochaping/<division code>/signing``."""
         return f"haochaping/{self.division_code}/signing"
 
     @property

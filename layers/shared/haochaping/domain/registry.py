@@ -21,6 +21,8 @@ from haochaping.domain.rating import (
 )
 
 _frozen = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+# 行政区划代码: 6 digits for a city or county/district, 9 (the county's 6 and 3) for a township or street.
+DIVISION_CODE_PATTERN = r"^(\d{6}|\d{9})$"
 
 
 class Hall(BaseModel):
@@ -145,7 +147,7 @@ class Registry(BaseModel):
     """A division's whole registry, as loaded from files; checked for dangling references."""
 
     model_config = _frozen
-    division_code: str = Field(pattern=r"^\d{6}$")
+    division_code: str = Field(pattern=DIVISION_CODE_PATTERN)
     demo: bool = False
     halls: tuple[Hall, ...]
     departments: tuple[Department, ...]
