@@ -44,7 +44,7 @@ define logged
 endef
 
 $(STAMP): pyproject.toml
-	$(call logged,$(if $(wildcard $(PY)),updating the Python packages in $(VENV) (pyproject.toml changed),installing Python packages into $(VENV) (first run only: about a minute)),\
+	$(call logged,$(if $(wildcard $(PY)),updating the Python packages in $(VENV) (pyproject.toml changed),installing Python packages into $(VENV) (first run only: a minute or two)),\
 	  { test -x $(PY) || $(PYTHON) -m venv $(VENV); } && \
 	  $(PY) -m pip install --upgrade pip && \
 	  $(PY) -m pip install -e '.[dev]')
