@@ -112,11 +112,11 @@ Backend = Callable[[], contextlib.AbstractContextManager[None]]
 
 def sweep_among(closed: int, backend: Backend) -> tuple[float, float, int, int]:
     """(median sweep ms, of which in the Query call ms, items read, steps queued)."""
-    from haochaping import escalations
     from haochaping.adapters import queues
-    from haochaping.adapters.tables import bind_tables
     from haochaping.domain.rating import utc_now
+    from haochaping.operations import escalation
     from haochaping.settings import Settings
+    from haochaping.wiring import AwsStores
 
     with backend():
         dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
@@ -130,15 +130,21 @@ def sweep_among(closed: int, backend: Backend) -> tuple[float, float, int, int]:
             for n in range(DUE):
                 batch.put_item(Item=_task(f"D{n:011d}", due_at))
         queues.sqs.cache_clear()
-        bind_tables(table.name, reconnect=True)
         times, in_query, read, queued = [], [], 0, 0
         for run in range(RUNS + 1):
             # A queue of its own for each sweep: the emulator's send slows as a queue fills.
             queue_url = sqs.create_queue(QueueName=f"bench-escalation-{closed}-{run}")["QueueUrl"]
-            # The sweep reads these three settings only.
-            settings = Settings.model_construct(
-                ratings_table=table.name, registry_table="bench-registry", escalation_queue_url=queue_url
-            )
+            # The sweep reads these settings only; the stores are built once, as in a warm function.
+            if run == 0:
+                stores = AwsStores(
+                    Settings.model_construct(
+                        ratings_table=table.name,
+                        registry_table="bench-registry",
+                        escalation_queue_url=queue_url,
+                        follow_up_queue_url="",
+                    )
+                )
+            stores.queues.escalation_queue_url = queue_url
             # As timeit does: no garbage collection inside the timed sweep, whose pauses would
             # follow the number of objects an in-process emulator holds, not the sweep's work.
             gc.collect()
@@ -146,14 +152,13 @@ def sweep_among(closed: int, backend: Backend) -> tuple[float, float, int, int]:
             try:
                 with query_time() as spent:
                     started = time.perf_counter()
-                    result = escalations.sweep(settings)
+                    result = escalation.sweep(stores)
                     times.append(time.perf_counter() - started)
             finally:
                 gc.enable()
             in_query.append(sum(spent))
             read, queued = result.items_read, result.queued
         queues.sqs.cache_clear()
-        bind_tables(table.name, reconnect=True)
     # The first run builds clients and connections: left out of the median.
     return statistics.median(times[1:]) * 1000, statistics.median(in_query[1:]) * 1000, read, queued
 

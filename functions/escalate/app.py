@@ -12,10 +12,10 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from haochaping import escalations
 from haochaping.domain.rating import TRACKING_CODE_PATTERN
 from haochaping.observability import logger, metrics, tracer
-from haochaping.settings import get_settings
+from haochaping.operations import escalation
+from haochaping.wiring import wired
 from pydantic import BaseModel, Field
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -28,9 +28,9 @@ class StepMessage(BaseModel):
 
 def record_handler(record: SQSRecord) -> None:
     message = StepMessage.model_validate(json.loads(record.body))
-    result = escalations.escalate(message.tracking_code, message.step, get_settings())
+    result = escalation.escalate(message.tracking_code, message.step, *wired())
     context = {"tracking_code": message.tracking_code, "step": message.step, "outcome": result.outcome.value}
-    if result.outcome == escalations.Outcome.TAKEN and result.escalation is not None and result.task is not None:
+    if result.outcome == escalation.Outcome.TAKEN and result.escalation is not None and result.task is not None:
         rung = result.escalation.rung
         metrics.add_metric(name=f"Escalation_{rung.value}", unit="Count", value=1)
         if rung.overdue:

@@ -10,10 +10,10 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from haochaping import followups
 from haochaping.domain.rating import TRACKING_CODE_PATTERN
 from haochaping.observability import logger, metrics, tracer
-from haochaping.settings import get_settings
+from haochaping.operations import followup
+from haochaping.wiring import wired
 from pydantic import BaseModel, Field
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -25,7 +25,7 @@ class BadReviewMessage(BaseModel):
 
 def record_handler(record: SQSRecord) -> None:
     message = BadReviewMessage.model_validate(json.loads(record.body))
-    created = followups.open_followup(message.tracking_code, get_settings())
+    created = followup.open_followup(message.tracking_code, *wired())
     if created:
         metrics.add_metric(name="FollowUpTasksOpened", unit="Count", value=1)
     logger.info(

@@ -9,14 +9,16 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from haochaping import stream
+from haochaping.adapters.rating_items import rating_from_stream_image
 from haochaping.observability import logger, metrics, tracer
+from haochaping.operations import stream
+from haochaping.wiring import wired
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def record_handler(record: DynamoDBRecord) -> None:
-    stream.see_rating_change(record.raw_event)
+    stream.see_rating_change(record.raw_event, rating_from_stream_image, wired()[0].queues)
 
 
 @logger.inject_lambda_context

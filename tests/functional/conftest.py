@@ -29,15 +29,9 @@ from typing import Any
 import boto3
 import pytest
 from haochaping import observability
-from haochaping.adapters import notices as notice_adapter
-from haochaping.adapters import personal_data, staff_identity, tables
-from haochaping.adapters import queues as queue_adapter
-from haochaping.adapters import registry as registry_store
-from haochaping.adapters.secrets import signing_secret
 from haochaping.domain.registry import Department, Hall, Registry, Shift, Staff, StaffRole, Tag, TagSet, Window
-from haochaping.settings import get_settings
+from haochaping.wiring import AwsStores, forget, wired
 from moto import mock_aws
-from pynamodb.models import Model
 from samtranslator.yaml_helper import yaml_parse
 
 from tests.conftest import use_offline_aws
@@ -384,6 +378,11 @@ class Stack:
     region: str = REGION
 
     @property
+    def stores(self) -> AwsStores:
+        """The stores the functions of this stack build from its environment."""
+        return wired()[0]
+
+    @property
     def ratings_table(self) -> str:
         return self.environment["RATINGS_TABLE"]
 
@@ -408,16 +407,7 @@ class Stack:
 
 def reset_cached_state() -> None:
     """Forget what an execution environment keeps between invocations."""
-    get_settings.cache_clear()
-    signing_secret.cache_clear()
-    personal_data._kms.cache_clear()
-    registry_store.clear_cache()
-    notice_adapter.sns.cache_clear()
-    queue_adapter.sqs.cache_clear()
-    staff_identity._cognito.cache_clear()
-    for model in vars(tables).values():
-        if isinstance(model, type) and issubclass(model, Model) and model is not Model:
-            model._connection = None  # PynamoDB keeps one connection per model
+    forget()
 
 
 @pytest.fixture
@@ -499,9 +489,8 @@ def stack(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[St
         }
         for name, value in environment.items():
             monkeypatch.setenv(name, value)
-        tables.bind_tables(environment["RATINGS_TABLE"], environment["REGISTRY_TABLE"], reconnect=True)
         registry = sample_registry()
-        registry_store.save_registry(registry)
+        wired()[0].registry.save_registry(registry)
         reset_cached_state()
 
         # Metrics and Logger read their variables when haochaping.observability is first imported,
@@ -636,20 +625,14 @@ def log_records(captured_output: Callable[[], str]) -> Callable[[], list[dict[st
 @contextmanager
 def division_stack_in_moto(config_dir: Path, division: str, stack_name: str) -> Iterator[tuple[Any, dict[str, str]]]:
     """A division's stack created in moto (in-process) from template.yaml by the local twin's code,
-    as the admin command line finds it; the table models' bindings are restored afterwards."""
+    as the admin command line finds it."""
     from localtwin.divisions import division_parameters
     from localtwin.stack import create_stack
     from localtwin.template import transform_template
 
-    models = (tables.RatingItem, tables.MarkItem, tables.RegistryItem)
-    bound = [(model, model.Meta.table_name, model._connection) for model in models]
     with pytest.MonkeyPatch.context() as environment:
         use_offline_aws(environment, config_dir)
         with mock_aws():
             parameters = division_parameters(division)
             stack = create_stack(boto3.Session(), transform_template(TEMPLATE_PATH, parameters), stack_name, parameters)
             yield stack, parameters
-    for model, table_name, connection in bound:
-        model.Meta.table_name = table_name
-        model._connection = connection
-    registry_store.clear_cache()

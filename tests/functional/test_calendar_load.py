@@ -16,9 +16,9 @@ from typing import Any
 import boto3
 import pytest
 from haochaping.adapters import registry_records
-from haochaping.adapters.calendar import CALENDAR, load_calendar
-from haochaping.adapters.registry_records import clear_cache
-from haochaping.adapters.tables import RegistryItem
+from haochaping.adapters.calendar import CALENDAR, CalendarStore
+from haochaping.adapters.registry_records import RecordCache
+from haochaping.adapters.tables import registry_table
 from haochaping.admin.calendar_files import read_calendar_file
 from haochaping.admin.cli import main
 from haochaping.domain.calendar import CalendarBasis
@@ -61,6 +61,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield created
 
 
+def function_calendar(stack: Stack) -> CalendarStore:
+    """The calendar store of a function's new execution environment (nothing cached yet)."""
+    return CalendarStore(registry_table(stack.outputs["RegistryTableName"]), RecordCache())
+
+
 def calendar_items(stack: Stack) -> list[dict[str, Any]]:
     table = stack.outputs["RegistryTableName"]
     items = boto3.client("dynamodb").scan(TableName=table, ConsistentRead=True)["Items"]
@@ -71,9 +76,9 @@ def calendar_items(stack: Stack) -> list[dict[str, Any]]:
 def district(stack: Stack) -> Iterator[Stack]:
     """The stack with no calendar loaded, before and after each test."""
     yield stack
+    model = registry_table(stack.outputs["RegistryTableName"])
     for item in calendar_items(stack):
-        RegistryItem(kind=CALENDAR, code=item["code"]["S"]).delete()
-    clear_cache()
+        model(kind=CALENDAR, code=item["code"]["S"]).delete()
 
 
 @pytest.fixture
@@ -118,8 +123,7 @@ def test_calendar_load_writes_the_year_and_deadlines_follow_it(district: Stack, 
     assert body["closures"] == [{"hall": "YC03", "dates": ["2027-03-02"], "reason": "水管抢修"}]
     assert datetime.fromisoformat(body["loaded_at"]).tzinfo is not None
     # And the calendar the functions read follows it, finally
-    clear_cache()
-    calendar = load_calendar()
+    calendar = function_calendar(district).calendar()
     assert calendar.basis(2027) is CalendarBasis.LOADED
     spring = calendar.deadline(morning(date(2027, 2, 4)), 2)  # 02-05..02-11 rest, Fri 02-12, swapped Sun 02-14
     assert (spring.due_date, spring.provisional) == (date(2027, 2, 14), False)
@@ -168,9 +172,9 @@ def test_loading_a_year_again_replaces_it(district: Stack, schedule: Callable[..
     assert "replaced the 2027 calendar loaded " in out
     (item,) = calendar_items(district)
     assert json.loads(item["body"]["S"])["closures"] == []
-    clear_cache()
-    assert load_calendar().is_working_day(date(2027, 2, 12)) == (False, False)
-    assert load_calendar().for_hall("YC03").is_working_day(date(2027, 3, 2)) == (True, False)
+    calendar = function_calendar(district).calendar()
+    assert calendar.is_working_day(date(2027, 2, 12)) == (False, False)
+    assert calendar.for_hall("YC03").is_working_day(date(2027, 3, 2)) == (True, False)
 
 
 @pytest.mark.parametrize(
@@ -210,25 +214,27 @@ def test_a_function_reads_every_year_with_one_query_and_sees_a_new_schedule_with
 ) -> None:
     # Given a warm execution environment that has read the calendar (no 2027 yet)
     queries: list[str] = []
-    query = RegistryItem.query
+    store = function_calendar(district)
+    query = store.model.query
 
     def counted(hash_key: str, *args: Any, **kwargs: Any) -> Any:
         queries.append(hash_key)
         return query(hash_key, *args, **kwargs)
 
-    monkeypatch.setattr(RegistryItem, "query", counted)
-    clear_cache()
-    assert load_calendar().basis(2027) is CalendarBasis.PROVISIONAL
-    assert load_calendar().basis(2027) is CalendarBasis.PROVISIONAL
+    monkeypatch.setattr(store.model, "query", counted)
+    assert store.calendar().basis(2027) is CalendarBasis.PROVISIONAL
+    assert store.calendar().basis(2027) is CalendarBasis.PROVISIONAL
     assert queries == [CALENDAR]
     # When an admin loads 2027 elsewhere (another process: this one's cache is not told)
     year = json.loads(read_calendar_file(schedule()).model_dump_json())
     record = json.dumps({**year, "loaded_at": "2026-11-20T08:00:00+00:00"}, ensure_ascii=False)
-    RegistryItem(kind=CALENDAR, code="2027", body=record, loaded_at=datetime(2026, 11, 20, 8, tzinfo=UTC)).save()
+    registry_table(district.outputs["RegistryTableName"])(
+        kind=CALENDAR, code="2027", body=record, loaded_at=datetime(2026, 11, 20, 8, tzinfo=UTC)
+    ).save()
     # Then the environment keeps its answer while the cache is fresh ...
-    assert load_calendar().basis(2027) is CalendarBasis.PROVISIONAL
+    assert store.calendar().basis(2027) is CalendarBasis.PROVISIONAL
     # ... and reads the new schedule once the cache's few minutes have passed
     assert registry_records.CACHE_SECONDS <= 300
     monkeypatch.setattr(registry_records, "CACHE_SECONDS", 0.0)
-    assert load_calendar().basis(2027) is CalendarBasis.LOADED
+    assert store.calendar().basis(2027) is CalendarBasis.LOADED
     assert queries == [CALENDAR, CALENDAR]

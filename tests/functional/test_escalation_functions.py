@@ -15,16 +15,12 @@ from typing import Any
 
 import boto3
 import pytest
-from haochaping import escalations
 from haochaping.adapters import keys
-from haochaping.adapters import tasks as task_store
-from haochaping.adapters.calendar import save_calendar
 from haochaping.domain.calendar import CalendarYear
-from haochaping.domain.escalation import Step
 from haochaping.domain.followup import Action, Actor, Role, StaleVersion, apply
 from haochaping.domain.rating import set_clock_offset, utc_now
-from haochaping.domain.task import Rung
-from haochaping.settings import get_settings
+from haochaping.domain.task import Rung, Step, Task, TaskChange
+from haochaping.wiring import wired
 
 from tests.functional.test_followup_functions import (
     DIVISION,
@@ -88,9 +84,10 @@ class Ladder:
         return dict(self.invoke("EscalateFunction", {"Records": records}))
 
     def step_of(self, code: str) -> Step | None:
-        found = task_store.find_task(code)
-        assert found is not None
-        return escalations.step_ahead(found[0], get_settings())
+        stores, rules = wired()
+        task = stores.tasks.get(code)
+        assert task is not None
+        return rules.step_ahead(task, stores.calendar.for_hall(task.hall_code))
 
 
 @pytest.fixture
@@ -191,18 +188,20 @@ def test_a_form_opened_before_a_step_is_still_good_and_a_move_racing_it_is_refus
     # reminder is taken meanwhile
     code = district.bad_review()
     seen = district.task(code)["version"]
-    before, item = task_store.find_task(code) or pytest.fail("no task")
     step = ladder.step_of(code)
     assert step is not None
     move_clock_to(step.at + timedelta(minutes=2))
-    ladder.sweep()
-    assert ladder.deliver(ladder.queued()) == {"batchItemFailures": []}
-    assert [e["rung"] for e in district.task(code)["escalations"]] == ["reminder"]
+
+    def move_while_the_step_is_taken(before: Task) -> TaskChange:
+        ladder.sweep()
+        assert ladder.deliver(ladder.queued()) == {"batchItemFailures": []}
+        assert [e["rung"] for e in district.task(code)["escalations"]] == ["reminder"]
+        return TaskChange(apply(before, OFFICER_ACTOR, Action.RECORD_CONTACT, before.version, utc_now()), None)
+
     # When a move computed from the task as it was before the step is written
-    moved = apply(before, OFFICER_ACTOR, Action.RECORD_CONTACT, before.version, utc_now())
     # Then it is refused as stale, and the step stays recorded
     with pytest.raises(StaleVersion):
-        task_store.save_transition(before, moved, item, None, None, None)
+        wired()[0].tasks.change(code, move_while_the_step_is_taken)
     assert [e["rung"] for e in district.task(code)["escalations"]] == ["reminder"]
     # And the officer's form, sent with the version seen before the step, goes through on the task
     # as it is now, keeping the step
@@ -224,14 +223,15 @@ def test_a_step_taken_while_a_move_reads_the_task_is_kept(
     move_clock_to(step.at + timedelta(minutes=2))
     ladder.sweep()
     pending = [ladder.queued()]
-    read_trail = task_store.audit_trail
+    tasks = wired()[0].tasks
+    read_trail = tasks._trail
 
     def trail_read_after_the_step(tracking_code: str) -> list[Any]:
         if pending:
             assert ladder.deliver(pending.pop()) == {"batchItemFailures": []}
         return read_trail(tracking_code)
 
-    monkeypatch.setattr(task_store, "audit_trail", trail_read_after_the_step)
+    monkeypatch.setattr(tasks, "_trail", trail_read_after_the_step)
     # When the officer records the contact
     response = district.act(code, OFFICER, "record_contact")
     # Then the move went through on the task as it is after the step, and the step is kept
@@ -325,7 +325,7 @@ def test_an_official_schedule_loaded_later_moves_a_provisional_deadline_when_its
     assert opened["deadlines_provisional"] is True
     assert opened["rectification_due"] == "2027-01-05T16:00:00+00:00"
     # When the admins load the State Council's 2027 schedule (here: 01-01 to 01-04 off)
-    save_calendar(
+    wired()[0].calendar.save(
         CalendarYear.model_validate(
             {
                 "year": 2027,

@@ -1,6 +1,6 @@
 """一事一评 with one 追评: a case takes its follow-up rating only within FOLLOW_UP_RATING_DAYS.
 
-The handler reads the real clock; ``services.submit_rating`` takes ``now`` explicitly, so these
+The handler reads the real clock; ``ratings.submit_rating`` takes ``now`` explicitly, so these
 tests call it as SubmitRatingFunction does (the template's settings, the stack's tables in
 moto) and read each result the way the route answers it: a new rating is 201 with
 ``receipt_for`` as its body, the same submission again is 200 with the stored rating's receipt,
@@ -17,14 +17,15 @@ from http import HTTPStatus
 from typing import Any
 
 import pytest
-from haochaping import services
 from haochaping.adapters import keys
 from haochaping.api import DOMAIN_STATUS
 from haochaping.domain.errors import Conflict
 from haochaping.domain.plates import plate_signature
 from haochaping.domain.rating import CHINA_TIME
 from haochaping.domain.submission import RatingSubmission
+from haochaping.operations import ratings
 from haochaping.settings import get_settings
+from haochaping.wiring import wired
 
 pytestmark = pytest.mark.functional
 
@@ -64,10 +65,10 @@ def submit(stack: Any) -> Submit:
             window_code=WINDOW, sig=sig, level=level, case_no=case_no, submission_id=submission_id
         )
         try:
-            rating, created = services.submit_rating(submission, get_settings(), None, now=at)
+            rating, created = ratings.submit_rating(submission, *wired(), None, now=at)
         except Conflict as conflict:
             return Answer(DOMAIN_STATUS[Conflict], message=conflict.message)
-        receipt = services.receipt_for(rating).model_dump()
+        receipt = ratings.receipt_for(rating).model_dump()
         return Answer(HTTPStatus.CREATED if created else HTTPStatus.OK, receipt)
 
     return send

@@ -21,17 +21,16 @@ from typing import Any
 
 import boto3
 import pytest
-from haochaping import followups, services
 from haochaping.adapters import keys
-from haochaping.adapters import tasks as task_store
 from haochaping.domain.calendar import WorkingCalendar
 from haochaping.domain.followup import Action, Actor, Role
 from haochaping.domain.plates import plate_signature
 from haochaping.domain.rating import utc_now
 from haochaping.domain.submission import RatingSubmission
 from haochaping.observability import logger
-from haochaping.retention import purge_personal_data
-from haochaping.settings import get_settings
+from haochaping.operations import followup, ratings
+from haochaping.operations.retention import purge_personal_data
+from haochaping.wiring import wired
 from pynamodb.connection.base import Connection
 
 from tests.functional.conftest import (
@@ -405,10 +404,10 @@ def test_a_bad_review_message_opens_one_task_for_the_halls_officers(
     opened_at = utc(task["opened_at"]["S"])
     assert before - timedelta(seconds=1) <= opened_at <= after
     rated_at = utc((district.item(keys.rating_key(code), keys.RATING_SORT_KEY) or {})["rated_at"]["S"])
-    settings = get_settings()
+    rules = wired()[1]
     calendar = WorkingCalendar()
-    first = calendar.deadline(rated_at, settings.first_contact_working_days)
-    rectification = calendar.deadline(rated_at, settings.rectification_working_days)
+    first = calendar.deadline(rated_at, rules.first_contact_working_days)
+    rectification = calendar.deadline(rated_at, rules.rectification_working_days)
     assert utc(task["first_contact_due"]["S"]) == first.due_at
     assert utc(task["rectification_due"]["S"]) == rectification.due_at
     assert task["deadlines_provisional"] == {"BOOL": first.provisional or rectification.provisional}
@@ -425,7 +424,7 @@ def test_a_bad_review_message_opens_one_task_for_the_halls_officers(
         "window_code": window,
         "real_name": "yes",
         "rectification_due": rectification.due_date.isoformat(),
-        "link": f"{settings.public_base_url}/console#task={code}",
+        "link": f"{rules.public_base_url}/console#task={code}",
     }
     assert notice["attributes"]["hall_code"]["Value"] == HALL
     assert PHONE not in notice["raw"] and NAME not in notice["raw"]
@@ -528,10 +527,10 @@ def test_the_tasks_deadlines_count_working_days_on_the_official_calendar(
         level=2,
         submission_id=f"deadline-{rated_at:%Y%m%d}",
     )
-    rating, _ = services.submit_rating(submission, get_settings(), None, now=rated_at)
+    rating, _ = ratings.submit_rating(submission, *wired(), None, now=rated_at)
     code = rating.tracking_code
     # When the service opens its task (the handler passes the real clock)
-    assert followups.open_followup(code, get_settings(), now=rated_at) is True
+    assert followup.open_followup(code, *wired(), now=rated_at) is True
     # Then each deadline is 24:00 in China of the working day, and provisional when 2027 was guessed
     task = body_of(district.get(code))
 
@@ -577,7 +576,7 @@ def test_every_open_task_is_listed_however_many_closed_ones_came_after_it(
 ) -> None:
     # Given a hall that lists its two newest tasks beside its open ones, an old task still open
     # and three newer ones closed
-    monkeypatch.setattr(task_store, "RECENT_TASKS", 2)
+    monkeypatch.setattr(followup, "RECENT_TASKS", 2)
     still_open = district.bad_review()
     closed = [district.bad_review(real_name=True) for _ in range(3)]
     for code in closed:
@@ -1042,7 +1041,7 @@ def close_real_name(district: District, code: str, now: datetime | None = None) 
     else:
         actor = Actor(OFFICER.username, frozenset({Role.OFFICER}), HALL, DIVISION)
         version = district.task(code)["version"]
-        followups.act(actor, code, Action.CLOSE, version, get_settings(), now=now)
+        followup.act(actor, code, Action.CLOSE, version, *wired(), now=now)
 
 
 @pytest.fixture
@@ -1090,12 +1089,12 @@ def test_the_purge_removes_only_what_is_due_through_the_index(
     now = utc_now()
     close_real_name(district, first, now)
     close_real_name(district, later, now + timedelta(days=30))
-    settings = get_settings()
+    stores = wired()[0]
     # When the purge runs the day before the first is due, and the day after
     dynamodb_calls.clear()
-    assert purge_personal_data(settings, now=now + retention - timedelta(days=1)) == 0
+    assert purge_personal_data(stores, now=now + retention - timedelta(days=1)) == 0
     assert all(evaluator_item(district, code) is not None for code in (first, later, still_open))
-    assert purge_personal_data(settings, now=now + retention + timedelta(days=1)) == 1
+    assert purge_personal_data(stores, now=now + retention + timedelta(days=1)) == 1
     purge_calls = list(dynamodb_calls)
     # Then only the first one's personal data is gone; its rating and task stay
     assert evaluator_item(district, first) is None
@@ -1110,7 +1109,7 @@ def test_the_purge_removes_only_what_is_due_through_the_index(
     assert queries and all(q.get("IndexName") == "PurgeDue" for q in queries)
     assert operations.count("DeleteItem") == 1
     # And once the later one is due too, it goes as well
-    assert purge_personal_data(settings, now=now + timedelta(days=30) + retention) == 1
+    assert purge_personal_data(stores, now=now + timedelta(days=30) + retention) == 1
     assert evaluator_item(district, later) is None
     assert evaluator_item(district, still_open) is not None
 
@@ -1155,8 +1154,8 @@ def test_deadlines_count_from_the_bad_review_not_the_handling_of_its_message(dis
         level=2,
         submission_id="late-message-0001",
     )
-    rating, _ = services.submit_rating(submission, get_settings(), None, now=rated_at)
-    followups.open_followup(rating.tracking_code, get_settings(), now=datetime(2026, 2, 24, 2, 0, tzinfo=UTC))
+    rating, _ = ratings.submit_rating(submission, *wired(), None, now=rated_at)
+    followup.open_followup(rating.tracking_code, *wired(), now=datetime(2026, 2, 24, 2, 0, tzinfo=UTC))
     # Then it is still due five working days after the bad review: Fri 02-27 (DOMAIN.md's example)
     task = district.task(rating.tracking_code)
     assert datetime.fromisoformat(task["rectification_due"]) == datetime(2026, 2, 27, 16, 0, tzinfo=UTC)

@@ -2,8 +2,8 @@
 
 The functional tier runs on moto's in-process ``mock_aws``; the local twin runs DynamoDB Local.
 Each test here runs once on each engine, against a Ratings table created from template.yaml's own
-properties (a new name per test), and calls the adapters' own functions: the rating's
-transaction with its one-time marks and the cancellation reasons it reads back, the task item's
+properties (a new name per test), and calls the stores bound to it: the rating's transaction
+with its one-time marks and the cancellation reasons it reads back, the task item's
 revision-conditioned writes, the sparse indexes the sweep and the hall's work list read, and
 paging through the due index. An outcome that differs between the engines fails here.
 """
@@ -20,16 +20,16 @@ from typing import Any
 
 import boto3
 import pytest
-from haochaping.adapters import keys, tables
-from haochaping.adapters import ratings as rating_store
-from haochaping.adapters import tasks as task_store
+from haochaping.adapters import keys
+from haochaping.adapters.ratings import RatingStore, _Cancelled
+from haochaping.adapters.tables import RatingsTable
+from haochaping.adapters.tasks import TaskStore
 from haochaping.domain.errors import Conflict, Forbidden, TooManyRequests
-from haochaping.domain.escalation import Step
-from haochaping.domain.followup import Action, Actor, Role, apply, open_task
+from haochaping.domain.followup import Action, Actor, ChangedMeanwhile, Role, apply, open_task
 from haochaping.domain.plates import Ticket
 from haochaping.domain.rating import Channel, Level, Rating, tracking_code_for
 from haochaping.domain.submission import PreparedRating, device_key
-from haochaping.domain.task import DeadlineKind, Rung, Task, TaskState
+from haochaping.domain.task import DeadlineKind, Rung, Step, Task, TaskChange, TaskState
 from localtwin.dynamodb_local import ENGINE_ARN_PREFIX, DynamoDBLocalProcess
 from moto import mock_aws
 from pynamodb.connection.base import Connection
@@ -45,7 +45,6 @@ from tests.functional.conftest import (
     Intrinsics,
     create_table,
     load_template,
-    reset_cached_state,
 )
 
 pytestmark = pytest.mark.functional
@@ -75,7 +74,9 @@ NOW = datetime(2026, 3, 12, 8, 0, tzinfo=UTC)
 class Engine:
     name: str
     table: str
-    client: Any  # boto3's DynamoDB client, pointed where the adapters are
+    client: Any  # boto3's DynamoDB client, pointed where the stores are
+    ratings: RatingStore
+    tasks: TaskStore
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +90,8 @@ def dynamodb_local() -> Iterator[DynamoDBLocalProcess]:
 
 @pytest.fixture(params=[MOTO, DYNAMODB_LOCAL])
 def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Engine]:
-    """A Ratings table made from template.yaml on one engine, with the adapters bound to it."""
+    """A Ratings table made from template.yaml on one engine, with the stores bound to it."""
     use_offline_aws(monkeypatch, tmp_path, REGION)
-    bound_before = (tables.RatingItem.Meta.table_name, tables.RegistryItem.Meta.table_name)
     mock = None
     if request.param == MOTO:
         mock = mock_aws()
@@ -106,16 +106,13 @@ def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_
         created = create_table(client, "RatingsTable", properties, Intrinsics(refs={}))
         # Which engine answered: DynamoDB Local names every table in its own fake region and account.
         assert created["TableArn"].startswith(ENGINE_ARN_PREFIX) == (request.param == DYNAMODB_LOCAL)
-        tables.bind_tables(name, reconnect=True)
-        reset_cached_state()
-        yield Engine(request.param, name, client)
+        table = RatingsTable.named(name)
+        yield Engine(request.param, name, client, RatingStore(table), TaskStore(table))
         if request.param == DYNAMODB_LOCAL:
             client.delete_table(TableName=name)
     finally:
         if mock is not None:
             mock.stop()
-        tables.bind_tables(*bound_before, reconnect=True)
-        reset_cached_state()
 
 
 # -- ratings --------------------------------------------------------------------------------------
@@ -123,26 +120,29 @@ def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_
 
 @dataclass
 class Cancellations:
-    """What the ratings adapter read from each cancelled transaction, and what it made of it."""
+    """What the rating store read from each cancelled transaction, and what it made of it."""
 
     reasons: list[list[tuple[str, dict[str, Any] | None] | None]] = field(default_factory=list)
     failed_parts: list[dict[str, dict[str, Any] | None]] = field(default_factory=list)
 
 
 @pytest.fixture
-def cancellations(monkeypatch: pytest.MonkeyPatch) -> Cancellations:
+def cancellations(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Cancellations:
     seen = Cancellations()
-    reads = rating_store._failed_parts
+    reads = engine.ratings._failed_parts
 
-    def recording(prepared: PreparedRating, error: Any) -> dict[str, dict[str, Any] | None]:
+    def recording(prepared: PreparedRating, cancelled: _Cancelled) -> dict[str, dict[str, Any] | None]:
         seen.reasons.append(
-            [None if reason is None else (reason.code, reason.raw_item) for reason in error.cancellation_reasons or []]
+            [
+                None if reason is None else (reason.code, reason.raw_item)
+                for reason in cancelled.error.cancellation_reasons or []
+            ]
         )
-        failed = reads(prepared, error)
+        failed = reads(prepared, cancelled)
         seen.failed_parts.append(failed)
         return failed
 
-    monkeypatch.setattr(rating_store, "_failed_parts", recording)
+    monkeypatch.setattr(engine.ratings, "_failed_parts", recording)
     return seen
 
 
@@ -183,8 +183,8 @@ def prepared_rating(
     )
 
 
-def record(prepared: PreparedRating, ciphertext: bytes | None = None) -> tuple[Rating, bool]:
-    return rating_store.record_rating(prepared, ciphertext, FOLLOW_UP_PERIOD, TICKET_VALIDITY)
+def record(engine: Engine, prepared: PreparedRating, ciphertext: bytes | None = None) -> tuple[Rating, bool]:
+    return engine.ratings.record(prepared, ciphertext, FOLLOW_UP_PERIOD, TICKET_VALIDITY)
 
 
 def epoch(moment: datetime) -> int:
@@ -217,13 +217,13 @@ def test_first_submission_stores_the_rating_with_every_mark(engine: Engine) -> N
     )
 
     # When it is recorded
-    stored, created = record(prepared, EVALUATOR_CIPHERTEXT)
+    stored, created = record(engine, prepared, EVALUATOR_CIPHERTEXT)
 
     # Then the rating is new and reads back as written, with its personal data beside it
     code = prepared.rating.tracking_code
     assert (stored, created) == (prepared.rating, True)
-    assert rating_store.find_rating(code) == prepared.rating
-    assert rating_store.find_evaluator_ciphertext(code) == EVALUATOR_CIPHERTEXT
+    assert engine.ratings.get(code) == prepared.rating
+    assert engine.ratings.evaluator_ciphertext(code) == EVALUATOR_CIPHERTEXT
     # And every one-time mark is claimed in the same write
     assert raw_item(engine, keys.cooldown_key(device_key("phone-1", WINDOW)), keys.MARK_SORT_KEY) == cooldown_mark(
         "phone-1", RATED_AT + COOLDOWN
@@ -243,7 +243,7 @@ def test_same_submission_again_returns_the_stored_rating(engine: Engine, cancell
     first = prepared_rating(
         "resubmitted-0001", device="phone-1", ticket=TICKET, case_no="CASE-2026-0002", real_name=True
     )
-    record(first, EVALUATOR_CIPHERTEXT)
+    record(engine, first, EVALUATOR_CIPHERTEXT)
 
     # When the same submission arrives again half a minute later (a retried request)
     retry = prepared_rating(
@@ -254,11 +254,11 @@ def test_same_submission_again_returns_the_stored_rating(engine: Engine, cancell
         case_no="CASE-2026-0002",
         real_name=True,
     )
-    stored, created = record(retry, EVALUATOR_CIPHERTEXT)
+    stored, created = record(engine, retry, EVALUATOR_CIPHERTEXT)
 
     # Then the first rating is returned, not written again
     assert (stored, created) == (first.rating, False)
-    assert rating_store.find_rating(first.rating.tracking_code) == first.rating
+    assert engine.ratings.get(first.rating.tracking_code) == first.rating
     # And every part failed its condition, only the cool-down (which asked for it) with its old item
     assert cancellations.reasons == [
         [
@@ -288,21 +288,21 @@ def test_another_rating_from_the_same_device_within_the_cooldown_is_too_many_req
     engine: Engine, cancellations: Cancellations
 ) -> None:
     # Given a rating from a device at a window
-    record(prepared_rating("device-first-01", device="phone-2"))
+    record(engine, prepared_rating("device-first-01", device="phone-2"))
 
     # When the same device rates the same window again four minutes later
     second = prepared_rating("device-second-1", RATED_AT + timedelta(minutes=4), device="phone-2")
     with pytest.raises(TooManyRequests) as refused:
-        record(second)
+        record(engine, second)
 
     # Then it is refused, told to wait what the stored mark's ALL_OLD image says is left
     assert refused.value.retry_after_seconds == 6 * 60
     assert cancellations.reasons == [[None, (CONDITION_FAILED, cooldown_mark("phone-2", RATED_AT + COOLDOWN))]]
-    assert rating_store.find_rating(second.rating.tracking_code) is None
+    assert engine.ratings.get(second.rating.tracking_code) is None
 
     # When it rates again once the cool-down is over
     third = prepared_rating("device-third-01", RATED_AT + COOLDOWN + timedelta(seconds=1), device="phone-2")
-    stored, created = record(third)
+    stored, created = record(engine, third)
 
     # Then it is stored and the cool-down runs from the new rating
     assert (stored, created) == (third.rating, True)
@@ -313,32 +313,32 @@ def test_another_rating_from_the_same_device_within_the_cooldown_is_too_many_req
 
 def test_a_used_ticket_is_forbidden(engine: Engine, cancellations: Cancellations) -> None:
     # Given a rating made with a ticket
-    record(prepared_rating("ticket-first-001", ticket=TICKET))
+    record(engine, prepared_rating("ticket-first-001", ticket=TICKET))
 
     # When another submission uses the same ticket
     second = prepared_rating("ticket-second-01", RATED_AT + timedelta(minutes=1), ticket=TICKET)
     with pytest.raises(Forbidden):
-        record(second)
+        record(engine, second)
 
     # Then only the ticket's condition failed, and nothing of the second rating was written
     assert cancellations.reasons == [[None, (CONDITION_FAILED, None)]]
-    assert rating_store.find_rating(second.rating.tracking_code) is None
+    assert engine.ratings.get(second.rating.tracking_code) is None
     assert raw_item(engine, keys.rating_key(second.rating.tracking_code), keys.RATING_SORT_KEY) is None
 
 
 def test_a_case_takes_one_follow_up_rating_then_conflict(engine: Engine, cancellations: Cancellations) -> None:
     # Given a case rated once
     first = prepared_rating("case-first-0001", case_no="CASE-2026-0003")
-    record(first)
+    record(engine, first)
 
     # When a second submission rates the same case within the follow-up period
     second = prepared_rating("case-second-001", RATED_AT + timedelta(days=2), case_no="CASE-2026-0003")
-    stored, created = record(second)
+    stored, created = record(engine, second)
 
     # Then it is stored as the case's follow-up rating 追评 and the case mark counts both
     assert created is True
     assert stored.assess_number == 2
-    assert rating_store.find_rating(second.rating.tracking_code) == stored
+    assert engine.ratings.get(second.rating.tracking_code) == stored
     case = raw_item(engine, keys.case_key("CASE-2026-0003"), keys.MARK_SORT_KEY)
     assert case is not None
     assert case["rating_count"] == {"N": "2"}
@@ -348,11 +348,11 @@ def test_a_case_takes_one_follow_up_rating_then_conflict(engine: Engine, cancell
     # When a third submission rates the case
     third = prepared_rating("case-third-0001", RATED_AT + timedelta(days=3), case_no="CASE-2026-0003")
     with pytest.raises(Conflict, match="already had its rating and its one follow-up"):
-        record(third)
+        record(engine, third)
 
     # Then it is refused and not stored
     assert cancellations.reasons[-1] == [None, (CONDITION_FAILED, None)]
-    assert rating_store.find_rating(third.rating.tracking_code) is None
+    assert engine.ratings.get(third.rating.tracking_code) is None
 
 
 # -- tasks ----------------------------------------------------------------------------------------
@@ -382,35 +382,40 @@ def reminder_at(at: datetime) -> Step:
     return Step(DeadlineKind.FIRST_CONTACT, at + timedelta(days=1), Rung.REMINDER, at)
 
 
-def move(code: str, action: Action, at: datetime, text: str = "", purge_after: datetime | None = None) -> Task:
-    """An officer's move over the task as read now, saved by the adapter; no step ahead after it."""
-    found = task_store.find_task(code)
-    assert found is not None
-    before, item = found
-    after = apply(before, OFFICER, action, before.version, at, text=text)
-    task_store.save_transition(before, after, item, None, None, purge_after, due=None)
-    return after
+def move(
+    engine: Engine, code: str, action: Action, at: datetime, text: str = "", purge_after: datetime | None = None
+) -> Task:
+    """An officer's move over the task as the store reads it, written by the store; no step ahead after it."""
+
+    def decide(before: Task) -> TaskChange:
+        after = apply(before, OFFICER, action, before.version, at, text=text)
+        return TaskChange(after, None, purge_personal_data_at=purge_after)
+
+    changed = engine.tasks.change(code, decide)
+    assert changed is not None
+    return changed[1]
 
 
-def close(code: str, at: datetime, purge_after: datetime | None = None) -> None:
-    move(code, Action.RECORD_CONTACT, at)
-    move(code, Action.RESOLVE_ON_SPOT, at, text="当场重新办理")
-    move(code, Action.GIVE_FEEDBACK, at, text="已向您说明并当场办结")
-    move(code, Action.CLOSE, at, purge_after=purge_after)
+def close(engine: Engine, code: str, at: datetime, purge_after: datetime | None = None) -> None:
+    move(engine, code, Action.RECORD_CONTACT, at)
+    move(engine, code, Action.RESOLVE_ON_SPOT, at, text="当场重新办理")
+    move(engine, code, Action.GIVE_FEEDBACK, at, text="已向您说明并当场办结")
+    move(engine, code, Action.CLOSE, at, purge_after=purge_after)
 
 
 def test_a_task_is_created_once(engine: Engine) -> None:
     # Given a task opened for a bad review
     code = task_code("created-once")
     task = new_task(code, RATED_AT)
-    assert task_store.create_task(task, list(OFFICERS), reminder_at(NOW)) is True
+    assert engine.tasks.create(task, list(OFFICERS), reminder_at(NOW)) is True
 
     # When the same bad review's task is opened again (a redelivered message)
-    again = task_store.create_task(new_task(code, RATED_AT + timedelta(hours=1)), ["XQ9999"], None)
+    again = engine.tasks.create(new_task(code, RATED_AT + timedelta(hours=1)), ["XQ9999"], None)
 
     # Then the second write is refused and the first task stays as written
     assert again is False
-    item = task_store.find_task_item(code)
+    assert engine.tasks.get(code) == task
+    item = engine.tasks._item(code)
     assert item is not None
     assert (item.revision, item.officers, item.opened_at) == (1, list(OFFICERS), RATED_AT)
     assert (item.due_key, item.next_step_at, item.next_step) == (
@@ -418,67 +423,65 @@ def test_a_task_is_created_once(engine: Engine) -> None:
         NOW.isoformat(),
         reminder_at(NOW).key,
     )
-    assert [line.sk for line in task_store.audit_trail(code)] == [keys.audit_sort_key(1)]
+    assert [line.sk for line in engine.tasks._trail(code)] == [keys.audit_sort_key(1)]
 
 
 def test_a_move_over_a_stale_read_is_changed_meanwhile(engine: Engine) -> None:
-    # Given a task that a staff form read, and that the system then wrote (officers notified)
+    # Given a task that a staff form reads, and that the system writes (officers notified) before
+    # the form's move is written
     code = task_code("stale")
-    task_store.create_task(new_task(code, RATED_AT), list(OFFICERS), reminder_at(NOW))
-    found = task_store.find_task(code)
-    assert found is not None
-    seen_by_form, read_by_form = found
-    read_by_system = task_store.find_task_item(code)
-    assert read_by_system is not None
+    engine.tasks.create(new_task(code, RATED_AT), list(OFFICERS), reminder_at(NOW))
     notified_at = RATED_AT + timedelta(seconds=5)
-    task_store.mark_notified(read_by_system, notified_at)
 
-    # When the form's move, worked out on the earlier read, is saved
-    after = apply(seen_by_form, OFFICER, Action.RECORD_CONTACT, seen_by_form.version, NOW)
-    with pytest.raises(task_store.ChangedMeanwhile):
-        task_store.save_transition(seen_by_form, after, read_by_form, None, None, None, due=None)
+    def contact_while_the_system_writes(seen_by_form: Task) -> TaskChange:
+        engine.tasks.mark_officers_notified(code, notified_at)
+        return TaskChange(apply(seen_by_form, OFFICER, Action.RECORD_CONTACT, seen_by_form.version, NOW), None)
+
+    # When the form's move, worked out on the earlier read, is written
+    with pytest.raises(ChangedMeanwhile):
+        engine.tasks.change(code, contact_while_the_system_writes)
 
     # Then the task is as the system left it: its partial write bumped the revision, nothing else moved
-    stored = task_store.find_task_item(code)
+    stored = engine.tasks._item(code)
     assert stored is not None
     assert (stored.revision, stored.notified_at, stored.version, stored.state) == (2, notified_at, 1, "verifying")
     assert stored.due_key == keys.DUE_KEY
-    assert len(task_store.audit_trail(code)) == 1
+    assert len(engine.tasks._trail(code)) == 1
 
-    # When the move is saved over a fresh read
-    found = task_store.find_task(code)
-    assert found is not None
-    fresh_task, fresh_item = found
-    redone = apply(fresh_task, OFFICER, Action.RECORD_CONTACT, fresh_task.version, NOW)
-    written = task_store.save_transition(fresh_task, redone, fresh_item, None, None, None, due=None)
+    # When the move is worked out again on a fresh read and written
+    changed = engine.tasks.change(
+        code, lambda fresh: TaskChange(apply(fresh, OFFICER, Action.RECORD_CONTACT, fresh.version, NOW), None)
+    )
 
     # Then it is written over the system's write, which it keeps, and leaves the due index
-    stored = task_store.find_task_item(code)
+    assert changed is not None
+    before, after = changed
+    assert (before.version, after.version) == (1, 2)
+    assert before.officers_notified_at == after.officers_notified_at == notified_at
+    stored = engine.tasks._item(code)
     assert stored is not None
-    assert (written.revision, stored.revision, stored.version) == (3, 3, 2)
+    assert (stored.revision, stored.version) == (3, 2)
     assert stored.notified_at == notified_at
     assert stored.due_key is None and stored.next_step_at is None and stored.next_step is None
-    reread = task_store.find_task(code)
+    reread = engine.tasks.get(code)
     assert reread is not None
-    assert reread[0].contacted_at == NOW
-    assert [line.action for line in task_store.audit_trail(code)] == ["open", "record_contact"]
+    assert reread == after
+    assert reread.contacted_at == NOW
+    assert [line.action for line in engine.tasks._trail(code)] == ["open", "record_contact"]
 
 
-def test_partial_writes_bump_the_revision_and_respect_it(engine: Engine) -> None:
-    # Given a task with a step ahead, read twice
+def test_partial_writes_bump_the_revision_and_a_change_respects_it(engine: Engine) -> None:
+    # Given a task with a step ahead
     code = task_code("partial")
-    task_store.create_task(new_task(code, RATED_AT), list(OFFICERS), reminder_at(NOW))
-    first_read = task_store.find_task_item(code)
-    second_read = task_store.find_task_item(code)
-    assert first_read is not None and second_read is not None
+    engine.tasks.create(new_task(code, RATED_AT), list(OFFICERS), reminder_at(NOW))
 
-    # When one reader moves the step ahead, and the step's notice is marked sent
+    # When the step ahead is moved (the index fix), and the step's notice is marked sent
     later = reminder_at(NOW + timedelta(hours=3))
-    task_store.set_step_ahead(first_read, later)
-    task_store.mark_step_notified(code, reminder_at(NOW).key)
+    engine.tasks.change(code, lambda task: TaskChange(task, later))
+    engine.tasks.mark_step_notified(code, reminder_at(NOW).key)
 
-    # Then each partial write bumped the revision once
-    stored = task_store.find_task_item(code)
+    # Then each write bumped the revision once
+    stored = engine.tasks._item(code)
     assert stored is not None
     assert stored.revision == 3
     assert (stored.next_step_at, stored.next_step, stored.notified_step) == (
@@ -486,20 +489,46 @@ def test_partial_writes_bump_the_revision_and_respect_it(engine: Engine) -> None
         later.key,
         reminder_at(NOW).key,
     )
+    # And the task read back carries the notice sent
+    task = engine.tasks.get(code)
+    assert task is not None and task.notified_step == reminder_at(NOW).key
 
-    # When the other reader, whose read is stale, takes the task out of the index
-    task_store.set_step_ahead(second_read, None)
+    # When the same step ahead is set again on the task as it is
+    unchanged = engine.tasks.change(code, lambda task: TaskChange(task, later))
 
     # Then nothing is written
-    stored = task_store.find_task_item(code)
+    assert unchanged is not None and unchanged[0] == unchanged[1]
+    stored = engine.tasks._item(code)
     assert stored is not None
-    assert (stored.revision, stored.due_key, stored.next_step) == (3, keys.DUE_KEY, later.key)
+    assert (stored.revision, stored.next_step) == (3, later.key)
 
-    # When a task that does not exist is given a step
-    task_store.set_step_ahead(tables.TaskItem(keys.task_key(task_code("missing")), keys.TASK_SORT_KEY), later)
+    # When a reader, whose read goes stale before it writes (the officers notified meanwhile),
+    # takes the task out of the index
+    notified_at = NOW + timedelta(minutes=1)
+
+    def take_out_while_the_system_writes(task: Task) -> TaskChange:
+        engine.tasks.mark_officers_notified(code, notified_at)
+        return TaskChange(task, None)
+
+    with pytest.raises(ChangedMeanwhile):
+        engine.tasks.change(code, take_out_while_the_system_writes)
+
+    # Then nothing of the stale reader's is written: only the system's partial write, which bumped the revision
+    stored = engine.tasks._item(code)
+    assert stored is not None
+    assert (stored.revision, stored.due_key, stored.next_step) == (4, keys.DUE_KEY, later.key)
+    assert stored.notified_at == notified_at
+
+    # When a task that does not exist is given a step, or marked notified
+    missing = task_code("missing")
+    nothing = engine.tasks.change(missing, lambda task: TaskChange(task, later))
+    engine.tasks.mark_step_notified(missing, later.key)
+    engine.tasks.mark_officers_notified(missing, notified_at)
 
     # Then no item is made for it
-    assert task_store.find_task_item(task_code("missing")) is None
+    assert nothing is None
+    assert engine.tasks._item(missing) is None
+    assert engine.tasks.get(missing) is None
 
 
 # -- indexes --------------------------------------------------------------------------------------
@@ -518,33 +547,30 @@ def test_the_sweep_reads_the_due_tasks_in_due_order(engine: Engine) -> None:
         "closed": reminder_at(NOW - timedelta(hours=5)),
     }
     for name, step in steps.items():
-        task_store.create_task(new_task(task_code(name), RATED_AT), list(OFFICERS), step)
-    task_store.create_task(new_task(task_code("no-step"), RATED_AT), list(OFFICERS), None)
-    taken_out = task_store.find_task_item(task_code("taken-out"))
-    assert taken_out is not None
-    task_store.set_step_ahead(taken_out, None)
-    close(task_code("closed"), NOW - timedelta(hours=6))
+        engine.tasks.create(new_task(task_code(name), RATED_AT), list(OFFICERS), step)
+    engine.tasks.create(new_task(task_code("no-step"), RATED_AT), list(OFFICERS), None)
+    assert engine.tasks.change(task_code("taken-out"), lambda task: TaskChange(task, None)) is not None
+    close(engine, task_code("closed"), NOW - timedelta(hours=6))
 
     # When the sweep reads the due index
-    due, items_read = task_store.due_steps(NOW)
+    due, items_read = engine.tasks.due_steps(NOW)
 
     # Then it finds exactly the due steps, oldest first, and read nothing else
     assert due == [(task_code(name), steps[name].key) for name in ("due-3h", "due-2h", "due-1h", "due-now")]
     assert items_read == 4
 
 
-def test_the_hall_list_keeps_every_open_task_newest_first(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_hall_list_keeps_every_open_task_newest_first(engine: Engine) -> None:
     # Given a hall's tasks opened a day apart, two of them closed, and a task of another hall
-    monkeypatch.setattr(task_store, "RECENT_TASKS", 2)
     opened = {name: RATED_AT + timedelta(days=day) for day, name in enumerate(("t1", "t2", "t3", "t4", "t5"))}
     for name, at in opened.items():
-        task_store.create_task(new_task(task_code(name), at), list(OFFICERS), None)
-    task_store.create_task(new_task(task_code("elsewhere"), RATED_AT, hall=OTHER_HALL), ["XQ2101"], None)
-    close(task_code("t2"), NOW)
-    close(task_code("t4"), NOW)
+        engine.tasks.create(new_task(task_code(name), at), list(OFFICERS), None)
+    engine.tasks.create(new_task(task_code("elsewhere"), RATED_AT, hall=OTHER_HALL), ["XQ2101"], None)
+    close(engine, task_code("t2"), NOW)
+    close(engine, task_code("t4"), NOW)
 
     # When the hall's work list is read (the newest two, and every open task)
-    listed = task_store.tasks_of_hall(HALL)
+    listed = engine.tasks.tasks_of_hall(HALL, recent=2)
 
     # Then the open tasks are all there however old, the newest closed one too, newest first
     assert [(task.tracking_code, task.state) for task in listed] == [
@@ -555,28 +581,29 @@ def test_the_hall_list_keeps_every_open_task_newest_first(engine: Engine, monkey
     ]
     assert [task.opened_at for task in listed] == [opened["t5"], opened["t4"], opened["t3"], opened["t1"]]
     # And the other hall's list is its own
-    assert [task.tracking_code for task in task_store.tasks_of_hall(OTHER_HALL)] == [task_code("elsewhere")]
+    assert [task.tracking_code for task in engine.tasks.tasks_of_hall(OTHER_HALL, recent=2)] == [task_code("elsewhere")]
 
 
 def test_closing_a_real_name_task_schedules_the_personal_data_purge(engine: Engine) -> None:
     # Given a real-name bad review with its personal data, and its task
     prepared = prepared_rating("real-name-00001", real_name=True)
-    record(prepared, EVALUATOR_CIPHERTEXT)
+    record(engine, prepared, EVALUATOR_CIPHERTEXT)
     code = prepared.rating.tracking_code
-    task_store.create_task(new_task(code, RATED_AT, real_name=True), list(OFFICERS), reminder_at(NOW))
+    engine.tasks.create(new_task(code, RATED_AT, real_name=True), list(OFFICERS), reminder_at(NOW))
     purge_after = NOW + timedelta(days=180)
 
     # When the task closes with the retention period's end
-    close(code, NOW, purge_after=purge_after)
+    close(engine, code, NOW, purge_after=purge_after)
 
     # Then the personal data is found by the purge index only once that end has passed
-    assert task_store.due_for_purge(purge_after - timedelta(seconds=1)) == []
-    assert task_store.due_for_purge(purge_after) == [(keys.rating_key(code), keys.EVALUATOR_SORT_KEY)]
+    assert engine.tasks.personal_data_due(purge_after - timedelta(seconds=1)) == []
+    assert engine.tasks.personal_data_due(purge_after) == [code]
     evaluator = raw_item(engine, keys.rating_key(code), keys.EVALUATOR_SORT_KEY)
     assert evaluator is not None
     assert evaluator["expires_at"] == {"N": str(epoch(purge_after))}
+    assert (evaluator["purge_key"], evaluator["purge_at"]) == ({"S": keys.PURGE_KEY}, {"S": purge_after.isoformat()})
     # And the closed task has left the due index
-    assert task_store.due_steps(NOW + timedelta(days=30))[0] == []
+    assert engine.tasks.due_steps(NOW + timedelta(days=30))[0] == []
 
 
 # -- paging ---------------------------------------------------------------------------------------
@@ -587,7 +614,7 @@ def test_the_sweep_pages_through_every_due_task_once(engine: Engine, monkeypatch
     due_at = {f"page-{n}": NOW - timedelta(minutes=10 * (7 - n)) for n in range(7)}
     not_due = {f"ahead-{n}": NOW + timedelta(minutes=1 + n) for n in range(2)}
     for name, at in {**due_at, **not_due}.items():
-        task_store.create_task(new_task(task_code(name), RATED_AT), list(OFFICERS), reminder_at(at))
+        engine.tasks.create(new_task(task_code(name), RATED_AT), list(OFFICERS), reminder_at(at))
     queries: list[dict[str, Any]] = []
     send = Connection._make_api_call
 
@@ -600,7 +627,7 @@ def test_the_sweep_pages_through_every_due_task_once(engine: Engine, monkeypatch
     monkeypatch.setattr(Connection, "_make_api_call", counting)
 
     # When the sweep reads the due index two items a page
-    due, items_read = task_store.due_steps(NOW, page_size=2)
+    due, items_read = engine.tasks.due_steps(NOW, page_size=2)
 
     # Then it got every due task exactly once, in due order, over several pages
     assert due == [(task_code(name), reminder_at(at).key) for name, at in due_at.items()]

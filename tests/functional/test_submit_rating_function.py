@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 
 import pytest
 from haochaping.adapters import keys
-from haochaping.adapters.personal_data import decrypt_evaluator
 from haochaping.domain.plates import issue_ticket, plate_signature
 from haochaping.domain.rating import TRACKING_ALPHABET, tracking_code_for
 from haochaping.observability import logger
@@ -446,7 +445,7 @@ def test_a_real_name_rating_stores_the_evaluator_only_encrypted(
     assert set(evaluator_item) == {"pk", "sk", "kind", "ciphertext"}
     assert PHONE not in json.dumps(evaluator_item, default=str)
     ciphertext = evaluator_item["ciphertext"]["B"]
-    assert decrypt_evaluator(ciphertext, item["tracking_code"]["S"]) == {"name": "张三", "phone": PHONE}
+    assert stack.stores.evaluators.unseal(ciphertext, item["tracking_code"]["S"]) == {"name": "张三", "phone": PHONE}
 
 
 def test_a_call_back_without_consent_is_422(stack: Any, post: Callable[..., dict[str, Any]]) -> None:

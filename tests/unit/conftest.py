@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from haochaping.adapters import registry as registry_store
-from haochaping.adapters.secrets import signing_secret
-from haochaping.settings import get_settings
+from haochaping.wiring import forget
 
 from tests.conftest import use_offline_aws
 
@@ -95,13 +93,9 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
 def no_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No endpoint, profile or real credential can be picked up by an accidental AWS call."""
     use_offline_aws(monkeypatch, tmp_path)
-    get_settings.cache_clear()
-    signing_secret.cache_clear()
-    registry_store.clear_cache()
+    forget()
     yield
-    get_settings.cache_clear()
-    signing_secret.cache_clear()
-    registry_store.clear_cache()
+    forget()
 
 
 @pytest.fixture
@@ -117,7 +111,7 @@ def no_settings_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """None of the settings variables is set."""
     for name in SETTINGS_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
+    forget()
 
 
 @dataclass

@@ -28,6 +28,10 @@ def rating_key(tracking_code: str) -> str:
     return _RATING + tracking_code
 
 
+def tracking_code_of_rating(key: str) -> str:
+    return key.removeprefix(_RATING)
+
+
 def task_key(tracking_code: str) -> str:
     """A follow-up task and its audit trail."""
     return _TASK + tracking_code

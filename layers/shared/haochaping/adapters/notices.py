@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.session import get_session
 
 if TYPE_CHECKING:
-    from haochaping.adapters.tables import ReportItem
+    from haochaping.domain.task import Report
 
 
 @lru_cache(maxsize=1)
@@ -20,45 +20,56 @@ def sns() -> Any:
     return get_session().create_client("sns")
 
 
-def notify_officers(topic_arn: str, message: dict[str, str]) -> None:
-    """Tell the hall's officers a task is waiting: a link and codes, never personal data."""
-    sns().publish(
-        TopicArn=topic_arn,
-        Subject="好差评 回访核实任务",
-        Message=json.dumps(message, ensure_ascii=False),
-        MessageAttributes={"hall_code": {"DataType": "String", "StringValue": message["hall_code"]}},
-    )
+class SnsNotices:
+    """The stack's three topics: the hall's officers, escalations, not-adopted reports."""
+
+    def __init__(self, officer_topic_arn: str, escalation_topic_arn: str, report_topic_arn: str) -> None:
+        self.officer_topic_arn = officer_topic_arn
+        self.escalation_topic_arn = escalation_topic_arn
+        self.report_topic_arn = report_topic_arn
+
+    def to_officers(self, message: dict[str, str]) -> None:
+        """Tell the hall's officers a task is waiting, or that a deadline nears: a link and codes."""
+        sns().publish(
+            TopicArn=self.officer_topic_arn,
+            Subject=f"好差评 {message.get('rung_name', '回访核实任务')}",
+            Message=json.dumps(message, ensure_ascii=False),
+            MessageAttributes=_attributes(message),
+        )
+
+    def escalation(self, message: dict[str, str]) -> None:
+        """An escalation 督办; its level as an attribute so the hall, the bureau and the city each
+        subscribe to theirs."""
+        sns().publish(
+            TopicArn=self.escalation_topic_arn,
+            Subject=f"好差评 {message['rung_name']}",
+            Message=json.dumps(message, ensure_ascii=False),
+            MessageAttributes=_attributes(message),
+        )
+
+    def report(self, report: Report) -> None:
+        """通报: the decision, its reason and who took it; the evaluator is never named."""
+        sns().publish(
+            TopicArn=self.report_topic_arn,
+            Subject="好差评 不予采纳通报",
+            Message=json.dumps(
+                {
+                    "type": "not_adopted",
+                    "tracking_code": report.tracking_code,
+                    "hall_code": report.hall_code,
+                    "window_code": report.window_code,
+                    "reason": report.reason,
+                    "proposed_by": report.proposed_by,
+                    "approved_by": report.approved_by,
+                    "decided_at": report.decided_at.isoformat(),
+                },
+                ensure_ascii=False,
+            ),
+        )
 
 
-def publish_step(topic_arn: str, message: dict[str, str]) -> None:
-    """A reminder or an escalation notice; its rung and hall as attributes for subscriptions' filters."""
-    sns().publish(
-        TopicArn=topic_arn,
-        Subject=f"好差评 {message['rung_name']}",
-        Message=json.dumps(message, ensure_ascii=False),
-        MessageAttributes={
-            "hall_code": {"DataType": "String", "StringValue": message["hall_code"]},
-            "rung": {"DataType": "String", "StringValue": message["rung"]},
-        },
-    )
-
-
-def publish_report(topic_arn: str, report: ReportItem) -> None:
-    """通报: the decision, its reason and who took it; the evaluator is never named."""
-    sns().publish(
-        TopicArn=topic_arn,
-        Subject="好差评 不予采纳通报",
-        Message=json.dumps(
-            {
-                "type": "not_adopted",
-                "tracking_code": report.tracking_code,
-                "hall_code": report.hall_code,
-                "window_code": report.window_code,
-                "reason": report.reason,
-                "proposed_by": report.proposed_by,
-                "approved_by": report.approved_by,
-                "decided_at": report.decided_at.isoformat(),
-            },
-            ensure_ascii=False,
-        ),
-    )
+def _attributes(message: dict[str, str]) -> dict[str, dict[str, str]]:
+    """The hall, and the rung of a step, for subscriptions' filter policies."""
+    return {
+        name: {"DataType": "String", "StringValue": message[name]} for name in ("hall_code", "rung") if name in message
+    }

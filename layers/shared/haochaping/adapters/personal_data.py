@@ -18,12 +18,19 @@ def _kms() -> Any:
     return get_session().create_client("kms")
 
 
-def encrypt_evaluator(key_id: str, tracking_code: str, name: str, phone: str) -> bytes:
-    plaintext = json.dumps({"name": name, "phone": phone}, ensure_ascii=False).encode("utf-8")
-    response = _kms().encrypt(KeyId=key_id, Plaintext=plaintext, EncryptionContext={"tracking_code": tracking_code})
-    return bytes(response["CiphertextBlob"])
+class KmsEvaluatorSeal:
+    """Seals an evaluator's name and phone with the stack's key, bound to their rating."""
 
+    def __init__(self, key_id: str) -> None:
+        self.key_id = key_id
 
-def decrypt_evaluator(ciphertext: bytes, tracking_code: str) -> dict[str, str]:
-    response = _kms().decrypt(CiphertextBlob=ciphertext, EncryptionContext={"tracking_code": tracking_code})
-    return dict(json.loads(response["Plaintext"]))
+    def seal(self, tracking_code: str, name: str, phone: str) -> bytes:
+        plaintext = json.dumps({"name": name, "phone": phone}, ensure_ascii=False).encode("utf-8")
+        response = _kms().encrypt(
+            KeyId=self.key_id, Plaintext=plaintext, EncryptionContext={"tracking_code": tracking_code}
+        )
+        return bytes(response["CiphertextBlob"])
+
+    def unseal(self, ciphertext: bytes, tracking_code: str) -> dict[str, str]:
+        response = _kms().decrypt(CiphertextBlob=ciphertext, EncryptionContext={"tracking_code": tracking_code})
+        return dict(json.loads(response["Plaintext"]))

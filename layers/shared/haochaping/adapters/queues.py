@@ -17,19 +17,25 @@ def sqs() -> Any:
     return get_session().create_client("sqs")
 
 
-def send_bad_review(queue_url: str, tracking_code: str) -> None:
-    sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps({"tracking_code": tracking_code}))
+class SqsQueues:
+    """The stack's two queues: bad reviews to follow up, escalation steps to take."""
 
+    def __init__(self, follow_up_queue_url: str, escalation_queue_url: str) -> None:
+        self.follow_up_queue_url = follow_up_queue_url
+        self.escalation_queue_url = escalation_queue_url
 
-def send_steps(queue_url: str, steps: list[tuple[str, str]]) -> None:
-    """Queue escalation steps, ten to a request; a step the queue refused is sent again by itself."""
-    for start in range(0, len(steps), 10):
-        batch = steps[start : start + 10]
-        entries = [
-            {"Id": str(n), "MessageBody": json.dumps({"tracking_code": code, "step": key})}
-            for n, (code, key) in enumerate(batch)
-        ]
-        failed = sqs().send_message_batch(QueueUrl=queue_url, Entries=entries).get("Failed", [])
-        for failure in failed:
-            entry = entries[int(failure["Id"])]
-            sqs().send_message(QueueUrl=queue_url, MessageBody=entry["MessageBody"])
+    def bad_review(self, tracking_code: str) -> None:
+        sqs().send_message(QueueUrl=self.follow_up_queue_url, MessageBody=json.dumps({"tracking_code": tracking_code}))
+
+    def steps(self, steps: list[tuple[str, str]]) -> None:
+        """Queue escalation steps, ten to a request; a step the queue refused is sent again by itself."""
+        for start in range(0, len(steps), 10):
+            batch = steps[start : start + 10]
+            entries = [
+                {"Id": str(n), "MessageBody": json.dumps({"tracking_code": code, "step": key})}
+                for n, (code, key) in enumerate(batch)
+            ]
+            failed = sqs().send_message_batch(QueueUrl=self.escalation_queue_url, Entries=entries).get("Failed", [])
+            for failure in failed:
+                entry = entries[int(failure["Id"])]
+                sqs().send_message(QueueUrl=self.escalation_queue_url, MessageBody=entry["MessageBody"])

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from haochaping.adapters.keys import (
@@ -24,7 +24,7 @@ from haochaping.adapters.keys import (
     ticket_key,
 )
 from haochaping.adapters.rating_items import rating_from_item as _from_item
-from haochaping.adapters.tables import EvaluatorItem, MarkItem, RatingItem, transaction_connection
+from haochaping.adapters.tables import EvaluatorItem, MarkItem, RatingItem, RatingsTable
 from haochaping.domain.errors import Conflict, Forbidden, TooManyRequests
 from haochaping.domain.rating import Rating, within_follow_up_period
 
@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 CONDITION_FAILED = "ConditionalCheckFailed"
 
 
-def _to_item(rating: Rating) -> RatingItem:
-    return RatingItem(
+def _to_item(model: type[RatingItem], rating: Rating) -> RatingItem:
+    return model(
         pk=rating_key(rating.tracking_code),
         sk=RATING_SORT_KEY,
         tracking_code=rating.tracking_code,
@@ -64,70 +64,103 @@ def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-def record_rating(
-    prepared: PreparedRating,
-    evaluator_ciphertext: bytes | None,
-    follow_up_period: timedelta,
-    ticket_validity: timedelta,
-) -> tuple[Rating, bool]:
-    """Write the rating with its marks; returns the stored rating and whether it is new.
+class _Cancelled(Exception):
+    """The rating's transaction did not happen; ``parts`` names its writes in order."""
 
-    Raises TooManyRequests (device cool-down), Forbidden (ticket used) or Conflict (the case
-    was already rated twice, or its follow-up period is over).
-    """
-    try:
-        _write(prepared, evaluator_ciphertext, ticket_validity, follow_up_of=None)
-        return prepared.rating, True
-    except TransactWriteError as error:
-        failed = _failed_parts(prepared, error)
-        existing = _resubmission(prepared, failed)
-        if existing is not None:
-            return existing, False
-        if "case" not in failed:
-            raise
-    # The case was rated before: this may be its one follow-up rating (追评).
-    case = _find_case(prepared.rating.case_no or "")
-    if case is None or case.rating_count is None or case.first_rated_at is None:
-        raise Conflict("the case's record is being written; try again")
-    if int(case.rating_count) >= 2:
-        raise Conflict(f"case {prepared.rating.case_no} has already had its rating and its one follow-up rating")
-    if not within_follow_up_period(case.first_rated_at, prepared.rating.rated_at, follow_up_period):
-        raise Conflict(f"the follow-up period for case {prepared.rating.case_no} is over")
-    follow_up = replace(prepared, rating=replace(prepared.rating, assess_number=2))
-    try:
-        _write(follow_up, evaluator_ciphertext, ticket_validity, follow_up_of=case)
-        return follow_up.rating, True
-    except TransactWriteError as error:
-        failed = _failed_parts(follow_up, error)
-        existing = _resubmission(follow_up, failed)
-        if existing is not None:
-            return existing, False
-        if "case" in failed:
-            raise Conflict(f"case {prepared.rating.case_no} was rated again at the same moment") from None
-        raise
+    def __init__(self, parts: list[str], error: TransactWriteError) -> None:
+        super().__init__(str(error))
+        self.parts, self.error = parts, error
 
 
-def _write(
-    prepared: PreparedRating,
-    evaluator_ciphertext: bytes | None,
-    ticket_validity: timedelta,
-    follow_up_of: MarkItem | None,
-) -> None:
-    rating = prepared.rating
-    # One rule for the evaluator's part, here and in _parts: a real-name rating carries it.
-    if rating.real_name != (evaluator_ciphertext is not None):
-        raise ValueError("a real-name rating is written with its evaluator's ciphertext, and only it")
-    with TransactWrite(connection=transaction_connection()) as transaction:
-        transaction.save(_to_item(rating), condition=RatingItem.pk.does_not_exist())
+class RatingStore:
+    """The ratings of one stack's Ratings table."""
+
+    def __init__(self, table: RatingsTable) -> None:
+        self.table = table
+
+    def record(
+        self,
+        prepared: PreparedRating,
+        evaluator_ciphertext: bytes | None,
+        follow_up_period: timedelta,
+        ticket_validity: timedelta,
+    ) -> tuple[Rating, bool]:
+        """Write the rating with its marks; returns the stored rating and whether it is new.
+
+        Raises TooManyRequests (device cool-down), Forbidden (ticket used) or Conflict (the case
+        was already rated twice, or its follow-up period is over).
+        """
+        attempt, follow_up_of = prepared, None
+        while True:
+            try:
+                self._write(attempt, evaluator_ciphertext, ticket_validity, follow_up_of=follow_up_of)
+                return attempt.rating, True
+            except _Cancelled as cancelled:
+                failed = self._failed_parts(attempt, cancelled)
+                existing = self._resubmission(attempt, failed)
+                if existing is not None:
+                    return existing, False
+                if "case" not in failed:
+                    raise
+                if follow_up_of is not None:
+                    raise Conflict(f"case {prepared.rating.case_no} was rated again at the same moment") from None
+            # The case was rated before: this may be its one follow-up rating (追评).
+            follow_up_of = self._case_open_to_follow_up(prepared, follow_up_period)
+            attempt = replace(prepared, rating=replace(prepared.rating, assess_number=2))
+
+    def _case_open_to_follow_up(self, prepared: PreparedRating, follow_up_period: timedelta) -> MarkItem:
+        """The case's mark, when one follow-up rating may still be given; otherwise Conflict says why."""
+        case = self._find_case(prepared.rating.case_no or "")
+        if case is None or case.rating_count is None or case.first_rated_at is None:
+            raise Conflict("the case's record is being written; try again")
+        if int(case.rating_count) >= 2:
+            raise Conflict(f"case {prepared.rating.case_no} has already had its rating and its one follow-up rating")
+        if not within_follow_up_period(case.first_rated_at, prepared.rating.rated_at, follow_up_period):
+            raise Conflict(f"the follow-up period for case {prepared.rating.case_no} is over")
+        return case
+
+    def _write(
+        self,
+        prepared: PreparedRating,
+        evaluator_ciphertext: bytes | None,
+        ticket_validity: timedelta,
+        follow_up_of: MarkItem | None,
+    ) -> None:
+        rating = prepared.rating
+        # A real-name rating, and only it, carries its evaluator's part.
+        if rating.real_name != (evaluator_ciphertext is not None):
+            raise ValueError("a real-name rating is written with its evaluator's ciphertext, and only it")
+        # Each part is named as it is added: a cancellation's reasons come back in this order.
+        parts: list[str] = []
+        try:
+            with TransactWrite(connection=self.table.connection) as transaction:
+                self._add_parts(transaction, parts, prepared, evaluator_ciphertext, ticket_validity, follow_up_of)
+        except TransactWriteError as error:
+            raise _Cancelled(parts, error) from None
+
+    def _add_parts(
+        self,
+        transaction: TransactWrite,
+        parts: list[str],
+        prepared: PreparedRating,
+        evaluator_ciphertext: bytes | None,
+        ticket_validity: timedelta,
+        follow_up_of: MarkItem | None,
+    ) -> None:
+        rating = prepared.rating
+        parts.append("rating")
+        transaction.save(_to_item(self.table.rating, rating), condition=RatingItem.pk.does_not_exist())
         if rating.real_name:
-            evaluator = EvaluatorItem(
+            parts.append("evaluator")
+            evaluator = self.table.evaluator(
                 pk=rating_key(rating.tracking_code), sk=EVALUATOR_SORT_KEY, ciphertext=evaluator_ciphertext
             )
             transaction.save(evaluator, condition=EvaluatorItem.pk.does_not_exist())
         if prepared.cooldown_key and prepared.cooldown_until:
+            parts.append("cooldown")
             until = _epoch(prepared.cooldown_until)
             transaction.save(
-                MarkItem(
+                self.table.mark(
                     pk=cooldown_key(prepared.cooldown_key),
                     sk=MARK_SORT_KEY,
                     kind="cooldown",
@@ -138,8 +171,9 @@ def _write(
                 return_values="ALL_OLD",
             )
         if prepared.ticket is not None:
+            parts.append("ticket")
             transaction.save(
-                MarkItem(
+                self.table.mark(
                     pk=ticket_key(prepared.ticket.ticket_id),
                     sk=MARK_SORT_KEY,
                     kind="ticket",
@@ -148,10 +182,11 @@ def _write(
                 condition=MarkItem.pk.does_not_exist(),
             )
         if rating.case_no:
+            parts.append("case")
             case = case_key(rating.case_no)
             if follow_up_of is None:
                 transaction.save(
-                    MarkItem(
+                    self.table.mark(
                         pk=case,
                         sk=MARK_SORT_KEY,
                         kind="case",
@@ -171,72 +206,57 @@ def _write(
                     condition=MarkItem.rating_count == 1,
                 )
 
+    def _failed_parts(self, prepared: PreparedRating, cancelled: _Cancelled) -> dict[str, dict | None]:
+        """Which parts failed their condition (with the old item where given); raises for the
+        parts whose failure is the citizen's answer (cool-down 429, used ticket 403)."""
+        error = cancelled.error
+        if error.cause_response_code != "TransactionCanceledException":
+            raise error
+        failed: dict[str, dict | None] = {}
+        for label, reason in zip(cancelled.parts, error.cancellation_reasons or [], strict=False):
+            if reason is not None and reason.code == CONDITION_FAILED:
+                failed[label] = reason.raw_item
+        if "cooldown" in failed and "rating" not in failed:
+            old = failed["cooldown"] or {}
+            until = int(old.get("until", {}).get("N", "0"))
+            raise TooManyRequests(
+                "this device rated this window a moment ago; one service, one rating",
+                retry_after_seconds=until - _epoch(prepared.rating.rated_at) if until else 600,
+            )
+        if "ticket" in failed and "rating" not in failed:
+            raise Forbidden("this ticket has already been used for a rating")
+        return failed
 
-def _parts(prepared: PreparedRating) -> list[str]:
-    """The transaction's parts, in the order ``_write`` adds them."""
-    parts = ["rating"]
-    if prepared.rating.real_name:
-        parts.append("evaluator")
-    if prepared.cooldown_key and prepared.cooldown_until:
-        parts.append("cooldown")
-    if prepared.ticket is not None:
-        parts.append("ticket")
-    if prepared.rating.case_no:
-        parts.append("case")
-    return parts
+    def _resubmission(self, prepared: PreparedRating, failed: dict[str, dict | None]) -> Rating | None:
+        """The rating already stored under this submission id, when that is why the write failed."""
+        if "rating" not in failed:
+            return None
+        return self.get(prepared.rating.tracking_code)
 
+    def _find_case(self, case_no: str) -> MarkItem | None:
+        try:
+            return self.table.mark.get(case_key(case_no), MARK_SORT_KEY, consistent_read=True)
+        except DoesNotExist:
+            return None
 
-def _failed_parts(prepared: PreparedRating, error: TransactWriteError) -> dict[str, dict | None]:
-    """Which parts failed their condition (with the old item where given); raises for the
-    parts whose failure is the citizen's answer (cool-down 429, used ticket 403)."""
-    if error.cause_response_code != "TransactionCanceledException":
-        raise error
-    failed: dict[str, dict | None] = {}
-    for label, reason in zip(_parts(prepared), error.cancellation_reasons or [], strict=False):
-        if reason is not None and reason.code == CONDITION_FAILED:
-            failed[label] = reason.raw_item
-    if "cooldown" in failed and "rating" not in failed:
-        old = failed["cooldown"] or {}
-        until = int(old.get("until", {}).get("N", "0"))
-        raise TooManyRequests(
-            "this device rated this window a moment ago; one service, one rating",
-            retry_after_seconds=until - _epoch(prepared.rating.rated_at) if until else 600,
-        )
-    if "ticket" in failed and "rating" not in failed:
-        raise Forbidden("this ticket has already been used for a rating")
-    return failed
+    def get(self, tracking_code: str) -> Rating | None:
+        try:
+            return _from_item(self.table.rating.get(rating_key(tracking_code), RATING_SORT_KEY, consistent_read=True))
+        except DoesNotExist:
+            return None
 
+    def evaluator_ciphertext(self, tracking_code: str) -> bytes | None:
+        try:
+            return bytes(
+                self.table.evaluator.get(rating_key(tracking_code), EVALUATOR_SORT_KEY, consistent_read=True).ciphertext
+            )
+        except DoesNotExist:
+            return None
 
-def _resubmission(prepared: PreparedRating, failed: dict[str, dict | None]) -> Rating | None:
-    """The rating already stored under this submission id, when that is why the write failed."""
-    if "rating" not in failed:
-        return None
-    return find_rating(prepared.rating.tracking_code)
-
-
-def _find_case(case_no: str) -> MarkItem | None:
-    try:
-        return MarkItem.get(case_key(case_no), MARK_SORT_KEY, consistent_read=True)
-    except MarkItem.DoesNotExist:
-        return None
-
-
-def find_rating(tracking_code: str) -> Rating | None:
-    try:
-        return _from_item(RatingItem.get(rating_key(tracking_code), RATING_SORT_KEY, consistent_read=True))
-    except RatingItem.DoesNotExist:
-        return None
-
-
-def find_evaluator_ciphertext(tracking_code: str) -> bytes | None:
-    try:
-        return bytes(EvaluatorItem.get(rating_key(tracking_code), EVALUATOR_SORT_KEY, consistent_read=True).ciphertext)
-    except EvaluatorItem.DoesNotExist:
-        return None
-
-
-def is_not_adopted(tracking_code: str) -> bool:
-    try:
-        return bool(RatingItem.get(rating_key(tracking_code), RATING_SORT_KEY, consistent_read=True).not_adopted)
-    except RatingItem.DoesNotExist:
-        return False
+    def is_not_adopted(self, tracking_code: str) -> bool:
+        try:
+            return bool(
+                self.table.rating.get(rating_key(tracking_code), RATING_SORT_KEY, consistent_read=True).not_adopted
+            )
+        except DoesNotExist:
+            return False

@@ -13,21 +13,24 @@ OFFICERS = "officers"  # a hall's follow-up officers 回访专员, by job number
 CURRENT = "current"
 CACHE_SECONDS = 300.0
 
-_cache: dict[tuple[str, str], tuple[float, str | None]] = {}
 
+class RecordCache:
+    """What an execution environment keeps of one registry table's records, for CACHE_SECONDS:
+    the submission path reads the registry at most once per window while warm."""
 
-def clear_cache() -> None:
-    _cache.clear()
+    def __init__(self) -> None:
+        self._bodies: dict[tuple[str, str], tuple[float, str | None]] = {}
 
+    def clear(self) -> None:
+        self._bodies.clear()
 
-def cached_body(kind: str, code: str) -> tuple[bool, str | None]:
-    """(hit, body) of a registry record read within the last CACHE_SECONDS; a miss may be None."""
-    hit = _cache.get((kind, code))
-    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
-        return True, hit[1]
-    return False, None
+    def get(self, kind: str, code: str) -> tuple[bool, str | None]:
+        """(hit, body) of a record read within the last CACHE_SECONDS; a miss may be None."""
+        hit = self._bodies.get((kind, code))
+        if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
+            return True, hit[1]
+        return False, None
 
-
-def remember_body(kind: str, code: str, body: str | None) -> None:
-    """Keep a record's body (None: it does not exist) for CACHE_SECONDS in this execution environment."""
-    _cache[(kind, code)] = (time.monotonic(), body)
+    def keep(self, kind: str, code: str, body: str | None) -> None:
+        """Keep a record's body (None: it does not exist)."""
+        self._bodies[(kind, code)] = (time.monotonic(), body)

@@ -1,11 +1,14 @@
-"""PynamoDB models of the stack's tables, bound to their names at run time.
+"""PynamoDB models of the stack's tables, and their binding to one stack's table names.
 
-PynamoDB reads ``Meta.table_name`` when it opens a connection and reuses that connection,
-so names are bound from the settings before first use, and ``bind_tables`` drops cached
-connections when a caller switches between AWS endpoints.
+The models below name no table. A store gets its own subclasses of them bound to the names in
+its settings (:class:`RatingsTable`, :class:`RegistryTable`), so nothing global decides which
+table an operation touches, and two stacks' stores live side by side in one process.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeVar, cast
 
 from pynamodb.attributes import (
     BinaryAttribute,
@@ -63,7 +66,7 @@ class RatingItem(Model):
     """One rating 评价; key ``RATING#<tracking code>`` so a resubmission hits the same item."""
 
     class Meta:
-        table_name = "unbound-ratings"
+        table_name = None  # bound by RatingsTable
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -98,7 +101,7 @@ class EvaluatorItem(Model):
     """
 
     class Meta:
-        table_name = "unbound-ratings"
+        table_name = None  # bound by RatingsTable
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -115,7 +118,7 @@ class MarkItem(Model):
     cool-down at a window, or the number of ratings a case has had."""
 
     class Meta:
-        table_name = "unbound-ratings"
+        table_name = None  # bound by RatingsTable
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -131,7 +134,7 @@ class RegistryItem(Model):
     """One registry record (a window with its hall, department and roster; the tag set)."""
 
     class Meta:
-        table_name = "unbound-registry"
+        table_name = None  # bound by registry_table
 
     kind = UnicodeAttribute(hash_key=True)
     code = UnicodeAttribute(range_key=True)
@@ -139,42 +142,11 @@ class RegistryItem(Model):
     loaded_at = UTCDateTimeAttribute()
 
 
-RATINGS_MODELS: tuple[type[Model], ...] = (RatingItem, MarkItem)
-REGISTRY_MODELS: tuple[type[Model], ...] = (RegistryItem,)
-
-
-_transactions: Connection | None = None
-
-
-def transaction_connection() -> Connection:
-    """The connection transactions use (PynamoDB 6 wants one given), kept like the models' own."""
-    global _transactions
-    if _transactions is None:
-        _transactions = Connection()
-    return _transactions
-
-
-def _bind(models: tuple[type[Model], ...], table_name: str, reconnect: bool) -> None:
-    for model in models:
-        if reconnect or model.Meta.table_name != table_name:
-            model.Meta.table_name = table_name
-            model._connection = None
-
-
-def bind_tables(ratings_table: str, registry_table: str | None = None, reconnect: bool = False) -> None:
-    global _transactions
-    if reconnect:
-        _transactions = None
-    _bind(RATINGS_MODELS, ratings_table, reconnect)
-    if registry_table is not None:
-        _bind(REGISTRY_MODELS, registry_table, reconnect)
-
-
 class TaskItem(Model):
     """A follow-up task 回访核实任务, key ``TASK#<tracking code>``: one per bad review."""
 
     class Meta:
-        table_name = "unbound-ratings"
+        table_name = None  # bound by RatingsTable
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -213,7 +185,7 @@ class ReportItem(Model):
     """A not-adopted decision reported 通报 to the same-level management office."""
 
     class Meta:
-        table_name = "unbound-ratings"
+        table_name = None  # bound by RatingsTable
 
     pk = UnicodeAttribute(hash_key=True)  # REPORT#<division>
     sk = UnicodeAttribute(range_key=True)  # <decided at ISO>#<tracking code>
@@ -232,7 +204,7 @@ class AuditItem(Model):
     """One immutable line of a task's audit trail; written only with a does-not-exist condition."""
 
     class Meta:
-        table_name = "unbound-ratings"
+        table_name = None  # bound by RatingsTable
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)  # AUDIT#0001 …
@@ -246,4 +218,44 @@ class AuditItem(Model):
     reason = UnicodeAttribute(default="")
 
 
-RATINGS_MODELS = (*RATINGS_MODELS, TaskItem, AuditItem, EvaluatorItem, ReportItem)
+M = TypeVar("M", bound=Model)
+
+
+def _bound(model: type[M], table_name: str) -> type[M]:
+    """A subclass of ``model`` on ``table_name``; PynamoDB gives it its own connection and its
+    own copies of the model's indexes."""
+    meta = type("Meta", (), {"table_name": table_name})
+    namespace = {"Meta": meta, "__module__": model.__module__, "__qualname__": model.__qualname__}
+    return cast(type[M], type(model.__name__, (model,), namespace))
+
+
+@dataclass(frozen=True)
+class RatingsTable:
+    """The models of one stack's Ratings table: ratings and everything that follows them."""
+
+    name: str
+    rating: type[RatingItem]
+    evaluator: type[EvaluatorItem]
+    mark: type[MarkItem]
+    task: type[TaskItem]
+    audit: type[AuditItem]
+    report: type[ReportItem]
+    connection: Connection  # for transactions, which PynamoDB 6 wants given one
+
+    @classmethod
+    def named(cls, name: str) -> RatingsTable:
+        return cls(
+            name=name,
+            rating=_bound(RatingItem, name),
+            evaluator=_bound(EvaluatorItem, name),
+            mark=_bound(MarkItem, name),
+            task=_bound(TaskItem, name),
+            audit=_bound(AuditItem, name),
+            report=_bound(ReportItem, name),
+            connection=Connection(),
+        )
+
+
+def registry_table(name: str) -> type[RegistryItem]:
+    """The registry model on one stack's Registry table."""
+    return _bound(RegistryItem, name)

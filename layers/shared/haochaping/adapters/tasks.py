@@ -1,13 +1,19 @@
-"""Repository of follow-up tasks and their audit trail, and the officers' notifications."""
+"""Repository of follow-up tasks 回访核实任务 and their audit trails, on the Ratings table.
+
+Operations see tasks only: the item's revision (how a write knows nobody wrote between its read
+and itself) and every key stay here. A move is written with :meth:`TaskStore.change`, which
+reads the task, lets the operation decide, and writes the decision over the revision it read.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
@@ -25,25 +31,21 @@ from haochaping.adapters.keys import (
     rating_key,
     report_key,
     task_key,
+    tracking_code_of_rating,
     tracking_code_of_task,
 )
-from haochaping.adapters.tables import (
-    AuditItem,
-    EvaluatorItem,
-    RatingItem,
-    ReportItem,
-    TaskItem,
-    transaction_connection,
-)
-from haochaping.domain.escalation import Step
-from haochaping.domain.followup import StaleVersion
+from haochaping.adapters.tables import AuditItem, EvaluatorItem, RatingItem, RatingsTable, ReportItem, TaskItem
+from haochaping.domain.followup import ChangedMeanwhile
 from haochaping.domain.task import (
     AuditEntry,
     DeadlineKind,
     Escalation,
     NotAdoptedReason,
+    Report,
     Rung,
+    Step,
     Task,
+    TaskChange,
     TaskState,
     Verdict,
 )
@@ -96,10 +98,10 @@ def _decode_escalation(raw: dict[str, str]) -> Escalation:
     )
 
 
-def _to_items(task: Task, officers: list[str], due: Step | None) -> TaskItem:
+def _to_item(model: type[TaskItem], task: Task, officers: list[str], due: Step | None) -> TaskItem:
     body = {name: _encode(getattr(task, name)) for name in _BODY_FIELDS}
     body["escalations"] = [_encode_escalation(e) for e in task.escalations]
-    return TaskItem(
+    return model(
         pk=task_key(task.tracking_code),
         sk=TASK_SORT_KEY,
         hall_key=hall_key(task.hall_code),
@@ -120,13 +122,11 @@ def _to_items(task: Task, officers: list[str], due: Step | None) -> TaskItem:
         rectification_due=task.rectification_due,
         deadlines_provisional=task.deadlines_provisional,
         body=json.dumps(body, ensure_ascii=False),
+        notified_at=task.officers_notified_at,
+        notified_step=task.notified_step,
         # Only a task with a step ahead is in the EscalationDue index: the sweep reads nothing else.
         **_index_keys(due),
     )
-
-
-class ChangedMeanwhile(StaleVersion):
-    """The task was written after it was read: the move must be worked out again on the new task."""
 
 
 def _index_keys(due: Step | None) -> dict[str, Any]:
@@ -172,6 +172,8 @@ def _from_items(item: TaskItem, audit: list[AuditItem]) -> Task:
         rating_void=bool(body.get("rating_void")),
         counted_from=moment("counted_from"),
         escalations=tuple(_decode_escalation(e) for e in body.get("escalations", [])),
+        officers_notified_at=item.notified_at,
+        notified_step=item.notified_step,
         audit=tuple(
             AuditEntry(
                 sequence=audit_sequence(a.sk),
@@ -188,8 +190,8 @@ def _from_items(item: TaskItem, audit: list[AuditItem]) -> Task:
     )
 
 
-def _audit_item(tracking_code: str, entry: AuditEntry) -> AuditItem:
-    return AuditItem(
+def _audit_item(model: type[AuditItem], tracking_code: str, entry: AuditEntry) -> AuditItem:
+    return model(
         pk=task_key(tracking_code),
         sk=audit_sort_key(entry.sequence),
         actor=entry.actor,
@@ -202,192 +204,223 @@ def _audit_item(tracking_code: str, entry: AuditEntry) -> AuditItem:
     )
 
 
-def find_task(tracking_code: str) -> tuple[Task, TaskItem] | None:
-    item = find_task_item(tracking_code)
-    if item is None:
-        return None
-    return _from_items(item, audit_trail(tracking_code)), item
-
-
 def _unchanged_since(item: TaskItem) -> Condition:
     """The task item has not been written since `item` was read (items from before revisions have none)."""
     return TaskItem.revision.does_not_exist() if item.revision is None else TaskItem.revision == item.revision
 
 
-def save_transition(
-    before: Task,
-    after: Task,
-    item: TaskItem,
-    void_rating: bool | None,
-    report: ReportItem | None,
-    purge_after: datetime | None,
-    keep_personal_data: bool = False,
-    due: Step | None = None,
-) -> TaskItem:
-    """Write a move: the task (only if nobody moved it meanwhile), its new audit lines, and
-    what follows from it (the rating voided or restored, the report, the personal data's
-    removal date), all or nothing; returns the task's item as written."""
-    new_item = _to_items(after, [str(officer) for officer in item.officers or []], due)
-    new_item.notified_at = item.notified_at
-    new_item.notified_step = item.notified_step
-    new_item.revision = (item.revision or 0) + 1
-    try:
-        with TransactWrite(connection=transaction_connection()) as transaction:
-            # The revision, not the version: a system write since the read leaves the version as it is.
-            transaction.save(new_item, condition=_unchanged_since(item))
-            for entry in after.audit[len(before.audit) :]:
-                transaction.save(_audit_item(after.tracking_code, entry), condition=AuditItem.pk.does_not_exist())
-            if void_rating is not None:
-                transaction.update(
-                    RatingItem(rating_key(after.tracking_code), RATING_SORT_KEY),
-                    actions=[RatingItem.not_adopted.set(void_rating)],
-                    condition=RatingItem.pk.exists(),
-                )
-            if report is not None:
-                transaction.save(report, condition=ReportItem.pk.does_not_exist())
-            if purge_after is not None and after.real_name:
-                transaction.update(
-                    EvaluatorItem(rating_key(after.tracking_code), EVALUATOR_SORT_KEY),
-                    actions=[
-                        EvaluatorItem.purge_key.set(PURGE_KEY),
-                        EvaluatorItem.purge_at.set(purge_after.astimezone(UTC).isoformat()),
-                        EvaluatorItem.expires_at.set(purge_after),
-                    ],
-                    condition=EvaluatorItem.pk.exists(),
-                )
-            if keep_personal_data and after.real_name:
-                # Reopened: the removal date set at the first close no longer holds.
-                transaction.update(
-                    EvaluatorItem(rating_key(after.tracking_code), EVALUATOR_SORT_KEY),
-                    actions=[
-                        EvaluatorItem.purge_key.remove(),
-                        EvaluatorItem.purge_at.remove(),
-                        EvaluatorItem.expires_at.remove(),
-                    ],
-                    condition=EvaluatorItem.pk.exists(),
-                )
-    except TransactWriteError as error:
-        reasons = error.cancellation_reasons or []
-        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
-            raise ChangedMeanwhile("the task changed meanwhile; reload it") from None
-        raise
-    return new_item
+def _first_part_failed(error: TransactWriteError) -> bool:
+    reasons = error.cancellation_reasons or []
+    return bool(reasons) and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed"
 
 
-def due_steps(now: datetime, page_size: int = 500) -> tuple[list[tuple[str, str]], int]:
-    """(tracking code, step key) of every task whose next step has come, through the sparse
-    EscalationDue index, and how many index items were read to find them."""
-    found: list[tuple[str, str]] = []
-    results = TaskItem.escalations_due.query(
-        DUE_KEY, TaskItem.next_step_at <= now.astimezone(UTC).isoformat(), page_size=page_size
+def _report_of(item: ReportItem, division_code: str) -> Report:
+    return Report(
+        division_code=division_code,
+        tracking_code=item.tracking_code,
+        hall_code=item.hall_code,
+        window_code=item.window_code,
+        reason=item.reason,
+        evidence=item.evidence,
+        proposed_by=item.proposed_by,
+        approved_by=item.approved_by,
+        decided_at=item.decided_at,
     )
-    for item in results:
-        found.append((tracking_code_of_task(item.pk), item.next_step or ""))
-    return found, results.page_iter.total_scanned_count
 
 
-def set_step_ahead(item: TaskItem, due: Step | None) -> None:
-    """Put the task's next step in the EscalationDue index, or take the task out of it, unless
-    the task was written since `item` was read: that write put its own next step there."""
-    actions = [
-        getattr(TaskItem, name).remove() if value is None else getattr(TaskItem, name).set(value)
-        for name, value in _index_keys(due).items()
-    ]
-    _update(item, actions, TaskItem.pk.exists() & _unchanged_since(item))
+class TaskStore:
+    """The follow-up tasks of one stack's Ratings table."""
 
+    def __init__(self, table: RatingsTable) -> None:
+        self.table = table
 
-def mark_step_notified(tracking_code: str, step_key: str) -> None:
-    item = TaskItem(task_key(tracking_code), TASK_SORT_KEY)
-    _update(item, [TaskItem.notified_step.set(step_key)], TaskItem.pk.exists())
+    # Reading
 
+    def _item(self, tracking_code: str) -> TaskItem | None:
+        try:
+            return self.table.task.get(task_key(tracking_code), TASK_SORT_KEY, consistent_read=True)
+        except DoesNotExist:
+            return None
 
-def _update(item: TaskItem, actions: list[Action], condition: Condition | None = None) -> bool:
-    """Write some of the task item's attributes, its revision bumped as by every write of it;
-    False when `condition` does not hold."""
-    try:
-        item.update(actions=[*actions, TaskItem.revision.add(1)], condition=condition)
-    except UpdateError as error:
-        if condition is None or error.cause_response_code != "ConditionalCheckFailedException":
+    def _trail(self, tracking_code: str) -> list[AuditItem]:
+        return list(
+            self.table.audit.query(task_key(tracking_code), AuditItem.sk.startswith(AUDIT_PREFIX), consistent_read=True)
+        )
+
+    def get(self, tracking_code: str) -> Task | None:
+        """The task with its audit trail; None when the rating has no task."""
+        item = self._item(tracking_code)
+        return None if item is None else _from_items(item, self._trail(tracking_code))
+
+    def tasks_of_hall(self, hall_code: str, recent: int) -> list[Task]:
+        """Every open task of the hall, and its newest ``recent`` whatever their state, newest first.
+
+        Two index queries, no scan: open tasks are the hall's work and are never left out, however
+        many closed ones came after them.
+        """
+        key = hall_key(hall_code)
+        found = {item.tracking_code: item for item in self.table.task.open_tasks_by_hall.query(key)}
+        for item in self.table.task.tasks_by_hall.query(key, scan_index_forward=False, limit=recent):
+            found.setdefault(item.tracking_code, item)
+        items = sorted(found.values(), key=lambda item: item.opened_key, reverse=True)
+        return [_from_items(item, []) for item in items]
+
+    def due_steps(self, now: datetime, page_size: int = 500) -> tuple[list[tuple[str, str]], int]:
+        """(tracking code, step key) of every task whose next step has come, through the sparse
+        EscalationDue index, and how many index items were read to find them."""
+        results = self.table.task.escalations_due.query(
+            DUE_KEY, TaskItem.next_step_at <= now.astimezone(UTC).isoformat(), page_size=page_size
+        )
+        found = [(tracking_code_of_task(item.pk), item.next_step or "") for item in results]
+        return found, results.page_iter.total_scanned_count
+
+    def reports(self, division_code: str, limit: int = 200) -> list[Report]:
+        """The division's reports of not-adopted decisions, newest first."""
+        items = self.table.report.query(report_key(division_code), scan_index_forward=False, limit=limit)
+        return [_report_of(item, division_code) for item in items]
+
+    def personal_data_due(self, now: datetime, limit: int = 500) -> list[str]:
+        """Tracking codes whose evaluator's data has passed its retention, through the sparse PurgeDue index."""
+        items = self.table.evaluator.purge_due.query(
+            PURGE_KEY, EvaluatorItem.purge_at <= now.astimezone(UTC).isoformat(), limit=limit
+        )
+        return [tracking_code_of_rating(item.pk) for item in items]
+
+    # Writing
+
+    def create(self, task: Task, officers: list[str], step_ahead: Step | None) -> bool:
+        """Write a new task with its first audit lines; False when the bad review already has one."""
+        item = _to_item(self.table.task, task, officers, step_ahead)
+        item.revision = 1
+        try:
+            with TransactWrite(connection=self.table.connection) as transaction:
+                transaction.save(item, condition=TaskItem.pk.does_not_exist())
+                for entry in task.audit:
+                    transaction.save(
+                        _audit_item(self.table.audit, task.tracking_code, entry),
+                        condition=AuditItem.pk.does_not_exist(),
+                    )
+        except TransactWriteError as error:
+            if _first_part_failed(error):
+                return False
             raise
-        return False
-    return True
-
-
-RECENT_TASKS = 200
-
-
-def tasks_of_hall(hall_code: str) -> list[Task]:
-    """Every open task of the hall, and its newest RECENT_TASKS whatever their state, newest first.
-
-    Two index queries, no scan: open tasks are the hall's work and are never left out, however
-    many closed ones came after them.
-    """
-    key = hall_key(hall_code)
-    found = {item.tracking_code: item for item in TaskItem.open_tasks_by_hall.query(key)}
-    for item in TaskItem.tasks_by_hall.query(key, scan_index_forward=False, limit=RECENT_TASKS):
-        found.setdefault(item.tracking_code, item)
-    items = sorted(found.values(), key=lambda item: item.opened_key, reverse=True)
-    return [_from_items(item, []) for item in items]
-
-
-def index_open_tasks() -> int:
-    """Put into the OpenTasksByHall index every open task written before the index existed;
-    returns how many. A one-off scan for an admin (`haochaping tasks reindex`): no function does this."""
-    indexed = 0
-    stale = (TaskItem.kind == "task") & TaskItem.open_hall_key.does_not_exist() & (TaskItem.state != "closed")
-    for item in TaskItem.scan(stale, consistent_read=True):
-        # Closed or indexed meanwhile: that write set the key right.
-        indexed += _update(item, [TaskItem.open_hall_key.set(item.hall_key)], stale)
-    return indexed
-
-
-def reports(division_code: str, limit: int = 200) -> list[ReportItem]:
-    return list(ReportItem.query(report_key(division_code), scan_index_forward=False, limit=limit))
-
-
-def due_for_purge(now: datetime, limit: int = 500) -> list[tuple[str, str]]:
-    """Keys of personal data whose retention ended, through the sparse PurgeDue index."""
-    items = EvaluatorItem.purge_due.query(
-        PURGE_KEY, EvaluatorItem.purge_at <= now.astimezone(UTC).isoformat(), limit=limit
-    )
-    return [(item.pk, item.sk) for item in items]
-
-
-def delete_personal_data(pk: str, sk: str) -> None:
-    EvaluatorItem(pk, sk).delete()
-
-
-def create_task(task: Task, officers: list[str], due: Step | None) -> bool:
-    """Write a new task with its first audit line; False when the bad review already has one."""
-    try:
-        with TransactWrite(connection=transaction_connection()) as transaction:
-            item = _to_items(task, officers, due)
-            item.revision = 1
-            transaction.save(item, condition=TaskItem.pk.does_not_exist())
-            for entry in task.audit:
-                transaction.save(_audit_item(task.tracking_code, entry), condition=AuditItem.pk.does_not_exist())
         return True
-    except TransactWriteError as error:
-        reasons = error.cancellation_reasons or []
-        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+
+    def change(self, tracking_code: str, decide: Callable[[Task], TaskChange | None]) -> tuple[Task, Task] | None:
+        """Read the task, let ``decide`` work out the move, and write it only over what was read.
+
+        Returns (before, after); None when there is no task. ``decide`` returning None, or a change
+        that leaves the task and its next step as they were, writes nothing. Raises
+        ChangedMeanwhile when the task was written between the read and the write.
+        """
+        item = self._item(tracking_code)
+        if item is None:
+            return None
+        before = _from_items(item, self._trail(tracking_code))
+        change = decide(before)
+        if change is None:
+            return before, before
+        ahead = change.step_ahead.key if change.step_ahead else None
+        if change.task == before and ahead == item.next_step:
+            return before, before
+        self._write(item, before, change)
+        return before, change.task
+
+    def _write(self, item: TaskItem, before: Task, change: TaskChange) -> None:
+        """The task (only if nobody wrote it since `item` was read), its new audit lines, and what
+        follows from the move (the rating voided or restored, the report, the personal data's
+        removal date), all or nothing."""
+        after = change.task
+        new_item = _to_item(
+            self.table.task, after, [str(officer) for officer in item.officers or []], change.step_ahead
+        )
+        new_item.revision = (item.revision or 0) + 1
+        rating = rating_key(after.tracking_code)
+        try:
+            with TransactWrite(connection=self.table.connection) as transaction:
+                # The revision, not the version: a system write since the read leaves the version as it is.
+                transaction.save(new_item, condition=_unchanged_since(item))
+                for entry in after.audit[len(before.audit) :]:
+                    transaction.save(
+                        _audit_item(self.table.audit, after.tracking_code, entry),
+                        condition=AuditItem.pk.does_not_exist(),
+                    )
+                if change.rating_void is not None:
+                    transaction.update(
+                        self.table.rating(rating, RATING_SORT_KEY),
+                        actions=[RatingItem.not_adopted.set(change.rating_void)],
+                        condition=RatingItem.pk.exists(),
+                    )
+                if change.report is not None:
+                    transaction.save(self._report_item(change.report), condition=ReportItem.pk.does_not_exist())
+                if change.purge_personal_data_at is not None and after.real_name:
+                    purge_at = change.purge_personal_data_at
+                    transaction.update(
+                        self.table.evaluator(rating, EVALUATOR_SORT_KEY),
+                        actions=[
+                            EvaluatorItem.purge_key.set(PURGE_KEY),
+                            EvaluatorItem.purge_at.set(purge_at.astimezone(UTC).isoformat()),
+                            EvaluatorItem.expires_at.set(purge_at),
+                        ],
+                        condition=EvaluatorItem.pk.exists(),
+                    )
+                if change.keep_personal_data and after.real_name:
+                    transaction.update(
+                        self.table.evaluator(rating, EVALUATOR_SORT_KEY),
+                        actions=[
+                            EvaluatorItem.purge_key.remove(),
+                            EvaluatorItem.purge_at.remove(),
+                            EvaluatorItem.expires_at.remove(),
+                        ],
+                        condition=EvaluatorItem.pk.exists(),
+                    )
+        except TransactWriteError as error:
+            if _first_part_failed(error):
+                raise ChangedMeanwhile("the task changed meanwhile; reload it") from None
+            raise
+
+    def _report_item(self, report: Report) -> ReportItem:
+        return self.table.report(
+            pk=report_key(report.division_code),
+            sk=f"{report.decided_at.astimezone(UTC).isoformat()}#{report.tracking_code}",
+            tracking_code=report.tracking_code,
+            hall_code=report.hall_code,
+            window_code=report.window_code,
+            reason=report.reason,
+            evidence=report.evidence,
+            proposed_by=report.proposed_by,
+            approved_by=report.approved_by,
+            decided_at=report.decided_at,
+        )
+
+    def mark_officers_notified(self, tracking_code: str, at: datetime) -> None:
+        self._update(tracking_code, [TaskItem.notified_at.set(at)])
+
+    def mark_step_notified(self, tracking_code: str, step_key: str) -> None:
+        self._update(tracking_code, [TaskItem.notified_step.set(step_key)])
+
+    def _update(self, tracking_code: str, actions: list[Action], condition: Condition | None = None) -> bool:
+        """Write some of the task item's attributes, its revision bumped as by every write of it;
+        False when the task is not there or `condition` does not hold."""
+        item = self.table.task(task_key(tracking_code), TASK_SORT_KEY)
+        guard = TaskItem.pk.exists() if condition is None else TaskItem.pk.exists() & condition
+        try:
+            item.update(actions=[*actions, TaskItem.revision.add(1)], condition=guard)
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
             return False
-        raise
+        return True
 
+    def remove_personal_data(self, tracking_code: str) -> None:
+        self.table.evaluator(rating_key(tracking_code), EVALUATOR_SORT_KEY).delete()
 
-def find_task_item(tracking_code: str) -> TaskItem | None:
-    try:
-        return TaskItem.get(task_key(tracking_code), TASK_SORT_KEY, consistent_read=True)
-    except TaskItem.DoesNotExist:
-        return None
-
-
-def mark_notified(item: TaskItem, at: datetime) -> None:
-    _update(item, [TaskItem.notified_at.set(at)])
-
-
-def audit_trail(tracking_code: str) -> list[AuditItem]:
-    return list(AuditItem.query(task_key(tracking_code), AuditItem.sk.startswith(AUDIT_PREFIX), consistent_read=True))
-
-
-def task_state(item: TaskItem) -> TaskState:
-    return TaskState(item.state)
+    def index_open_tasks(self) -> int:
+        """Put into the OpenTasksByHall index every open task written before the index existed;
+        returns how many. A one-off scan for an admin (`haochaping tasks reindex`): no function does this."""
+        indexed = 0
+        stale = (TaskItem.kind == "task") & TaskItem.open_hall_key.does_not_exist() & (TaskItem.state != "closed")
+        for item in self.table.task.scan(stale, consistent_read=True):
+            # Closed or indexed meanwhile: that write set the key right.
+            indexed += self._update(item.tracking_code, [TaskItem.open_hall_key.set(item.hall_key)], stale)
+        return indexed

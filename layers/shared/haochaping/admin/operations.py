@@ -8,16 +8,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from haochaping.adapters.registry import clear_cache, read_registry, save_registry, window_and_tags
 from haochaping.admin.files import InvalidFileError
 from haochaping.admin.plates_sheet import SheetWritten, write_plate_sheets
 from haochaping.admin.registry_files import FileFormat, read_registry_files, write_registry_files
 from haochaping.admin.stack import (
     DistrictStack,
     StackError,
-    bind_stack_tables,
     describe_district_stack,
     read_signing_secret,
+    registry_store,
 )
 from haochaping.domain.plates import issue_ticket, plate_url
 from haochaping.domain.rating import WINDOW_CODE_PATTERN
@@ -78,16 +77,13 @@ def load_registry(path: Path, stack_name: str) -> RegistryLoaded:
                 f"which serves division {stack.division_code}"
             ],
         )
-    bind_stack_tables(stack)
-    written = save_registry(registry)
+    written = registry_store(stack).save_registry(registry)
     return RegistryLoaded(stack=stack, registry=registry, items_written=written)
 
 
 def stack_registry(stack: DistrictStack) -> Registry:
     """The registry the stack holds now."""
-    bind_stack_tables(stack)
-    clear_cache()
-    registry = read_registry()
+    registry = registry_store(stack).read_registry()
     if registry is None:
         raise StackError(f"stack {stack.name} holds no registry yet; run `haochaping registry load` first")
     return registry
@@ -142,9 +138,7 @@ def print_plates(
 def _window_entry(stack: DistrictStack, window_code: str) -> WindowEntry:
     if not re.match(WINDOW_CODE_PATTERN, window_code):
         raise InvalidArgument(f"{window_code!r} is not a window code (like YC01-A001)")
-    bind_stack_tables(stack)
-    clear_cache()
-    entry, _ = window_and_tags(window_code)
+    entry, _ = registry_store(stack).window_and_tags(window_code)
     if entry is None:
         raise InvalidArgument(f"stack {stack.name} has no window {window_code} in its registry")
     return entry

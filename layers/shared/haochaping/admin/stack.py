@@ -14,7 +14,11 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from haochaping.adapters.tables import bind_tables
+from haochaping.adapters.calendar import CalendarStore
+from haochaping.adapters.registry import RegistryStore
+from haochaping.adapters.registry_records import RecordCache
+from haochaping.adapters.tables import RatingsTable, registry_table
+from haochaping.adapters.tasks import TaskStore
 
 REGISTRY_TABLE_OUTPUT = "RegistryTableName"
 RATINGS_TABLE_OUTPUT = "RatingsTableName"
@@ -99,9 +103,17 @@ def describe_district_stack(stack_name: str, session: boto3.Session | None = Non
     )
 
 
-def bind_stack_tables(stack: DistrictStack) -> None:
-    """Point the PynamoDB models at this stack's tables (dropping connections made before)."""
-    bind_tables(stack.ratings_table, stack.registry_table, reconnect=True)
+# Built anew for each command, so nothing is cached from before it and each reads the stack's tables now.
+def registry_store(stack: DistrictStack) -> RegistryStore:
+    return RegistryStore(registry_table(stack.registry_table), RecordCache())
+
+
+def calendar_store(stack: DistrictStack) -> CalendarStore:
+    return CalendarStore(registry_table(stack.registry_table), RecordCache())
+
+
+def task_store(stack: DistrictStack) -> TaskStore:
+    return TaskStore(RatingsTable.named(stack.ratings_table))
 
 
 def read_signing_secret(stack: DistrictStack, session: boto3.Session | None = None) -> bytes:

@@ -13,13 +13,13 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from haochaping import followups
 from haochaping.api.web import redirect
 from haochaping.domain.followup import TEXT_LIMIT, Action, Actor
 from haochaping.domain.rating import TRACKING_CODE_PATTERN
 from haochaping.domain.task import Verdict
 from haochaping.observability import logger
-from haochaping.settings import get_settings
+from haochaping.operations import followup
+from haochaping.wiring import wired
 
 router = Router()
 
@@ -49,8 +49,8 @@ def _answer(tracking_code: str, state: str) -> Response[Any]:
 def post_verdict(
     tracking_code: Annotated[str, Path(pattern=TRACKING_CODE_PATTERN)], request: VerdictRequest
 ) -> Response[Any]:
-    task = followups.act(
-        Actor.citizen(), tracking_code, Action.GIVE_VERDICT, None, get_settings(), verdict=request.verdict.value
+    task = followup.act(
+        Actor.citizen(), tracking_code, Action.GIVE_VERDICT, None, *wired(), verdict=request.verdict.value
     )
     logger.info("citizen verdict", extra={"tracking_code": tracking_code, "verdict": request.verdict.value})
     return _answer(tracking_code, task.state.value)
@@ -60,6 +60,6 @@ def post_verdict(
 def post_appeal(
     tracking_code: Annotated[str, Path(pattern=TRACKING_CODE_PATTERN)], request: AppealRequest
 ) -> Response[Any]:
-    task = followups.act(Actor.citizen(), tracking_code, Action.APPEAL, None, get_settings(), text=request.text)
+    task = followup.act(Actor.citizen(), tracking_code, Action.APPEAL, None, *wired(), text=request.text)
     logger.info("citizen appeal", extra={"tracking_code": tracking_code})
     return _answer(tracking_code, task.state.value)

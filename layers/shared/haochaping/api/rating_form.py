@@ -9,14 +9,14 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from haochaping import services
 from haochaping.api.web import device_token, html, new_device_cookie
 from haochaping.domain.errors import Forbidden
 from haochaping.domain.plates import verify_plate, verify_ticket
 from haochaping.domain.rating import WINDOW_CODE_PATTERN, Level, utc_now
-from haochaping.settings import get_settings
+from haochaping.operations import ratings
 from haochaping.web.i18n import language
 from haochaping.web.pages import form_page
+from haochaping.wiring import wired
 
 form_router = Router()
 
@@ -30,11 +30,11 @@ def get_form(
     level: Annotated[int | None, Query(ge=1, le=5)] = None,
     submission_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{8,64}$")] = None,
 ) -> Response[str]:
-    settings = get_settings()
-    entry, tag_set, secret = services.window_for_form(window_code, settings)
+    stores, rules = wired()
+    entry, tag_set, secret = ratings.window_for_form(window_code, stores)
     now = utc_now()
     if ticket:
-        verify_ticket(ticket, window_code, now, services.rules_of(settings).ticket_validity, secret)
+        verify_ticket(ticket, window_code, now, rules.rating.ticket_validity, secret)
         credentials = {"ticket": ticket}
     elif sig:
         verify_plate(window_code, sig, secret)
@@ -43,7 +43,7 @@ def get_form(
         raise Forbidden("open this page by scanning the window's QR plate")
     cookies = []
     if device_token(form_router.current_event) is None:
-        cookies.append(new_device_cookie(secure=settings.public_base_url.startswith("https://")))
+        cookies.append(new_device_cookie(secure=rules.public_base_url.startswith("https://")))
     page = form_page(
         entry,
         tag_set,

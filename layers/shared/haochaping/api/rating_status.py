@@ -9,12 +9,12 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, Field
 
-from haochaping import followups, services
 from haochaping.api.web import html
 from haochaping.domain.rating import TRACKING_CODE_PATTERN
 from haochaping.domain.task import STATE_NAMES_ZH
-from haochaping.settings import get_settings
+from haochaping.operations import followup, ratings
 from haochaping.web.i18n import LEVEL_NAMES, language
+from haochaping.wiring import wired
 
 status_router = Router()
 
@@ -48,10 +48,10 @@ def get_rating(
     lang: Annotated[str | None, Query(max_length=5)] = None,
     format: Annotated[str | None, Query(pattern="^(json|html)$")] = None,
 ) -> Response[Any]:
-    settings = get_settings()
-    rating = services.find_rating(tracking_code, settings)
-    entry = services.window_entry(rating.window_code, settings)
-    task, citizen_actions = followups.citizen_view(tracking_code, settings)
+    stores, _ = wired()
+    rating = ratings.find_rating(tracking_code, stores)
+    entry = ratings.window_entry(rating.window_code, stores)
+    task, citizen_actions = followup.citizen_view(tracking_code, stores)
     accept = status_router.current_event.headers.get("accept", "")
     wants_json = format == "json" or (format is None and "application/json" in accept and "text/html" not in accept)
     if not wants_json:

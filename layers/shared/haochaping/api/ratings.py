@@ -9,11 +9,11 @@ from urllib.parse import urlencode
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from haochaping import services
 from haochaping.api.web import device_token, redirect
 from haochaping.domain.submission import RatingReceipt, RatingSubmission
 from haochaping.observability import logger, metrics
-from haochaping.settings import get_settings
+from haochaping.operations import ratings
+from haochaping.wiring import wired
 
 router = Router()
 
@@ -38,7 +38,7 @@ router = Router()
 )
 def post_rating(submission: RatingSubmission) -> Response[Any]:
     event = router.current_event
-    rating, created = services.submit_rating(submission, get_settings(), device_token(event))
+    rating, created = ratings.submit_rating(submission, *wired(), device_token(event))
     if created:
         metrics.add_metric(name="RatingsSubmitted", unit="Count", value=1)
         if rating.is_bad_review:
@@ -58,5 +58,5 @@ def post_rating(submission: RatingSubmission) -> Response[Any]:
     return Response(
         status_code=HTTPStatus.CREATED if created else HTTPStatus.OK,
         content_type=content_types.APPLICATION_JSON,
-        body=services.receipt_for(rating).model_dump(),
+        body=ratings.receipt_for(rating).model_dump(),
     )

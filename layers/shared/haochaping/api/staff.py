@@ -14,17 +14,46 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from haochaping import followups
-from haochaping.adapters import tasks as task_store
 from haochaping.domain.errors import Forbidden
 from haochaping.domain.escalation import current_level
-from haochaping.domain.followup import TEXT_LIMIT, Action, Actor
+from haochaping.domain.followup import TEXT_LIMIT, Action, Actor, Role
 from haochaping.domain.rating import TRACKING_CODE_PATTERN, utc_now
 from haochaping.domain.task import STATE_NAMES_ZH, Escalation, Task, TaskState
 from haochaping.observability import logger, metrics
-from haochaping.settings import get_settings
+from haochaping.operations import followup
+from haochaping.wiring import wired
 
 router = Router()
+
+# A staff token's claims: Cognito's names (StaffIdentity cognito), or the plain names an external
+# OpenID Connect issuer is set up to issue (StaffIdentity external); the first one present counts.
+ROLE_CLAIMS = ("cognito:groups", "groups")
+HALL_CLAIMS = ("custom:hall", "hall")
+DIVISION_CLAIMS = ("custom:division", "division")
+IDENTITY_CLAIMS = ("cognito:username", "username", "preferred_username", "sub")
+
+
+def _claim(claims: dict[str, Any], names: tuple[str, ...]) -> Any:
+    return next((claims[name] for name in names if claims.get(name)), None)
+
+
+def actor_from_claims(claims: dict[str, Any]) -> Actor:
+    """A staff member from the JWT claims API Gateway passes on (values are strings there:
+    a list such as cognito:groups arrives as "[officer supervisor]")."""
+    raw_groups = _claim(claims, ROLE_CLAIMS) or ""
+    if isinstance(raw_groups, list):
+        groups = [str(g) for g in raw_groups]
+    else:
+        groups = str(raw_groups).strip("[]").replace(",", " ").split()
+    roles = frozenset(Role(g) for g in groups if g in {Role.OFFICER, Role.SUPERVISOR, Role.ADMIN})
+    hall, division = _claim(claims, HALL_CLAIMS), _claim(claims, DIVISION_CLAIMS)
+    return Actor(
+        identity=str(_claim(claims, IDENTITY_CLAIMS) or ""),
+        roles=roles,
+        hall_code=str(hall) if hall else None,
+        division_code=str(division) if division else None,
+    )
+
 
 STAFF_SECURITY: list[dict[str, list[str]]] = [{"StaffJwt": []}]
 
@@ -32,7 +61,7 @@ STAFF_SECURITY: list[dict[str, list[str]]] = [{"StaffJwt": []}]
 def current_actor() -> Actor:
     authorizer = router.current_event.raw_event.get("requestContext", {}).get("authorizer") or {}
     claims = (authorizer.get("jwt") or {}).get("claims") or {}
-    actor = followups.actor_from_claims(claims)
+    actor = actor_from_claims(claims)
     if not actor.identity or not actor.roles:
         raise Forbidden("this account has no staff role for follow-up tasks")
     return actor
@@ -73,7 +102,7 @@ def _escalation(escalation: Escalation | None) -> dict[str, Any] | None:
     }
 
 
-def task_detail(view: followups.TaskView, rating: dict[str, Any] | None) -> dict[str, Any]:
+def task_detail(view: followup.TaskView, rating: dict[str, Any] | None) -> dict[str, Any]:
     task = view.task
     return {
         **task_summary(task),
@@ -124,19 +153,19 @@ def list_tasks(
     real_name: Annotated[bool | None, Query()] = None,
 ) -> Response[Any]:
     actor = current_actor()
-    tasks = followups.list_tasks(actor, get_settings(), state.value if state else None, due, real_name)
+    tasks = followup.list_tasks(actor, wired()[0], state.value if state else None, due, real_name)
     # The server's time beside the deadlines: the console counts down from it, not from the PC's clock.
     # `recent`: how many of the newest tasks are listed beside every open one.
-    body = {"now": _iso(utc_now()), "recent": task_store.RECENT_TASKS, "tasks": [task_summary(t) for t in tasks]}
+    body = {"now": _iso(utc_now()), "recent": followup.RECENT_TASKS, "tasks": [task_summary(t) for t in tasks]}
     return _json(body)
 
 
 @router.get("/staff/tasks/<tracking_code>", summary="One follow-up task 任务详情", security=STAFF_SECURITY)
 def get_task(tracking_code: Annotated[str, Path(pattern=TRACKING_CODE_PATTERN)]) -> Response[Any]:
     actor = current_actor()
-    settings = get_settings()
-    view = followups.view_task(actor, tracking_code, settings)
-    rating = followups.rating_for_task(tracking_code, settings)
+    stores, _ = wired()
+    view = followup.view_task(actor, tracking_code, stores)
+    rating = followup.rating_for_task(tracking_code, stores)
     if view.evaluator is not None:
         # Who saw personal data is itself worth knowing; what they saw is not logged.
         logger.info("evaluator shown", extra={"tracking_code": tracking_code, "actor": actor.identity})
@@ -160,13 +189,14 @@ def act_on_task(
     tracking_code: Annotated[str, Path(pattern=TRACKING_CODE_PATTERN)], request: TaskActionRequest
 ) -> Response[Any]:
     actor = current_actor()
-    settings = get_settings()
-    task = followups.act(
+    stores, rules = wired()
+    task = followup.act(
         actor,
         tracking_code,
         request.action,
         request.version,
-        settings,
+        stores,
+        rules,
         text=request.text,
         reason=request.reason,
         verdict=request.verdict,
@@ -181,16 +211,16 @@ def act_on_task(
             "state": task.state.value,
         },
     )
-    view = followups.view_of(actor, task)  # the task as the move left it: no second read
+    view = followup.view_of(actor, task, stores)  # the task as the move left it: no second read
     if view.evaluator is not None:
         logger.info("evaluator shown", extra={"tracking_code": tracking_code, "actor": actor.identity})
-    return _json(task_detail(view, followups.rating_for_task(tracking_code, settings)))
+    return _json(task_detail(view, followup.rating_for_task(tracking_code, stores)))
 
 
 @router.get("/staff/reports", summary="Not-adopted reports 不予采纳通报", security=STAFF_SECURITY)
 def list_reports() -> Response[Any]:
     actor = current_actor()
-    items = followups.reports(actor, get_settings())
+    items = followup.reports(actor, wired()[0])
     return _json(
         {
             "reports": [

@@ -10,11 +10,11 @@ deadline that moves later when an official schedule is loaded climbs a ladder of
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from haochaping.domain.calendar import WorkingCalendar, end_of_day
 from haochaping.domain.rating import CHINA_TIME
-from haochaping.domain.task import DEADLINE_NAMES_ZH, AuditEntry, DeadlineKind, Escalation, Rung, Task
+from haochaping.domain.task import DEADLINE_NAMES_ZH, AuditEntry, DeadlineKind, Escalation, Rung, Step, Task
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,22 +28,6 @@ class Ladder:
     def __post_init__(self) -> None:
         if min(self.reminder_working_days_before, self.bureau_after_working_days, self.city_after_working_days) < 1:
             raise ValueError("every rung of the ladder is at least one working day from the previous one")
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One rung of one deadline's ladder, and when it is reached."""
-
-    deadline: DeadlineKind
-    due_at: datetime  # the deadline it belongs to
-    rung: Rung
-    at: datetime
-    provisional: bool = False
-
-    @property
-    def key(self) -> str:
-        """Names the step across the sweep, the queue and the task: deadline, due time, rung."""
-        return f"{self.deadline.value}|{self.due_at.astimezone(UTC).isoformat()}|{self.rung.value}"
 
 
 def due_day(due_at: datetime) -> datetime:

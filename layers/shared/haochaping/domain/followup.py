@@ -133,7 +133,57 @@ class StaleVersion(Conflict):
     code = "stale_version"
 
 
+class ChangedMeanwhile(StaleVersion):
+    """The task was written after it was read: the move must be worked out again on the new task."""
+
+
 TEXT_LIMIT = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class MoveInputs:
+    """What a move needs besides the version. The moves check it here, and the console's forms
+    are built from it, so a form asks for exactly what the server will require."""
+
+    text_required: str | None = None  # what the text must say when it is required; None: optional
+    reasons: tuple[str, ...] = ()  # one of these is required (not adopted: 误评 or 恶意)
+    verdicts: tuple[str, ...] = ()  # one of these is required (the citizen's verdict on the fix)
+
+
+_WHAT_WAS_DONE = "say what was done, or why it cannot be solved"
+_VERDICTS = tuple(v.value for v in Verdict)
+MOVE_INPUTS: dict[Action, MoveInputs] = {
+    Action.RESOLVE_ON_SPOT: MoveInputs(_WHAT_WAS_DONE),
+    Action.MARK_RECTIFIED: MoveInputs(_WHAT_WAS_DONE),
+    Action.EXPLAIN: MoveInputs(_WHAT_WAS_DONE),
+    Action.PROPOSE_NOT_ADOPTED: MoveInputs("evidence is required", reasons=tuple(r.value for r in NotAdoptedReason)),
+    Action.REJECT_NOT_ADOPTED: MoveInputs("say why the proposal is rejected"),
+    Action.GIVE_FEEDBACK: MoveInputs("the feedback the citizen will read"),
+    Action.RECORD_CALL_BACK: MoveInputs(verdicts=_VERDICTS),
+    Action.GIVE_VERDICT: MoveInputs(verdicts=_VERDICTS),
+    Action.APPEAL: MoveInputs("say why the decision is wrong"),
+    Action.DISMISS_APPEAL: MoveInputs("say why the appeal is dismissed"),
+}
+
+
+def _one_of(values: tuple[str, ...]) -> str:
+    return f"{', '.join(values[:-1])} or {values[-1]}" if len(values) > 1 else values[0]
+
+
+def _check_inputs(action: Action, text: str, reason: str | None, verdict: str | None) -> None:
+    """Every missing or unknown input of the move, named, in one refusal."""
+    needs = MOVE_INPUTS.get(action, MoveInputs())
+    problems = {}
+    if needs.reasons and reason not in needs.reasons:
+        problems["reason"] = _one_of(needs.reasons)
+    if needs.verdicts and verdict not in needs.verdicts:
+        problems["verdict"] = _one_of(needs.verdicts)
+    if needs.text_required and not text:
+        problems["text"] = needs.text_required
+    if len(text) > TEXT_LIMIT:
+        problems["text"] = f"at most {TEXT_LIMIT} characters"
+    if problems:
+        raise InvalidFields(problems)
 
 
 def allowed_actions(task: Task, actor: Actor, now: datetime | None = None) -> list[Action]:
@@ -205,25 +255,18 @@ def apply(
             [a.value for a in allowed],
         )
     text = (text or "").strip()
-    if len(text) > TEXT_LIMIT:
-        raise InvalidFields({"text": f"at most {TEXT_LIMIT} characters"})
+    if action == Action.APPEAL and task.appeal_deadline is not None and now > task.appeal_deadline:
+        raise TransitionRefused("the appeal period is over", [])
+    _check_inputs(action, text, reason, verdict)
     changes: dict = {}
     if action == Action.RECORD_CONTACT:
         # A recorded call with the citizen: the real-name call-back the 100% rule asks for.
         changes.update(contacted_at=task.contacted_at or now, called_back=task.called_back or task.real_name)
     elif action in (Action.RESOLVE_ON_SPOT, Action.MARK_RECTIFIED, Action.EXPLAIN):
-        _require(text, "text", "say what was done, or why it cannot be solved")
         changes.update(explanation=text, outcome=target, contacted_at=task.contacted_at or now)
     elif action == Action.START_RECTIFICATION:
         changes.update(explanation=text, contacted_at=task.contacted_at or now)
     elif action == Action.PROPOSE_NOT_ADOPTED:
-        problems = {}
-        if reason not in {r.value for r in NotAdoptedReason}:
-            problems["reason"] = "mistaken (误评) or malicious (恶意)"
-        if not text:
-            problems["text"] = "evidence is required"
-        if problems:
-            raise InvalidFields(problems)
         changes.update(
             not_adopted_reason=NotAdoptedReason(str(reason)),
             evidence=text,
@@ -233,21 +276,14 @@ def apply(
     elif action == Action.APPROVE_NOT_ADOPTED:
         changes.update(outcome=TaskState.NOT_ADOPTED, rating_void=True, appeal_deadline=now + appeal_period)
     elif action == Action.REJECT_NOT_ADOPTED:
-        _require(text, "text", "say why the proposal is rejected")
         changes.update(not_adopted_reason=None, proposed_by=None)
     elif action == Action.GIVE_FEEDBACK:
-        _require(text, "text", "the feedback the citizen will read")
         changes["feedback"] = text
     elif action in (Action.RECORD_CALL_BACK, Action.GIVE_VERDICT):
-        if verdict not in {v.value for v in Verdict}:
-            raise InvalidFields({"verdict": "satisfied, basically_satisfied or dissatisfied"})
         changes.update(verdict=Verdict(str(verdict)), called_back=action == Action.RECORD_CALL_BACK or task.called_back)
     elif action == Action.CLOSE:
         changes["closed_at"] = now
     elif action == Action.APPEAL:
-        if task.appeal_deadline is not None and now > task.appeal_deadline:
-            raise TransitionRefused("the appeal period is over", [])
-        _require(text, "text", "say why the decision is wrong")
         changes.update(appeal=text, appeal_open=True)
     elif action == Action.UPHOLD_APPEAL:
         # The rating counts again and the bad review is worked anew.
@@ -264,7 +300,6 @@ def apply(
             closed_at=None,
         )
     elif action == Action.DISMISS_APPEAL:
-        _require(text, "text", "say why the appeal is dismissed")
         changes.update(appeal_open=False, appeal_decided=True, feedback=text)
     new_state = target or task.state
     if action == Action.GIVE_VERDICT and (not task.real_name or task.called_back):
@@ -282,11 +317,6 @@ def apply(
         reason=" ".join(x for x in (reason or "", verdict or "", text) if x)[:TEXT_LIMIT],
     )
     return replace(task, **changes, state=new_state, version=task.version + 1, audit=(*task.audit, entry))
-
-
-def _require(value: str, field_name: str, what: str) -> None:
-    if not value:
-        raise InvalidFields({field_name: what})
 
 
 def _why_refused(task: Task, actor: Actor, action: Action, states: frozenset[TaskState]) -> str:

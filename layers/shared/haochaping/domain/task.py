@@ -8,7 +8,7 @@ on what is here; neither imports the other.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 
@@ -90,6 +90,22 @@ RUNG_NAMES_ZH = {
 
 
 @dataclass(frozen=True, slots=True)
+class Step:
+    """One rung of one deadline's ladder, and when it is reached."""
+
+    deadline: DeadlineKind
+    due_at: datetime  # the deadline it belongs to
+    rung: Rung
+    at: datetime
+    provisional: bool = False
+
+    @property
+    def key(self) -> str:
+        """Names the step across the sweep, the queue and the task: deadline, due time, rung."""
+        return f"{self.deadline.value}|{self.due_at.astimezone(UTC).isoformat()}|{self.rung.value}"
+
+
+@dataclass(frozen=True, slots=True)
 class Escalation:
     """A step taken: recorded on the task once, with when it happened."""
 
@@ -149,7 +165,37 @@ class Task:
     rating_void: bool = False  # not adopted: kept, but excluded from every score
     escalations: tuple[Escalation, ...] = ()  # 督办 steps taken, oldest first
     audit: tuple[AuditEntry, ...] = field(default_factory=tuple)
+    # What has been told: a notice goes out until the task records that it went.
+    officers_notified_at: datetime | None = None
+    notified_step: str | None = None  # the last escalation step whose notice went out
 
     @property
     def open(self) -> bool:
         return self.state != TaskState.CLOSED
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A not-adopted decision reported 通报 to the same-level management office; never the evaluator."""
+
+    division_code: str
+    tracking_code: str
+    hall_code: str
+    window_code: str
+    reason: str
+    evidence: str
+    proposed_by: str
+    approved_by: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TaskChange:
+    """A task as a move leaves it, with what follows from the move in the same write."""
+
+    task: Task
+    step_ahead: Step | None  # the next escalation step, or None: nothing more to escalate
+    rating_void: bool | None = None  # True: not adopted 不予采纳; False: restored on appeal
+    report: Report | None = None
+    purge_personal_data_at: datetime | None = None  # closed: when the evaluator's data goes
+    keep_personal_data: bool = False  # reopened: the removal date set at the close no longer holds

@@ -11,28 +11,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from haochaping.domain.followup import TEXT_LIMIT, Action
-from haochaping.domain.task import NotAdoptedReason, Verdict
+from haochaping.domain.followup import MOVE_INPUTS, TEXT_LIMIT, TRANSITIONS, MoveInputs, Role
 from haochaping.web.console_i18n import STATE_NAMES, TEXT, strings
 from haochaping.web.render import render
 
-# What each staff action needs besides the version: its text box (required or optional), and
-# the reason (propose_not_adopted) or the citizen's verdict (record_call_back). Mirrors the
-# domain's checks in haochaping.domain.followup.apply, so the form asks before the server refuses.
+# Each staff move's form, from the rules the move is checked by (haochaping.domain.followup).
 ACTION_INPUTS: dict[str, dict[str, Any]] = {
-    Action.RECORD_CONTACT.value: {"text": "optional"},
-    Action.RESOLVE_ON_SPOT.value: {"text": "required"},
-    Action.START_RECTIFICATION.value: {"text": "optional"},
-    Action.MARK_RECTIFIED.value: {"text": "required"},
-    Action.EXPLAIN.value: {"text": "required"},
-    Action.PROPOSE_NOT_ADOPTED.value: {"text": "required", "reason": [r.value for r in NotAdoptedReason]},
-    Action.APPROVE_NOT_ADOPTED.value: {"text": "optional"},
-    Action.REJECT_NOT_ADOPTED.value: {"text": "required"},
-    Action.GIVE_FEEDBACK.value: {"text": "required"},
-    Action.RECORD_CALL_BACK.value: {"text": "optional", "verdict": [v.value for v in Verdict]},
-    Action.CLOSE.value: {"text": "optional"},
-    Action.UPHOLD_APPEAL.value: {"text": "optional"},
-    Action.DISMISS_APPEAL.value: {"text": "required"},
+    action.value: {
+        "text": "required" if needs.text_required else "optional",
+        **({"reason": list(needs.reasons)} if needs.reasons else {}),
+        **({"verdict": list(needs.verdicts)} if needs.verdicts else {}),
+    }
+    for action, (_, roles, _) in TRANSITIONS.items()
+    if Role.CITIZEN not in roles
+    for needs in [MOVE_INPUTS.get(action, MoveInputs())]
 }
 
 

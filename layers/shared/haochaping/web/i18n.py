@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from haochaping.domain.rating import Level
-from haochaping.domain.task import TaskState, Verdict
+from haochaping.domain.task import STATE_NAMES_ZH, TaskState, Verdict
 
 LANGUAGES = ("zh", "en")
 
@@ -141,18 +141,13 @@ def language(value: str | None) -> str:
     return value if value in LANGUAGES else "zh"
 
 
+# The citizen's words for where their review stands: the staff's names, except where a citizen
+# needs to hear it otherwise (a proposal is "under review"; after the reply they are asked to rate).
 STATE_NAMES = {
     "zh": {
-        TaskState.VERIFYING: "回访核实中",
-        TaskState.RESOLVED_ON_SPOT: "已当场解决",
-        TaskState.RECTIFYING: "整改中",
-        TaskState.RECTIFIED: "已整改",
-        TaskState.EXPLAINED: "无法解决，已解释",
+        **STATE_NAMES_ZH,
         TaskState.PROPOSED_NOT_ADOPTED: "审核中",
-        TaskState.NOT_ADOPTED: "不予采纳",
         TaskState.FEEDBACK_GIVEN: "已反馈，请评价整改结果",
-        TaskState.CALLED_BACK: "已回访",
-        TaskState.CLOSED: "已办结",
     },
     "en": {
         TaskState.VERIFYING: "Being verified",

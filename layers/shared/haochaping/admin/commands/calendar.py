@@ -8,18 +8,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from haochaping.adapters.calendar import (
-    calendar_record,
-    load_calendar,
-    registry_hall_codes,
-    save_calendar,
-)
-from haochaping.adapters.registry import clear_cache
 from haochaping.admin import operations
 from haochaping.admin.calendar_files import read_calendar_file
 from haochaping.admin.commands import EXIT_OK, STACK_HELP, add_group
 from haochaping.admin.files import InvalidFileError
-from haochaping.admin.stack import bind_stack_tables, describe_district_stack
+from haochaping.admin.stack import calendar_store, describe_district_stack
 from haochaping.domain.calendar import FIRST_YEAR, LAST_YEAR, CalendarBasis, CalendarYear, DayInYear, WorkingCalendar
 from haochaping.domain.rating import HALL_CODE_PATTERN
 
@@ -112,10 +105,9 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     year = read_calendar_file(args.path)
     stack = describe_district_stack(args.stack)
-    bind_stack_tables(stack)
-    clear_cache()
+    store = calendar_store(stack)
     if year.closures:
-        halls = registry_hall_codes()
+        halls = store.hall_codes()
         unknown = [
             f"closures[{index}].hall: no hall {closure.hall} in the registry of stack {stack.name}"
             + (f" (halls: {', '.join(sorted(halls))})" if halls else "; load the registry first")
@@ -124,8 +116,8 @@ def _load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         ]
         if unknown:
             raise InvalidFileError("calendar", str(args.path), unknown)
-    previous = calendar_record(year.year)
-    record = save_calendar(year)
+    previous = store.record(year.year)
+    record = store.save(year)
     print(f"loaded the {year.year} calendar into stack {stack.name}: {_summary(record)}", file=out)
     if previous is not None:
         print(f"replaced the {year.year} calendar loaded {previous.loaded_at:%Y-%m-%d %H:%M} UTC", file=out)
@@ -140,12 +132,11 @@ def _stack_calendar(args: argparse.Namespace) -> WorkingCalendar:
     if not args.stack:
         return WorkingCalendar() if args.hall is None else WorkingCalendar().for_hall(args.hall)
     stack = describe_district_stack(args.stack)
-    bind_stack_tables(stack)
-    clear_cache()
-    calendar = load_calendar()
+    store = calendar_store(stack)
+    calendar = store.calendar()
     if args.hall is None:
         return calendar
-    halls = registry_hall_codes()
+    halls = store.hall_codes()
     if args.hall not in halls:
         raise operations.InvalidArgument(f"stack {stack.name} has no hall {args.hall} in its registry")
     return calendar.for_hall(args.hall)

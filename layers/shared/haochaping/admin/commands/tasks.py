@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
-from haochaping.adapters.tasks import index_open_tasks
 from haochaping.admin.commands import EXIT_OK, STACK_HELP, add_group
-from haochaping.admin.stack import bind_stack_tables, describe_district_stack
+from haochaping.admin.stack import describe_district_stack, task_store
 
 
 def add_commands(commands: Any) -> None:
@@ -27,7 +26,6 @@ def add_commands(commands: Any) -> None:
 
 def _reindex(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     stack = describe_district_stack(args.stack)
-    bind_stack_tables(stack)
-    indexed = index_open_tasks()
+    indexed = task_store(stack).index_open_tasks()
     print(f"stack {stack.name}: {indexed} open task(s) put into the hall's open-task index", file=out)
     return EXIT_OK

@@ -1,0 +1,112 @@
+"""What the operations need from the world, as protocols: the stores and the senders.
+
+The adapters implement them on AWS (wired in :mod:`haochaping.wiring`); the unit tests hand in
+fakes that keep everything in memory. An operation receives and returns domain objects only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from haochaping.domain.calendar import WorkingCalendar
+from haochaping.domain.rating import Rating
+from haochaping.domain.registry import TagSet, WindowEntry
+from haochaping.domain.submission import PreparedRating
+from haochaping.domain.task import Report, Step, Task, TaskChange
+
+
+class RatingStore(Protocol):
+    def record(
+        self,
+        prepared: PreparedRating,
+        evaluator_ciphertext: bytes | None,
+        follow_up_period: timedelta,
+        ticket_validity: timedelta,
+    ) -> tuple[Rating, bool]: ...
+
+    def get(self, tracking_code: str) -> Rating | None: ...
+
+    def evaluator_ciphertext(self, tracking_code: str) -> bytes | None: ...
+
+
+class TaskStore(Protocol):
+    def get(self, tracking_code: str) -> Task | None: ...
+
+    def tasks_of_hall(self, hall_code: str, recent: int) -> list[Task]: ...
+
+    def due_steps(self, now: datetime) -> tuple[list[tuple[str, str]], int]: ...
+
+    def reports(self, division_code: str) -> list[Report]: ...
+
+    def personal_data_due(self, now: datetime) -> list[str]: ...
+
+    def create(self, task: Task, officers: list[str], step_ahead: Step | None) -> bool: ...
+
+    def change(self, tracking_code: str, decide: Callable[[Task], TaskChange | None]) -> tuple[Task, Task] | None: ...
+
+    def mark_officers_notified(self, tracking_code: str, at: datetime) -> None: ...
+
+    def mark_step_notified(self, tracking_code: str, step_key: str) -> None: ...
+
+    def remove_personal_data(self, tracking_code: str) -> None: ...
+
+
+class RegistryReader(Protocol):
+    def window_and_tags(self, window_code: str) -> tuple[WindowEntry | None, TagSet | None]: ...
+
+    def hall_officers(self, hall_code: str) -> list[str]: ...
+
+    def current_tag_set(self) -> TagSet | None: ...
+
+
+class CalendarReader(Protocol):
+    def for_hall(self, hall_code: str) -> WorkingCalendar: ...
+
+
+class Notices(Protocol):
+    def to_officers(self, message: dict[str, str]) -> None: ...
+
+    def escalation(self, message: dict[str, str]) -> None: ...
+
+    def report(self, report: Report) -> None: ...
+
+
+class Queues(Protocol):
+    def bad_review(self, tracking_code: str) -> None: ...
+
+    def steps(self, steps: list[tuple[str, str]]) -> None: ...
+
+
+class EvaluatorSeal(Protocol):
+    def seal(self, tracking_code: str, name: str, phone: str) -> bytes: ...
+
+    def unseal(self, ciphertext: bytes, tracking_code: str) -> dict[str, str]: ...
+
+
+class Stores(Protocol):
+    """Everything an operation may touch, built once per execution environment from the settings."""
+
+    @property
+    def ratings(self) -> RatingStore: ...
+
+    @property
+    def tasks(self) -> TaskStore: ...
+
+    @property
+    def registry(self) -> RegistryReader: ...
+
+    @property
+    def calendar(self) -> CalendarReader: ...
+
+    @property
+    def notices(self) -> Notices: ...
+
+    @property
+    def queues(self) -> Queues: ...
+
+    @property
+    def evaluators(self) -> EvaluatorSeal: ...
+
+    def signing_secret(self) -> bytes: ...

@@ -1,0 +1,226 @@
+"""In-memory stores and senders with the operations' ports, for the unit tier.
+
+They keep what the AWS adapters keep, as the operations see it: a task store that writes a change
+only over the revision it read (``meanwhile`` runs between a read and its write, as another
+writer would), senders that record what went out and can fail once, as SNS and SQS can.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from haochaping.domain.calendar import WorkingCalendar
+from haochaping.domain.followup import ChangedMeanwhile
+from haochaping.domain.rating import Rating
+from haochaping.domain.registry import TagSet, WindowEntry
+from haochaping.domain.submission import PreparedRating
+from haochaping.domain.task import Report, Step, Task, TaskChange
+
+
+class SendFailed(RuntimeError):
+    """A sender's call failed (a throttled or unreachable endpoint)."""
+
+
+@dataclass
+class _Row:
+    task: Task
+    officers: list[str]
+    step_ahead: Step | None
+    revision: int = 1
+
+
+@dataclass
+class MemoryTasks:
+    rows: dict[str, _Row] = field(default_factory=dict)
+    writes: int = 0  # full writes of a task (creates and changes)
+    voided: dict[str, bool] = field(default_factory=dict)  # tracking code → rating not adopted
+    reports_written: list[Report] = field(default_factory=list)
+    purge_at: dict[str, datetime] = field(default_factory=dict)  # evaluator data's removal dates
+    personal_data: set[str] = field(default_factory=set)  # tracking codes whose evaluator data is kept
+    meanwhile: list[Callable[[], None]] = field(default_factory=list)  # each runs once, inside a change
+
+    def get(self, tracking_code: str) -> Task | None:
+        row = self.rows.get(tracking_code)
+        return row.task if row else None
+
+    def tasks_of_hall(self, hall_code: str, recent: int) -> list[Task]:
+        tasks = [row.task for row in self.rows.values() if row.task.hall_code == hall_code]
+        ordered = sorted(tasks, key=lambda task: task.opened_at, reverse=True)
+        return [task for n, task in enumerate(ordered) if task.open or n < recent]
+
+    def due_steps(self, now: datetime) -> tuple[list[tuple[str, str]], int]:
+        due = [(code, row.step_ahead) for code, row in self.rows.items() if row.step_ahead and row.step_ahead.at <= now]
+        due.sort(key=lambda pair: pair[1].at)
+        return [(code, step.key) for code, step in due], len(due)
+
+    def reports(self, division_code: str) -> list[Report]:
+        return [r for r in reversed(self.reports_written) if r.division_code == division_code]
+
+    def personal_data_due(self, now: datetime) -> list[str]:
+        return [code for code, at in self.purge_at.items() if at <= now and code in self.personal_data]
+
+    def create(self, task: Task, officers: list[str], step_ahead: Step | None) -> bool:
+        if task.tracking_code in self.rows:
+            return False
+        self.rows[task.tracking_code] = _Row(task, list(officers), step_ahead)
+        self.writes += 1
+        return True
+
+    def change(self, tracking_code: str, decide: Callable[[Task], TaskChange | None]) -> tuple[Task, Task] | None:
+        row = self.rows.get(tracking_code)
+        if row is None:
+            return None
+        before, revision = row.task, row.revision
+        change = decide(before)
+        if self.meanwhile:
+            self.meanwhile.pop(0)()
+        if change is None or (change.task == before and change.step_ahead == row.step_ahead):
+            return before, before
+        if self.rows[tracking_code].revision != revision:
+            raise ChangedMeanwhile("the task changed meanwhile; reload it")
+        self.rows[tracking_code] = _Row(change.task, row.officers, change.step_ahead, revision + 1)
+        self.writes += 1
+        if change.rating_void is not None:
+            self.voided[tracking_code] = change.rating_void
+        if change.report is not None:
+            self.reports_written.append(change.report)
+        if change.purge_personal_data_at is not None and change.task.real_name:
+            self.purge_at[tracking_code] = change.purge_personal_data_at
+        if change.keep_personal_data:
+            self.purge_at.pop(tracking_code, None)
+        return before, change.task
+
+    def _touch(self, tracking_code: str, **fields: object) -> None:
+        row = self.rows.get(tracking_code)
+        if row is not None:
+            self.rows[tracking_code] = replace(row, task=replace(row.task, **fields), revision=row.revision + 1)
+
+    def mark_officers_notified(self, tracking_code: str, at: datetime) -> None:
+        self._touch(tracking_code, officers_notified_at=at)
+
+    def mark_step_notified(self, tracking_code: str, step_key: str) -> None:
+        self._touch(tracking_code, notified_step=step_key)
+
+    def remove_personal_data(self, tracking_code: str) -> None:
+        self.personal_data.discard(tracking_code)
+        self.purge_at.pop(tracking_code, None)
+
+
+@dataclass
+class MemoryRatings:
+    ratings: dict[str, Rating] = field(default_factory=dict)
+    sealed: dict[str, bytes] = field(default_factory=dict)
+
+    def record(
+        self, prepared: PreparedRating, evaluator_ciphertext: bytes | None, follow_up_period: object, ticket: object
+    ) -> tuple[Rating, bool]:
+        code = prepared.rating.tracking_code
+        if code in self.ratings:
+            return self.ratings[code], False
+        self.ratings[code] = prepared.rating
+        if evaluator_ciphertext is not None:
+            self.sealed[code] = evaluator_ciphertext
+        return prepared.rating, True
+
+    def get(self, tracking_code: str) -> Rating | None:
+        return self.ratings.get(tracking_code)
+
+    def evaluator_ciphertext(self, tracking_code: str) -> bytes | None:
+        return self.sealed.get(tracking_code)
+
+
+@dataclass
+class MemoryRegistry:
+    officers: dict[str, list[str]] = field(default_factory=dict)  # hall → job numbers
+    windows: dict[str, WindowEntry] = field(default_factory=dict)
+    tag_set: TagSet | None = None
+
+    def window_and_tags(self, window_code: str) -> tuple[WindowEntry | None, TagSet | None]:
+        return self.windows.get(window_code), self.tag_set
+
+    def hall_officers(self, hall_code: str) -> list[str]:
+        return list(self.officers.get(hall_code, []))
+
+    def current_tag_set(self) -> TagSet | None:
+        return self.tag_set
+
+
+@dataclass
+class MemoryCalendar:
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+
+    def for_hall(self, hall_code: str) -> WorkingCalendar:
+        return self.calendar.for_hall(hall_code)
+
+
+@dataclass
+class Sender:
+    """Records each message; ``fail_next`` makes that many calls fail before anything is sent."""
+
+    sent: list[object] = field(default_factory=list)
+    fail_next: int = 0
+
+    def send(self, message: object) -> None:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise SendFailed("the endpoint did not answer")
+        self.sent.append(message)
+
+
+@dataclass
+class MemoryNotices:
+    officers: Sender = field(default_factory=Sender)
+    escalations: Sender = field(default_factory=Sender)
+    reports: Sender = field(default_factory=Sender)
+
+    def to_officers(self, message: dict[str, str]) -> None:
+        self.officers.send(message)
+
+    def escalation(self, message: dict[str, str]) -> None:
+        self.escalations.send(message)
+
+    def report(self, report: Report) -> None:
+        self.reports.send(report)
+
+
+@dataclass
+class MemoryQueues:
+    bad_reviews: Sender = field(default_factory=Sender)
+    queued_steps: Sender = field(default_factory=Sender)
+
+    def bad_review(self, tracking_code: str) -> None:
+        self.bad_reviews.send(tracking_code)
+
+    def steps(self, steps: list[tuple[str, str]]) -> None:
+        for step in steps:
+            self.queued_steps.send(step)
+
+
+class ReversibleSeal:
+    """Seals by a reversible encoding bound to the tracking code, as the key's context binds it."""
+
+    def seal(self, tracking_code: str, name: str, phone: str) -> bytes:
+        return f"{tracking_code}|{name}|{phone}".encode()[::-1]
+
+    def unseal(self, ciphertext: bytes, tracking_code: str) -> dict[str, str]:
+        code, name, phone = ciphertext[::-1].decode().split("|")
+        if code != tracking_code:
+            raise ValueError("sealed for another rating")
+        return {"name": name, "phone": phone}
+
+
+@dataclass
+class MemoryStores:
+    ratings: MemoryRatings = field(default_factory=MemoryRatings)
+    tasks: MemoryTasks = field(default_factory=MemoryTasks)
+    registry: MemoryRegistry = field(default_factory=MemoryRegistry)
+    calendar: MemoryCalendar = field(default_factory=MemoryCalendar)
+    notices: MemoryNotices = field(default_factory=MemoryNotices)
+    queues: MemoryQueues = field(default_factory=MemoryQueues)
+    evaluators: ReversibleSeal = field(default_factory=ReversibleSeal)
+    secret: bytes = b"MemoryStoresSigningSecret-not-used-anywhere-else"
+
+    def signing_secret(self) -> bytes:
+        return self.secret
