@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     ready = time.monotonic() - started
     print(
         f"""
-haochaping 好差评 — division {parameters["DivisionCode"]} {parameters["DivisionName"]} (local twin, demo data)
+haochaping 好差评 — division {args.division} {parameters["DivisionName"]} (local twin, demo data)
   ready in {ready:.1f} s
   API                {twin.url}
   submit a rating    POST {twin.url}/ratings
