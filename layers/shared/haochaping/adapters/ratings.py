@@ -134,77 +134,65 @@ class RatingStore:
         parts: list[str] = []
         try:
             with TransactWrite(connection=self.table.connection) as transaction:
-                self._add_parts(transaction, parts, prepared, evaluator_ciphertext, ticket_validity, follow_up_of)
+                parts.append("rating")
+                transaction.save(_to_item(self.table.rating, rating), condition=RatingItem.pk.does_not_exist())
+                if rating.real_name:
+                    parts.append("evaluator")
+                    evaluator = self.table.evaluator(
+                        pk=rating_key(rating.tracking_code), sk=EVALUATOR_SORT_KEY, ciphertext=evaluator_ciphertext
+                    )
+                    transaction.save(evaluator, condition=EvaluatorItem.pk.does_not_exist())
+                if prepared.cooldown_key and prepared.cooldown_until:
+                    parts.append("cooldown")
+                    until = _epoch(prepared.cooldown_until)
+                    transaction.save(
+                        self.table.mark(
+                            pk=cooldown_key(prepared.cooldown_key),
+                            sk=MARK_SORT_KEY,
+                            kind="cooldown",
+                            until=until,
+                            expires_at=prepared.cooldown_until + timedelta(days=1),
+                        ),
+                        condition=MarkItem.pk.does_not_exist() | (MarkItem.until < _epoch(rating.rated_at)),
+                        return_values="ALL_OLD",
+                    )
+                if prepared.ticket is not None:
+                    parts.append("ticket")
+                    transaction.save(
+                        self.table.mark(
+                            pk=ticket_key(prepared.ticket.ticket_id),
+                            sk=MARK_SORT_KEY,
+                            kind="ticket",
+                            expires_at=prepared.ticket.issued_at + ticket_validity + timedelta(days=1),
+                        ),
+                        condition=MarkItem.pk.does_not_exist(),
+                    )
+                if rating.case_no:
+                    parts.append("case")
+                    case = case_key(rating.case_no)
+                    if follow_up_of is None:
+                        transaction.save(
+                            self.table.mark(
+                                pk=case,
+                                sk=MARK_SORT_KEY,
+                                kind="case",
+                                rating_count=1,
+                                first_rated_at=rating.rated_at,
+                                tracking_codes=[rating.tracking_code],
+                            ),
+                            condition=MarkItem.pk.does_not_exist(),
+                        )
+                    else:
+                        transaction.update(
+                            follow_up_of,
+                            actions=[
+                                MarkItem.rating_count.set(2),
+                                MarkItem.tracking_codes.set(MarkItem.tracking_codes.append([rating.tracking_code])),
+                            ],
+                            condition=MarkItem.rating_count == 1,
+                        )
         except TransactWriteError as error:
             raise _Cancelled(parts, error) from None
-
-    def _add_parts(
-        self,
-        transaction: TransactWrite,
-        parts: list[str],
-        prepared: PreparedRating,
-        evaluator_ciphertext: bytes | None,
-        ticket_validity: timedelta,
-        follow_up_of: MarkItem | None,
-    ) -> None:
-        rating = prepared.rating
-        parts.append("rating")
-        transaction.save(_to_item(self.table.rating, rating), condition=RatingItem.pk.does_not_exist())
-        if rating.real_name:
-            parts.append("evaluator")
-            evaluator = self.table.evaluator(
-                pk=rating_key(rating.tracking_code), sk=EVALUATOR_SORT_KEY, ciphertext=evaluator_ciphertext
-            )
-            transaction.save(evaluator, condition=EvaluatorItem.pk.does_not_exist())
-        if prepared.cooldown_key and prepared.cooldown_until:
-            parts.append("cooldown")
-            until = _epoch(prepared.cooldown_until)
-            transaction.save(
-                self.table.mark(
-                    pk=cooldown_key(prepared.cooldown_key),
-                    sk=MARK_SORT_KEY,
-                    kind="cooldown",
-                    until=until,
-                    expires_at=prepared.cooldown_until + timedelta(days=1),
-                ),
-                condition=MarkItem.pk.does_not_exist() | (MarkItem.until < _epoch(rating.rated_at)),
-                return_values="ALL_OLD",
-            )
-        if prepared.ticket is not None:
-            parts.append("ticket")
-            transaction.save(
-                self.table.mark(
-                    pk=ticket_key(prepared.ticket.ticket_id),
-                    sk=MARK_SORT_KEY,
-                    kind="ticket",
-                    expires_at=prepared.ticket.issued_at + ticket_validity + timedelta(days=1),
-                ),
-                condition=MarkItem.pk.does_not_exist(),
-            )
-        if rating.case_no:
-            parts.append("case")
-            case = case_key(rating.case_no)
-            if follow_up_of is None:
-                transaction.save(
-                    self.table.mark(
-                        pk=case,
-                        sk=MARK_SORT_KEY,
-                        kind="case",
-                        rating_count=1,
-                        first_rated_at=rating.rated_at,
-                        tracking_codes=[rating.tracking_code],
-                    ),
-                    condition=MarkItem.pk.does_not_exist(),
-                )
-            else:
-                transaction.update(
-                    follow_up_of,
-                    actions=[
-                        MarkItem.rating_count.set(2),
-                        MarkItem.tracking_codes.set(MarkItem.tracking_codes.append([rating.tracking_code])),
-                    ],
-                    condition=MarkItem.rating_count == 1,
-                )
 
     def _failed_parts(self, prepared: PreparedRating, cancelled: _Cancelled) -> dict[str, dict | None]:
         """Which parts failed their condition (with the old item where given); raises for the
