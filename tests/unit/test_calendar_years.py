@@ -1,5 +1,6 @@
 """The working-day calendar with what a district loads: official years, local rest days, hall closures,
-provisional years by the statutory rules, and the `haochaping calendar` commands that need no AWS.
+provisional years by the statutory rules and their make-up rest days (补假), and the `haochaping calendar`
+commands that need no AWS.
 
 The 2026 schedule is read from the chinese-calendar package's own data (国务院办公厅关于2026年部分节假日
 安排的通知 as the package encodes it). EXAMPLE_2027 below is made up for these tests: it is shaped
@@ -20,8 +21,10 @@ from haochaping.admin.files import InvalidFileError
 from haochaping.domain.calendar import (
     CalendarBasis,
     CalendarYear,
+    DayInYear,
     WorkingCalendar,
     end_of_day,
+    make_up_rest_days,
     statutory_holidays,
 )
 from haochaping.domain.rating import CHINA_TIME
@@ -180,10 +183,214 @@ def test_the_rules_agree_with_the_official_schedules_they_already_governed(year:
 
 def test_a_provisional_day_is_a_guess_that_respects_the_rules() -> None:
     assert PACKAGE.is_working_day(date(2027, 2, 8)) == (False, True)  # Mon, 初三
-    assert PACKAGE.is_working_day(date(2027, 2, 9)) == (True, True)  # Tue
+    assert PACKAGE.is_working_day(date(2027, 2, 9)) == (False, True)  # Tue, 补假 for Sat 02-06 (初一)
+    assert PACKAGE.is_working_day(date(2027, 2, 10)) == (False, True)  # Wed, 补假 for Sun 02-07 (初二)
+    assert PACKAGE.is_working_day(date(2027, 2, 11)) == (True, True)  # Thu
     assert PACKAGE.is_working_day(date(2027, 2, 13)) == (False, True)  # Sat; a swap would be unknown
     assert PACKAGE.basis(2027) is CalendarBasis.PROVISIONAL
     assert PACKAGE.guessed_years(date(2026, 12, 30), date(2027, 1, 2)) == [2027]
+
+
+# ---------------------------------------------------------------- provisional years: the make-up rest day 补假
+# When a statutory holiday day falls on a Saturday or Sunday, the next working day (not a weekend
+# day, not another holiday, not a make-up day already) is a rest day. The expected days below are
+# worked out by hand from the holidays' days of the week.
+
+# (year, make-up rest days, why)
+MAKE_UP_DAYS = [
+    (
+        2027,
+        {
+            date(2027, 2, 9): "春节 补假",
+            date(2027, 2, 10): "春节 补假",
+            date(2027, 5, 3): "劳动节 补假",
+            date(2027, 5, 4): "劳动节 补假",
+            date(2027, 10, 4): "国庆节 补假",
+            date(2027, 10, 5): "国庆节 补假",
+        },
+        "春节 Fri 02-05..Mon 02-08 has Sat and Sun: Tue 02-09, Wed 02-10; 劳动节 Sat 05-01, Sun 05-02: "
+        "Mon 05-03, Tue 05-04; 国庆 Fri 10-01..Sun 10-03 has Sat and Sun: Mon 10-04, Tue 10-05",
+    ),
+    (
+        2028,
+        {date(2028, 1, 3): "元旦 补假", date(2028, 5, 29): "端午节 补假", date(2028, 10, 4): "国庆节 补假"},
+        "元旦 Sat 01-01: Mon 01-03; 端午 Sun 05-28: Mon 05-29; 国庆 Sun 10-01..Tue 10-03: Wed 10-04",
+    ),
+    (
+        2033,
+        {
+            date(2033, 1, 3): "元旦 补假",
+            date(2033, 2, 3): "春节 补假",
+            date(2033, 5, 3): "劳动节 补假",
+            date(2033, 10, 4): "国庆节 补假",
+            date(2033, 10, 5): "国庆节 补假",
+        },
+        "元旦 Sat 01-01, Sunday a weekend day: Mon 01-03; 春节 Sun 01-30..Wed 02-02: Thu 02-03; "
+        "劳动节 Sun 05-01, Mon 05-02: Tue 05-03; 国庆 Sat 10-01, Sun 10-02, Mon 10-03: Tue 10-04, Wed 10-05",
+    ),
+    (
+        2034,
+        {
+            date(2034, 1, 2): "元旦 补假",
+            date(2034, 2, 22): "春节 补假",
+            date(2034, 2, 23): "春节 补假",
+            date(2034, 10, 4): "国庆节 补假",
+        },
+        "元旦 Sun 01-01: Mon 01-02; 春节 Sat 02-18..Tue 02-21: Wed 02-22, Thu 02-23; 国庆 Sun 10-01..Tue 10-03: "
+        "Wed 10-04",
+    ),
+    (
+        2093,
+        {date(2093, 4, 6): "清明节 补假", date(2093, 5, 4): "劳动节 补假", date(2093, 10, 6): "国庆节 补假"},
+        "清明 Sat 04-04: Mon 04-06; 劳动节 Fri 05-01, Sat 05-02: Mon 05-04; 国庆 Thu 10-01..Sat 10-03, "
+        "then Sun 10-04, and Mon 10-05 is 中秋: Tue 10-06",
+    ),
+    (
+        2096,
+        {date(2096, 1, 2): "元旦 补假", date(2096, 6, 25): "端午节 补假", date(2096, 10, 4): "中秋节 补假"},
+        "元旦 Sun 01-01: Mon 01-02; 端午 Sun 06-24: Mon 06-25; 中秋 Sun 09-30, then 国庆 Mon 10-01..Wed 10-03: "
+        "Thu 10-04",
+    ),
+]
+
+
+@pytest.mark.parametrize(("year", "expected", "why"), MAKE_UP_DAYS, ids=[str(year) for year, _, _ in MAKE_UP_DAYS])
+def test_a_holiday_on_a_weekend_gives_the_next_working_day_off(year: int, expected: dict[date, str], why: str) -> None:
+    # Given a year the package does not know, with statutory holiday days on a Saturday or Sunday
+    # When the make-up rest days are worked out by rule
+    days = make_up_rest_days(year)
+    # Then each weekend holiday day gives the next free working day, named after its holiday
+    assert dict(days) == expected, why
+    # And the calendar takes each as a rest day, and as a guess
+    for day in expected:
+        assert PACKAGE.is_working_day(day) == (False, True), day
+
+
+def test_the_days_around_a_make_up_day() -> None:
+    # Given 元旦 on Sat 2033-01-01 and on Sun 2034-01-01
+    assert (date(2033, 1, 1).isoweekday(), date(2034, 1, 1).isoweekday()) == (6, 7)
+    # When asking the calendar about the days after each
+    # Then the Monday rests, and the Tuesday works; both are guesses
+    assert PACKAGE.is_working_day(date(2033, 1, 3)) == (False, True)
+    assert PACKAGE.is_working_day(date(2033, 1, 4)) == (True, True)
+    assert PACKAGE.is_working_day(date(2034, 1, 2)) == (False, True)
+    assert PACKAGE.is_working_day(date(2034, 1, 3)) == (True, True)
+    # And a multi-day holiday gives one day per weekend day in it: 春节 2033 (Sun 01-30..Wed 02-02) has
+    # one Sunday, so Thu 02-03 rests and Fri 02-04 works
+    assert PACKAGE.is_working_day(date(2033, 2, 3)) == (False, True)
+    assert PACKAGE.is_working_day(date(2033, 2, 4)) == (True, True)
+
+
+def test_a_provisional_summary_names_the_make_up_days() -> None:
+    # Given 2033, not loaded
+    # When an admin looks at its summary
+    summary = PACKAGE.summary(2033)
+    # Then each make-up day is a rest weekday, guessed, named after its holiday
+    assert DayInYear(date(2033, 1, 3), False, True, "元旦 补假") in summary.rest_weekdays
+    assert DayInYear(date(2033, 10, 5), False, True, "国庆节 补假") in summary.rest_weekdays
+    assert DayInYear(date(2033, 10, 3), False, True, "国庆节") in summary.rest_weekdays
+    assert "补假" in summary.source
+
+
+# (opened on, working days, due on, why): each later by its make-up days than by the holidays alone, and provisional
+DEADLINES_OVER_MAKE_UP_DAYS = [
+    (date(2032, 12, 31), 1, date(2033, 1, 4), "Sat 元旦, Sun, Mon 01-03 补假: Tue 01-04, not Mon"),
+    (date(2032, 12, 30), 5, date(2033, 1, 7), "Fri 12-31, Tue 01-04, Wed, Thu, Fri 01-07"),
+    (date(2033, 12, 29), 2, date(2034, 1, 3), "Fri 12-30, then Sun 元旦 and Mon 01-02 补假: Tue 01-03"),
+    (date(2034, 2, 17), 1, date(2034, 2, 24), "春节 Sat 02-18..Tue 02-21, 补假 Wed 02-22, Thu 02-23: Fri 02-24"),
+    (date(2033, 9, 30), 1, date(2033, 10, 6), "国庆 Sat 10-01..Mon 10-03, 补假 Tue 10-04, Wed 10-05: Thu 10-06"),
+    (date(2096, 9, 28), 1, date(2096, 10, 5), "Sun 09-30 中秋, 国庆 Mon..Wed, 补假 Thu 10-04: Fri 10-05"),
+]
+
+
+@pytest.mark.parametrize(
+    ("opened", "working_days", "due", "why"),
+    DEADLINES_OVER_MAKE_UP_DAYS,
+    ids=[f"{o}+{n}" for o, n, _, _ in DEADLINES_OVER_MAKE_UP_DAYS],
+)
+def test_a_deadline_over_a_make_up_day_ends_a_day_later_and_is_provisional(
+    opened: date, working_days: int, due: date, why: str
+) -> None:
+    # Given a bad review in the morning of a day before a holiday of a provisional year
+    # When its deadline is counted
+    deadline = PACKAGE.deadline(morning(opened), working_days)
+    # Then the make-up day is not counted, and the deadline says it is a guess
+    assert (deadline.due_date, deadline.provisional) == (due, True), why
+    # And counting back over the same days skips it too
+    assert PACKAGE.working_days_before(due, working_days) == (opened, True)
+
+
+def test_a_make_up_day_alone_makes_a_deadline_provisional() -> None:
+    # Given the days around 元旦 2033 loaded one by one, but not Mon 01-03 (not an official year)
+    settled = WorkingCalendar(
+        overrides={date(2033, 1, 1): False, date(2033, 1, 2): False, date(2033, 1, 4): True},
+    )
+    # When counting one working day from Fri 2032-12-31
+    # Then Mon 01-03 is guessed a make-up day: due Tue 01-04, provisional because of it alone
+    assert settled.add_working_days(date(2032, 12, 31), 1) == (date(2033, 1, 4), True)
+    assert settled.is_working_day(date(2033, 1, 3)) == (False, True)
+
+
+def test_an_official_year_has_no_make_up_day_but_what_it_lists() -> None:
+    # Given 2033 loaded as official, listing 元旦 (Sat 01-01) and no make-up day
+    official = WorkingCalendar.from_years([loaded(year=2033, official=True, source="测试", holidays=("2033-01-01",))])
+    # When counting one working day from Fri 2032-12-31, and asking about Mon 01-03
+    deadline = official.deadline(morning(date(2032, 12, 31)), 1)
+    # Then Mon 01-03 is an ordinary working day, the deadline is due on it and final
+    assert official.is_working_day(date(2033, 1, 3)) == (True, False)
+    assert (deadline.due_date, deadline.provisional) == (date(2033, 1, 3), False)
+    assert official.summary(2033).rest_weekdays == ()
+    # And one that lists Mon 01-03 as its holiday has it, under the notice's name
+    listed = WorkingCalendar.from_years(
+        [loaded(year=2033, official=True, source="测试", holidays=("2033-01-01..2033-01-03",))]
+    )
+    assert listed.is_working_day(date(2033, 1, 3)) == (False, False)
+    assert [e.name for e in listed.summary(2033).rest_weekdays] == ["loaded"]
+    # And a year loaded with only a local rest day (not official) still guesses the make-up day
+    local = WorkingCalendar.from_years([loaded(year=2033, holidays=("2033-03-01",))])
+    assert local.is_working_day(date(2033, 1, 3)) == (False, True)
+
+
+@pytest.mark.parametrize(
+    ("year", "expected"),
+    [
+        (2025, {date(2025, 6, 2): "端午节 补假"}),  # 端午 Sat 05-31
+        (
+            2026,
+            {
+                date(2026, 4, 6): "清明节 补假",  # 清明 Sun 04-05
+                date(2026, 5, 4): "劳动节 补假",  # 劳动节 Fri 05-01, Sat 05-02
+                date(2026, 10, 5): "国庆节 补假",  # 国庆 Thu 10-01..Sat 10-03
+            },
+        ),
+    ],
+)
+def test_the_make_up_days_agree_with_the_official_schedules_they_already_governed(
+    year: int, expected: dict[date, str]
+) -> None:
+    # Given the years the 2025 rules governed and the package knows
+    # When working out their make-up days by rule
+    # Then they are the expected ones, and each is a rest day in the official schedule
+    assert dict(make_up_rest_days(year)) == expected
+    for day in expected:
+        assert chinese_calendar.is_holiday(day), day
+    # And the package, not the rule, still answers for those years
+    assert PACKAGE.basis(year) is CalendarBasis.PACKAGE
+
+
+@pytest.mark.parametrize("year", range(2027, 2100))
+def test_each_weekend_holiday_day_gives_one_make_up_day_in_its_year(year: int) -> None:
+    # Given the statutory holidays of a provisional year
+    holidays = statutory_holidays(year)
+    on_weekends = sorted(day for day in holidays if day.isoweekday() > 5)
+    # When working out its make-up days
+    days = sorted(make_up_rest_days(year))
+    # Then there is one per weekend holiday day, each a weekday of the year that is not a holiday,
+    # each after a weekend holiday day
+    assert len(days) == len(on_weekends)
+    for made_up, holiday in zip(days, on_weekends, strict=True):
+        assert made_up.year == year and made_up.isoweekday() <= 5 and made_up not in holidays
+        assert made_up > holiday
 
 
 # ---------------------------------------------------------------- loaded years
@@ -195,12 +402,14 @@ def test_a_provisional_day_is_a_guess_that_respects_the_rules() -> None:
         # 12-29,30,31 then: by rule Mon 01-04, Tue 01-05; loaded the same (01-01..01-03 rest)
         (date(2026, 12, 28), 5, (date(2027, 1, 5), True), (date(2027, 1, 5), False)),
         (date(2026, 12, 30), 1, (date(2026, 12, 31), False), (date(2026, 12, 31), False)),
-        # Spring Festival: by rule only 02-05..02-08 rest; loaded 02-05..02-11 and Sun 02-14 worked
-        (date(2027, 2, 4), 1, (date(2027, 2, 9), True), (date(2027, 2, 12), False)),
-        (date(2027, 2, 4), 2, (date(2027, 2, 10), True), (date(2027, 2, 14), False)),
-        # Labour Day: by rule 05-01..05-02 (a weekend); loaded 05-01..05-05 and Sat 05-08 worked
-        (date(2027, 4, 30), 1, (date(2027, 5, 3), True), (date(2027, 5, 6), False)),
-        (date(2027, 4, 30), 3, (date(2027, 5, 5), True), (date(2027, 5, 8), False)),
+        # Spring Festival: by rule 02-05..02-08 rest and 补假 Tue 02-09, Wed 02-10 for its weekend;
+        # loaded 02-05..02-11 and Sun 02-14 worked
+        (date(2027, 2, 4), 1, (date(2027, 2, 11), True), (date(2027, 2, 12), False)),
+        (date(2027, 2, 4), 2, (date(2027, 2, 12), True), (date(2027, 2, 14), False)),
+        # Labour Day: by rule Sat 05-01, Sun 05-02 and 补假 Mon 05-03, Tue 05-04; loaded 05-01..05-05
+        # and Sat 05-08 worked
+        (date(2027, 4, 30), 1, (date(2027, 5, 5), True), (date(2027, 5, 6), False)),
+        (date(2027, 4, 30), 3, (date(2027, 5, 7), True), (date(2027, 5, 8), False)),
         # an ordinary week of an official year: final, from the week
         (date(2027, 7, 9), 1, (date(2027, 7, 12), True), (date(2027, 7, 12), False)),
     ],
@@ -435,6 +644,7 @@ def test_calendar_show_lists_a_provisional_year() -> None:
     assert code == 0
     assert lines[0].startswith("2027: provisional")
     assert "  2027-02-05 Fri  春节 (by rule, provisional)" in lines
+    assert "  2027-02-09 Tue  春节 补假 (by rule, provisional)" in lines
     assert "working weekend days 调休 (0):" in lines
 
 

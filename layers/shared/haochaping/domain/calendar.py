@@ -10,9 +10,10 @@ Where the answer for a day comes from, first match wins:
    so its other days follow the week;
 4. the ``chinese-calendar`` package, which ships the official schedule of each year up to its
    release, 调休 included;
-5. otherwise a **provisional** guess: weekends, and the statutory holidays by the current rules
-   (全国年节及纪念日放假办法, 2025 revision, 国务院令第795号), without the swapped working days,
-   which only the yearly notice fixes. Every result computed through a guessed day says so.
+5. otherwise a **provisional** guess: weekends, the statutory holidays by the current rules
+   (全国年节及纪念日放假办法, 2025 revision, 国务院令第795号), and the make-up rest day (补假) those
+   rules give for a holiday that falls on a weekend; without the swapped working days, which only
+   the yearly notice fixes. Every result computed through a guessed day says so.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ FIRST_YEAR, LAST_YEAR = 2000, 2099  # years a district may load
 # The statutory holidays by the current rules (国务院令第795号, in force from 2025): 13 days a year.
 NEW_YEAR, SPRING_FESTIVAL, QINGMING, LABOUR_DAY = "元旦", "春节", "清明节", "劳动节"
 DRAGON_BOAT, MID_AUTUMN, NATIONAL_DAY = "端午节", "中秋节", "国庆节"
+MAKE_UP = "补假"  # a make-up rest day, named after its holiday: "元旦 补假"
 RULES_NAME = "全国年节及纪念日放假办法 (国务院令第795号)"
 
 
@@ -57,7 +59,7 @@ class CalendarBasis(StrEnum):
 
     LOADED = "official schedule loaded"  # an official year loaded by the district
     PACKAGE = "official schedule from the package"
-    PROVISIONAL = "provisional"  # weekends and statutory holidays by rule, no 调休
+    PROVISIONAL = "provisional"  # weekends, statutory holidays and their 补假 by rule, no 调休
 
 
 # --------------------------------------------------------------------------------------------
@@ -110,6 +112,35 @@ def statutory_holidays(year: int) -> Mapping[date, str]:
     days[_lunar(year, 8, 15)] = MID_AUTUMN
     days.update({date(year, 10, day): NATIONAL_DAY for day in (1, 2, 3)})
     return MappingProxyType(days)
+
+
+@lru_cache(maxsize=16)
+def make_up_rest_days(year: int) -> Mapping[date, str]:
+    """The make-up rest days 补假 of ``year`` by rule, each named after its holiday (``"元旦 补假"``).
+
+    The rules (第六条) give a working day off (补假) for each statutory holiday day that falls on a
+    Saturday or Sunday, without saying which; the guess takes the first one after it, as the yearly
+    notices do when they add nothing else (元旦 on Sun 2023-01-01 rested on Mon 01-02). Each weekend
+    holiday day, in date order, gets the next day that is neither a weekend day, nor a holiday, nor
+    taken already: the weekend days inside 春节 or 国庆 give as many days right after the holiday.
+    The latest holiday is in early October, so a make-up day never leaves its year.
+    """
+    holidays = statutory_holidays(year)
+    days: dict[date, str] = {}
+    for holiday, name in sorted(holidays.items()):
+        if holiday.isoweekday() <= 5:
+            continue
+        day = holiday + timedelta(days=1)
+        while day.isoweekday() > 5 or day in holidays or day in days:
+            day += timedelta(days=1)
+        days[day] = f"{name} {MAKE_UP}"
+    return MappingProxyType(days)
+
+
+@lru_cache(maxsize=16)
+def provisional_rest_days(year: int) -> Mapping[date, str]:
+    """Every rest day of a provisional ``year`` besides its weekends: the holidays and their 补假."""
+    return MappingProxyType({**statutory_holidays(year), **make_up_rest_days(year)})
 
 
 # --------------------------------------------------------------------------------------------
@@ -350,7 +381,7 @@ class WorkingCalendar:
         if _official is not None and day.year in _package_years():
             return bool(_official.is_workday(day)), False
         if FIRST_YEAR <= day.year <= LAST_YEAR:
-            return weekday and day not in statutory_holidays(day.year), True
+            return weekday and day not in provisional_rest_days(day.year), True
         return weekday, True
 
     def _walk(self, start: date, count: int, step: int) -> tuple[date, bool]:
@@ -420,7 +451,7 @@ class WorkingCalendar:
         if _official is not None and day.year in _package_years():
             return str(_official.get_holiday_detail(day)[1] or "")
         if FIRST_YEAR <= day.year <= LAST_YEAR:
-            return statutory_holidays(day.year).get(day, "")
+            return provisional_rest_days(day.year).get(day, "")
         return ""
 
     def summary(self, year: int) -> YearSummary:
@@ -437,7 +468,10 @@ class WorkingCalendar:
         loaded = self.years.get(year)
         basis = self.basis(year)
         if basis is CalendarBasis.PROVISIONAL:
-            source = f"weekends and the statutory holidays by rule of {RULES_NAME}, without 调休"
+            source = (
+                f"weekends, the statutory holidays by rule of {RULES_NAME} and their make-up rest days 补假, "
+                "without 调休"
+            )
         elif basis is CalendarBasis.PACKAGE:
             source = f"chinese-calendar {getattr(_official, '__version__', '')}".strip()
         else:
