@@ -6,15 +6,17 @@ fakes that keep everything in memory. An operation receives and returns domain o
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from haochaping.domain.calendar import WorkingCalendar
-from haochaping.domain.rating import Rating
-from haochaping.domain.registry import TagSet, WindowEntry
-from haochaping.domain.submission import PreparedRating
-from haochaping.domain.task import Report, Step, Task, TaskChange
+if TYPE_CHECKING:  # for the annotations only: a function imports the domain modules it uses, no more
+    from collections.abc import Callable
+    from datetime import datetime, timedelta
+
+    from haochaping.domain.calendar import WorkingCalendar
+    from haochaping.domain.rating import Rating
+    from haochaping.domain.registry import TagSet, WindowEntry
+    from haochaping.domain.submission import PreparedRating
+    from haochaping.domain.task import Report, Step, Task, TaskChange
 
 
 class RatingStore(Protocol):
