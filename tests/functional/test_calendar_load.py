@@ -138,7 +138,7 @@ def test_calendar_due_and_show_read_the_stack(district: Stack, schedule: Callabl
     # Given no 2027 schedule loaded: the stack's answer is provisional and says why
     code, out, _ = run(["calendar", "due", "2027-02-04", "2", "--stack", STACK_NAME])
     assert code == 0
-    assert out.splitlines()[0] == "2027-02-10"  # by rule only 02-05..02-08 rest
+    assert out.splitlines()[0] == "2027-02-12"  # by rule 02-05..02-08 rest, and 补假 02-09, 02-10 for the weekend
     assert out.splitlines()[1].startswith("provisional: 2027 is not in the official calendar;")
     # When the schedule is loaded
     assert run(["calendar", "load", str(schedule()), "--stack", STACK_NAME])[0] == 0

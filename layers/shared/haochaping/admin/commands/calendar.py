@@ -29,7 +29,7 @@ def add_commands(commands: Any) -> None:
             "Working days count on China's official calendar: statutory holidays and swapped working days 调休. "
             "The package in the layer knows the years up to its release; load each new year's State Council "
             "schedule (announced each November) and the halls' closures with `calendar load`. A year neither "
-            "knows is provisional: weekends and the statutory holidays by rule, without 调休."
+            "knows is provisional: weekends, the statutory holidays by rule and their make-up days 补假, without 调休."
         ),
     )
     load = actions.add_parser(
@@ -167,7 +167,7 @@ def _due(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         read = "" if args.stack else " (without --stack: no loaded schedule was read)"
         print(
             f"provisional: {named} not in the official calendar{read}; counted weekends and the statutory holidays "
-            f"by rule, without swapped working days 调休; {LOAD_HINT}",
+            f"by rule with their make-up days 补假, without swapped working days 调休; {LOAD_HINT}",
             file=out,
         )
     return EXIT_OK
