@@ -9,8 +9,11 @@ Two more rows measure the design's own floor: a handler that only sets up the st
 function is built on (Powertools Logger, Metrics and Tracer, one pydantic model, one PynamoDB
 model, and the HTTP resolver with validation or the batch processor), with none of our code.
 
-A last table takes the functions that answer with a page one step further: the import, then
-their first page, which compiles its templates (bench/first_page.py).
+Two last tables take the import one step further. The stores (tables, topics, queues, key) are
+built on a function's first request, so the import alone no longer loads the store modules: the
+first table adds building every store, an upper bound of what any first request loads. The
+second takes the functions that answer with a page to their first page, which compiles its
+templates (bench/first_page.py).
 """
 
 from __future__ import annotations
@@ -159,6 +162,27 @@ def beyond_boto3(subject: Subject, top: int = 8) -> list[tuple[str, float]]:
     return [(name, micros / 1000) for name, micros in groups.most_common(top)]
 
 
+# Every store a function may build, each on its own: what a first request adds to the import.
+_BUILD_STORES = """
+from haochaping.settings import Settings
+from haochaping.wiring import AwsStores
+stores = AwsStores(Settings.model_construct(**{name: "bench" for name in Settings.model_fields}))
+for name in ("ratings", "tasks", "registry", "calendar", "notices", "queues", "evaluators"):
+    getattr(stores, name)
+"""
+
+
+def with_stores(found: list[Subject]) -> None:
+    """Each function's import and then every store built, against `import boto3`."""
+    print(f"import and every store built, median of {RUNS} paired fresh interpreters")
+    print(f"{'function':<28}{'import+stores ms':>18}{'boto3 ms':>10}{'ratio':>8}")
+    for subject in found:
+        if subject.name.startswith("("):
+            continue
+        row = measure(subject, statement=f"import {subject.module}\n{_BUILD_STORES}")
+        print(f"{row.name:<28}{row.handler_ms:>18.1f}{row.boto3_ms:>10.1f}{row.ratio:>8.2f}")
+
+
 def first_pages(found: list[Subject]) -> None:
     """The functions that answer with a page: their import and then their first page, whose
     templates compile then (bench/first_page.py makes it), against `import boto3`."""
@@ -188,4 +212,5 @@ def main() -> None:
     print(f"where {worst.name}'s import goes beyond boto3's (one run under -X importtime, ms):")
     for name, ms in beyond_boto3(subject):
         print(f"  {ms:8.1f}  {name}")
+    with_stores(found)
     first_pages(found)
