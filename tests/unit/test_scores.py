@@ -352,11 +352,13 @@ def test_a_follow_up_rating_and_its_task_count_for_nothing() -> None:
 
 
 def test_a_task_write_that_moves_nothing_is_known_before_its_rating_is_read() -> None:
-    # Given a task as opened and the same task with its escalation step and notice recorded
+    # Given a task as opened, and the same task with its escalation step and notice recorded
     opened = history(A, [])[0]
     escalated = replace(opened, notified_step="rectification|x|reminder", officers_notified_at=RATED_AT)
-    # Then the change cannot count; a move that records an outcome can
+    # Then neither its opening nor that change can count; a move that records an outcome can
+    assert not TaskChanged(None, opened).may_count
     assert not TaskChanged(opened, escalated).may_count
+    assert not TaskChanged(opened, worked(A, A_MOVES[:1])).may_count  # rectification started: nothing yet
     assert TaskChanged(opened, worked(A, A_MOVES[:2])).may_count
 
 

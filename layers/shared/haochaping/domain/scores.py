@@ -160,8 +160,11 @@ def task_counts(task: Task, rating: Rating) -> dict[Count, int]:
     - On time: closed no later than the rectification deadline (整改时限), the one that runs
       until the task closes.
     """
-    if rating.is_follow_up:
-        return {}
+    return {} if rating.is_follow_up else _task_counts(task)
+
+
+def _task_counts(task: Task) -> dict[Count, int]:
+    """What the task counts for if its rating is a first rating (the only case in which it counts)."""
     if task.rating_void:
         return {Count.OUTCOME_NOT_ADOPTED: 1}
     counts: dict[Count, int] = {}
@@ -248,25 +251,12 @@ class TaskChanged:
 
     @property
     def may_count(self) -> bool:
-        """Whether the change can move a count at all, known before its rating is read: most task
-        writes (escalation steps, notices, the first contact) move none."""
-        return _counted_fields(self.before) != _counted_fields(self.after)
-
-
-def _counted_fields(task: Task | None) -> tuple[object, ...] | None:
-    """What task_counts reads of a task."""
-    if task is None:
-        return None
-    return (
-        task.state,
-        task.outcome,
-        bool(task.feedback),
-        task.verdict,
-        task.closed_at,
-        task.rectification_due,
-        task.rating_void,
-        task.real_name,
-    )
+        """Whether the change can move a count, known before its rating is read: most task writes
+        (opening, escalation steps, notices, the first contact) move none. The rating only decides
+        whether the task counts at all (not for a follow-up rating), never what it counts for."""
+        before = _task_counts(self.before) if self.before else {}
+        after = _task_counts(self.after) if self.after else {}
+        return bool(difference(after, before))
 
 
 @dataclass(frozen=True, slots=True)
