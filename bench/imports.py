@@ -167,7 +167,7 @@ _BUILD_STORES = """
 from haochaping.settings import Settings
 from haochaping.wiring import AwsStores
 stores = AwsStores(Settings.model_construct(**{name: "bench" for name in Settings.model_fields}))
-for name in ("ratings", "tasks", "registry", "calendar", "notices", "queues", "evaluators"):
+for name in ("ratings", "tasks", "scores", "registry", "calendar", "notices", "queues", "evaluators"):
     getattr(stores, name)
 """
 

@@ -3,15 +3,16 @@
 Cold import of each function's handler beside `import boto3` (bench/imports.py), again on the
 runtime's Python with the layer as built (bench/runtime_imports.py), DynamoDB
 requests and latency per rating on the twin (bench/submission.py), the escalation sweep's
-cost against the table's size (bench/sweep.py), and a busy day of the whole demo division on
-the twin as `make run` serves it (bench/load.py).
+cost against the table's size (bench/sweep.py), item writes and write capacity per rating of
+counting scores beside the naive scheme (bench/scores.py), and a busy day of the whole demo
+division on the twin as `make run` serves it (bench/load.py).
 """
 
 from __future__ import annotations
 
 import sys
 
-from bench import imports, load, runtime_imports, submission, sweep
+from bench import imports, load, runtime_imports, scores, submission, sweep
 
 
 def main() -> int:
@@ -24,6 +25,8 @@ def main() -> int:
     submission.latency()
     print()
     sweep.main()
+    print()
+    scores.main()
     print()
     load.main()
     return 0

@@ -3,15 +3,26 @@
 Both honour ``ReportBatchItemFailures``: only the reported items are retried. A stream batch
 that keeps failing is sent to its on-failure destination after ``MaximumRetryAttempts``, then
 the shard moves on; a queue message that keeps failing is moved by the queue's own redrive
-policy (moto applies it on receive).
+policy (moto applies it on receive). A stream mapping with ``TumblingWindowInSeconds`` invokes
+as Lambda's tumbling windows do: each batch within one window of its records' creation times,
+the event naming the window, the shard and the state the previous answer returned, an answer
+without ``state`` taken for a failure, and a closing invocation (no records,
+``isFinalInvokeForWindow``) once the window is over.
+
+``StreamFaults`` is a test hook, off unless a twin is given one: it makes the faults a stream
+mapping meets on AWS frequent enough for a test to see them.
 """
 
 from __future__ import annotations
 
 import base64
+import collections
 import json
+import random
 import threading
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,6 +98,40 @@ class Poller(threading.Thread):
         return _failed_ids(result, self.source.report_item_failures)
 
 
+@dataclass(frozen=True)
+class StreamFaults:
+    """Faults a stream mapping meets on AWS, made frequent (a test hook; a twin has none unless given).
+
+    Each batch meets at most one of them, once, chosen with ``seed``:
+
+    - ``half_way``: the share of batches whose invocation handles a first part of the batch and
+      then fails, as one that timed out with some of its work done; the whole batch is retried.
+      The injected failure does not count against ``MaximumRetryAttempts``.
+    - ``twice``: the share of batches whose progress is lost after they succeeded: a tail of the
+      batch is delivered again, at the head of the shard's next batch.
+    """
+
+    half_way: float = 0.0
+    twice: float = 0.0
+    seed: int = 0
+
+
+@dataclass
+class _Window:
+    """A shard's open tumbling window: its bounds (epoch seconds) and the state the function returned."""
+
+    start: int
+    end: int
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "window": {"start": _iso(self.start), "end": _iso(self.end)},
+            "state": self.state,
+            "isWindowTerminatedEarly": False,
+        }
+
+
 class StreamPoller(Poller):
     """Reads every shard of a table's stream in order, a child only after its parent is done; a
     shard waits on its failing batch, as Lambda's stream mapping does.
@@ -95,8 +140,13 @@ class StreamPoller(Poller):
     records carry the stack's, as Lambda's do.
     """
 
-    def __init__(self, *args: Any, engine_arns: EngineArns, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, engine_arns: EngineArns, faults: StreamFaults | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.source.parallelization != 1:
+            raise ValueError(
+                f"{self.source.function}: ParallelizationFactor {self.source.parallelization}; "
+                "the twin reads a shard one batch at a time (1)"
+            )
         self.shards = StreamShards(
             self.session.client("dynamodbstreams"),
             engine_arns.for_engine(self.source_arn),
@@ -104,6 +154,11 @@ class StreamPoller(Poller):
         )
         self.pending: dict[str, list[dict[str, Any]]] = {}  # shard → records read, not yet done
         self.attempts: dict[str, int] = {}
+        self.windows: dict[str, _Window] = {}  # shard → its open tumbling window
+        self.faults = faults
+        self.random = random.Random(faults.seed if faults else 0)  # noqa: S311 - reproducible test faults, no secret
+        self.faulted: set[str] = set()  # first sequence numbers of the batches a fault met
+        self.injected: collections.Counter[str] = collections.Counter()  # faults injected, by kind
 
     def _done_with(self, shard_id: str) -> bool:
         return not self.pending.get(shard_id)
@@ -113,7 +168,92 @@ class StreamPoller(Poller):
         worked = False
         for shard_id in self.shards.readable(self._done_with):
             worked |= self._poll_shard(shard_id)
+        for shard_id in list(self.windows):
+            if not self.pending.get(shard_id) and self.windows[shard_id].end <= time.time():
+                worked |= self._close_window(shard_id)
         return worked
+
+    def _invoke_stream(self, shard_id: str, records: list[dict[str, Any]]) -> set[str] | None:
+        """Invoke with the records; in a tumbling window with the window's fields, keeping the
+        state the function returns (an answer without one is a failure, as on AWS)."""
+        window = self.windows.get(shard_id)
+        if window is None:
+            return self.invoke(records)
+        event = {
+            "Records": records,
+            **window.fields(),
+            "shardId": shard_id,
+            "eventSourceARN": self.source_arn,
+            "isFinalInvokeForWindow": False,
+        }
+        try:
+            result = self.functions.invoke(self.source.function, event)
+        except InvocationError:
+            return None
+        self.batches += 1
+        if not isinstance(result, dict) or not isinstance(result.get("state"), dict):
+            return None
+        window.state = result["state"]
+        return _failed_ids(result, self.source.report_item_failures)
+
+    def _close_window(self, shard_id: str) -> bool:
+        """The window's closing invocation; the window stays open until it succeeds."""
+        window = self.windows[shard_id]
+        event = {
+            "Records": [],
+            **window.fields(),
+            "shardId": shard_id,
+            "eventSourceARN": self.source_arn,
+            "isFinalInvokeForWindow": True,
+        }
+        try:
+            result = self.functions.invoke(self.source.function, event)
+        except InvocationError:
+            return True
+        if isinstance(result, dict) and isinstance(result.get("state"), dict):
+            del self.windows[shard_id]
+        return True
+
+    def _in_window(self, shard_id: str, pending: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        """The next batch: in a tumbling window, the leading records of the first record's window
+        (None: the shard's previous window must close first)."""
+        batch = pending[: self.source.batch_size]
+        size = self.source.tumbling_window
+        if not size:
+            return batch
+        start = _created(batch[0]) - _created(batch[0]) % size
+        window = self.windows.get(shard_id)
+        if window is not None and window.start != start:
+            return None
+        if window is None:
+            self.windows[shard_id] = _Window(start, start + size)
+        count = 0
+        while count < len(batch) and start <= _created(batch[count]) < start + size:
+            count += 1
+        return batch[:count]
+
+    def _fail_half_way(self, shard_id: str, batch: list[dict[str, Any]]) -> bool:
+        """Maybe the batch meets an invocation that handles a first part and fails (a test hook)."""
+        if not self.faults or len(batch) < 2 or not self._meets(batch, self.faults.half_way):
+            return False
+        cut = self.random.randint(1, len(batch) - 1)
+        self._invoke_stream(shard_id, batch[:cut])
+        self.injected["half_way"] += 1
+        return True
+
+    def _delivered_again(self, batch: list[dict[str, Any]]) -> int:
+        """How many of the batch's last records come again with the next batch (a test hook)."""
+        if not self.faults or not self._meets(batch, self.faults.twice):
+            return 0
+        self.injected["twice"] += 1
+        return self.random.randint(1, len(batch))
+
+    def _meets(self, batch: list[dict[str, Any]], share: float) -> bool:
+        first = batch[0]["dynamodb"]["SequenceNumber"]
+        if first in self.faulted or self.random.random() >= share:
+            return False
+        self.faulted.add(first)
+        return True
 
     def _poll_shard(self, shard_id: str) -> bool:
         pending = self.pending.setdefault(shard_id, [])
@@ -125,10 +265,14 @@ class StreamPoller(Poller):
                 pending.append(json.loads(json.dumps(record, default=_json_default)))
         if not pending:
             return False
-        batch = pending[: self.source.batch_size]
-        failed = self.invoke(batch)
+        batch = self._in_window(shard_id, pending)
+        if batch is None:
+            return self._close_window(shard_id)
+        if self._fail_half_way(shard_id, batch):
+            return True
+        failed = self._invoke_stream(shard_id, batch)
         if failed is not None and not failed:
-            del pending[: len(batch)]
+            del pending[: len(batch) - self._delivered_again(batch)]
             self.attempts[shard_id] = 0
             return True
         # Retry from the first failed record: records before it are done, as on AWS.
@@ -230,6 +374,14 @@ class QueuePoller(Poller):
 def _queue_url(session: boto3.Session, arn: str) -> str:
     parts = arn.split(":")
     return session.client("sqs").get_queue_url(QueueName=parts[5], QueueOwnerAWSAccountId=parts[4])["QueueUrl"]
+
+
+def _created(record: dict[str, Any]) -> int:
+    return int(record["dynamodb"]["ApproximateCreationDateTime"])
+
+
+def _iso(epoch_seconds: int) -> str:
+    return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _json_default(value: Any) -> Any:

@@ -72,6 +72,8 @@ class EventSource:
     starting_position: str
     on_failure_output: str | None
     batching_window: float
+    tumbling_window: int = 0  # seconds; 0: none (a stream's TumblingWindowInSeconds)
+    parallelization: int = 1  # a stream's ParallelizationFactor
 
 
 @dataclass(frozen=True)
@@ -254,6 +256,8 @@ def _event_source(tt: TwinTemplate, logical_id: str, props: dict[str, Any]) -> E
         starting_position=str(props.get("StartingPosition", "LATEST")),
         on_failure_output=on_failure_output,
         batching_window=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+        tumbling_window=int(props.get("TumblingWindowInSeconds", 0)),
+        parallelization=int(props.get("ParallelizationFactor", 1)),
     )
 
 

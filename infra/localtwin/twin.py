@@ -46,7 +46,7 @@ from localtwin.functions import FunctionPool, TwinClock, base_environment
 from localtwin.gateway import HttpApi, cors_settings
 from localtwin.iam_usage import ENVIRONMENT_VARIABLE, UsageFiles, Use, read_uses, resource_arns
 from localtwin.moto_process import MotoProcess
-from localtwin.pollers import Poller, QueuePoller, StreamPoller
+from localtwin.pollers import Poller, QueuePoller, StreamFaults, StreamPoller
 from localtwin.schedules import RuleRouter, ScheduleDriver
 from localtwin.stack import Stack, create_stack
 from localtwin.template import TwinTemplate, transform_template
@@ -102,6 +102,7 @@ class LocalTwin:
         expire_items: bool = True,
         iam_usage_dir: str | Path | None = None,
         servers: TwinServers | None = None,
+        stream_faults: StreamFaults | None = None,
     ) -> None:
         if clock_hook is not None and not _HOOK_NAME.match(clock_hook):
             raise ValueError(f"clock_hook must be MODULE:FUNCTION, not {clock_hook!r}")
@@ -109,6 +110,8 @@ class LocalTwin:
         self.check_permissions = check_permissions
         # TTL on the twin's clock; False leaves expired items, as AWS may for up to two days.
         self.expire_items = expire_items
+        # A test hook: faults the stream mappings meet on AWS, made frequent (None: none injected).
+        self.stream_faults = stream_faults
         usage_dir = iam_usage_dir if iam_usage_dir is not None else os.environ.get(ENVIRONMENT_VARIABLE)
         # Recorded by the permission check: nothing to record without it.
         self.iam_usage_files = UsageFiles.for_twin(usage_dir, stack_name) if usage_dir and check_permissions else None
@@ -185,7 +188,14 @@ class LocalTwin:
             if source.kind == "dynamodb":
                 assert self.stack.engine_arns is not None
                 poller = StreamPoller(
-                    source, source_arn, on_failure, self.functions, session, REGION, engine_arns=self.stack.engine_arns
+                    source,
+                    source_arn,
+                    on_failure,
+                    self.functions,
+                    session,
+                    REGION,
+                    engine_arns=self.stack.engine_arns,
+                    faults=self.stream_faults,
                 )
             else:
                 poller = QueuePoller(source, source_arn, on_failure, self.functions, session, REGION)

@@ -41,7 +41,7 @@ from tests.functional.conftest import (
     OTHER_OFFICER,
     SUPERVISORS,
 )
-from tests.functional.test_score_ratings_function import stream_event_of
+from tests.functional.test_score_ratings_function import DONE, stream_event_of
 
 pytestmark = [
     pytest.mark.functional,
@@ -163,7 +163,7 @@ class District:
         event["Records"] = [r for r in event["Records"] if r["dynamodb"]["SequenceNumber"] not in self.streamed]
         self.streamed.update(r["dynamodb"]["SequenceNumber"] for r in event["Records"])
         if not event["Records"]:
-            return {"batchItemFailures": []}
+            return DONE
         return dict(self.invoke("ScoreRatingsFunction", event))
 
     # -- what waits on the FollowUp queue
@@ -207,7 +207,7 @@ class District:
     def bad_review(self, window: str = "640104-A017", real_name: bool = False, level: int = 2) -> str:
         """A bad review rated, streamed and queued, and its task opened: the tracking code."""
         code = self.rate(level=level, window=window, evaluator=EVALUATOR if real_name else None)
-        assert self.stream() == {"batchItemFailures": []}
+        assert self.stream() == DONE
         messages = self.follow_up_messages()
         assert [json.loads(m["Body"]) for m in messages] == [{"tracking_code": code}]
         assert self.open_followups(messages) == {"batchItemFailures": []}
@@ -336,7 +336,7 @@ def test_the_stream_sends_each_new_bad_review_to_the_follow_up_queue_once(distri
     good = district.rate(level=5)
     real_name = district.rate(level=1, evaluator=EVALUATOR)
     # When the stream consumer handles the table's new items
-    assert district.stream() == {"batchItemFailures": []}
+    assert district.stream() == DONE
     # Then exactly one message per new bad review waits on the FollowUp queue, naming only its code
     messages = district.follow_up_messages()
     assert sorted(json.loads(m["Body"])["tracking_code"] for m in messages) == sorted([bad, real_name])
@@ -349,7 +349,7 @@ def test_the_sample_stream_batch_sends_its_one_bad_review(district: District) ->
     event = district.load_event("score_ratings/ratings_stream.json")
     bad = event["Records"][1]["dynamodb"]["NewImage"]["tracking_code"]["S"]
     # When the stream consumer handles it
-    assert district.invoke("ScoreRatingsFunction", event) == {"batchItemFailures": []}
+    assert district.invoke("ScoreRatingsFunction", event) == DONE
     # Then the FollowUp queue has exactly that one
     assert [json.loads(m["Body"]) for m in district.follow_up_messages()] == [{"tracking_code": bad}]
 
@@ -357,7 +357,7 @@ def test_the_sample_stream_batch_sends_its_one_bad_review(district: District) ->
 def test_a_good_review_sends_nothing(district: District) -> None:
     for level in (3, 4, 5):
         district.rate(level=level)
-    assert district.stream() == {"batchItemFailures": []}
+    assert district.stream() == DONE
     assert district.follow_up_messages() == []
 
 

@@ -1,17 +1,25 @@
-"""ScoreRatingsFunction: the Ratings table's stream, record by record."""
+"""ScoreRatingsFunction: the Ratings table's stream — bad reviews sent on record by record, every
+change counted on the score sheets once — invoked as Lambda's tumbling-window mapping invokes it."""
 
 from __future__ import annotations
 
 import copy
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from haochaping.adapters.stream_records import NoShard
 from haochaping.domain.plates import issue_ticket, plate_signature
+from haochaping.domain.rating import utc_now
+from haochaping.domain.scores import Count, Figures, Period, PeriodKind, Scope, ScopeKind, board
+from haochaping.operations import scores
+from haochaping.wiring import wired
 
 pytestmark = [
     pytest.mark.functional,
@@ -21,6 +29,7 @@ pytestmark = [
 FUNCTION = "ScoreRatingsFunction"
 STREAM_EVENT = "score_ratings/ratings_stream.json"
 PHONE = "13812345678"  # a made-up mobile number
+DONE = {"state": {}, "batchItemFailures": []}  # nothing to retry; the window keeps no state
 
 Invoke = Callable[[str, dict[str, Any]], Any]
 LoadEvent = Callable[[str], dict[str, Any]]
@@ -62,7 +71,7 @@ def test_the_sample_batch_succeeds_and_each_rating_is_seen(
     # When the function handles it
     response = invoke(FUNCTION, event)
     # Then no record failed
-    assert response == {"batchItemFailures": []}
+    assert response == DONE
     # And each rating was logged once, without its comment, and counted
     lines = seen(log_records)
     assert [line["tracking_code"] for line in lines] == codes_of(event)
@@ -109,7 +118,7 @@ def test_a_poison_record_alone_is_reported(
     # When the function handles it
     response = invoke(FUNCTION, event)
     # Then exactly that record is reported failed, and the others were seen
-    assert response == {"batchItemFailures": [{"itemIdentifier": poisoned}]}
+    assert response == {"state": {}, "batchItemFailures": [{"itemIdentifier": poisoned}]}
     assert [line["tracking_code"] for line in seen(log_records)] == [first, last]
 
 
@@ -122,7 +131,7 @@ def test_several_poison_records_are_reported_in_order(stack: Any, invoke: Invoke
     # When the function handles it
     response = invoke(FUNCTION, event)
     # Then exactly those two are reported
-    assert response == {"batchItemFailures": [{"itemIdentifier": first}, {"itemIdentifier": last}]}
+    assert response == {"state": {}, "batchItemFailures": [{"itemIdentifier": first}, {"itemIdentifier": last}]}
 
 
 def test_a_batch_of_only_poison_records_fails_as_a_whole(stack: Any, invoke: Invoke, load_event: LoadEvent) -> None:
@@ -152,7 +161,7 @@ def test_changes_to_existing_items_are_ignored(
     # When the function handles them
     response = invoke(FUNCTION, event)
     # Then none failed and none was taken for a new rating
-    assert response == {"batchItemFailures": []}
+    assert response == DONE
     assert seen(log_records) == []
 
 
@@ -171,7 +180,7 @@ def test_new_items_that_are_not_ratings_are_ignored(
     # When the function handles the batch
     response = invoke(FUNCTION, event)
     # Then nothing failed and only the ratings were seen
-    assert response == {"batchItemFailures": []}
+    assert response == DONE
     assert [line["tracking_code"] for line in seen(log_records)] == [second, third]
 
 
@@ -193,22 +202,32 @@ def test_the_comment_never_reaches_the_logs(
 
 
 def stream_event_of(stack: Any) -> dict[str, Any]:
-    """What Lambda's event source mapping would pass: the Ratings stream's records so far."""
+    """What Lambda's event source mapping would pass: the Ratings stream's records so far, in a
+    tumbling window, as one shard's batch (moto's stream has one shard)."""
     stream_arn = stack.stream_arns["RatingsTable"]
     region = stack.region
     # botocore addresses DescribeStream at <account>.streams-ddb.<region>; moto answers the classic endpoint.
     streams = boto3.client("dynamodbstreams", endpoint_url=f"https://streams.dynamodb.{region}.amazonaws.com")
+    (shard,) = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
     records = []
-    for shard in streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(
-            StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        for record in streams.get_records(ShardIterator=iterator)["Records"]:
-            created = record["dynamodb"]["ApproximateCreationDateTime"]
-            record["dynamodb"]["ApproximateCreationDateTime"] = int(created.timestamp())
-            record["eventSourceARN"] = stream_arn
-            records.append(record)
-    return {"Records": records}
+    for record in streams.get_records(ShardIterator=iterator)["Records"]:
+        created = record["dynamodb"]["ApproximateCreationDateTime"]
+        record["dynamodb"]["ApproximateCreationDateTime"] = int(created.timestamp())
+        record["eventSourceARN"] = stream_arn
+        records.append(record)
+    window = {"start": "2026-11-26T06:30:00Z", "end": "2026-11-26T06:45:00Z"}  # not read by the function
+    return {
+        "Records": records,
+        "window": window,
+        "state": {},
+        "shardId": shard["ShardId"],
+        "eventSourceARN": stream_arn,
+        "isFinalInvokeForWindow": False,
+        "isWindowTerminatedEarly": False,
+    }
 
 
 def test_ratings_submitted_through_the_api_are_seen_from_the_real_stream(
@@ -225,7 +244,7 @@ def test_ratings_submitted_through_the_api_are_seen_from_the_real_stream(
     response = invoke(FUNCTION, event)
     # Then the one new rating was seen, once, from the image the put wrote, without its comment
     assert [record["eventName"] for record in event["Records"]] == ["INSERT"]
-    assert response == {"batchItemFailures": []}
+    assert response == DONE
     lines = seen(log_records)
     assert [(line["tracking_code"], line["rating_level"], line["bad_review"]) for line in lines] == [(code, 2, True)]
     assert all(PHONE not in json.dumps(record, ensure_ascii=False) for record in log_records())
@@ -276,5 +295,147 @@ def test_marks_written_with_a_rating_are_not_taken_for_ratings(
     # Then nothing failed and only the rating was seen
     kinds = sorted(record["dynamodb"]["NewImage"]["kind"]["S"] for record in event["Records"])
     assert kinds == ["case", "cooldown", "rating", "ticket"]
-    assert result == {"batchItemFailures": []}
+    assert result == DONE
     assert [line["tracking_code"] for line in seen(log_records)] == [json.loads(response["body"])["tracking_code"]]
+
+
+# ---------------------------------------------------------------- the score sheets
+
+SAMPLE_DAY = Period(PeriodKind.DAY, "2026-11-26")  # 06:30 UTC is 14:30 in China
+SHEET_PERIODS = (SAMPLE_DAY, Period(PeriodKind.MONTH, "2026-11"), Period(PeriodKind.YEAR, "2026"))
+
+
+def scores_of(period: Period) -> dict[Scope, dict[Count, int]]:
+    """Every scope's counts for the period, as the Scores table holds them."""
+    return board(wired()[0].scores.sheets(period))
+
+
+def marks(stack: Any) -> list[dict[str, Any]]:
+    return [item for item in stack.items("ScoresTable") if item["pk"]["S"].startswith("MARK#")]
+
+
+def test_the_sample_batch_is_counted_on_its_halls_day_month_and_year(
+    stack: Any, invoke: Invoke, load_event: LoadEvent
+) -> None:
+    # Given the sample batch: at 兴庆区政务服务中心, 非常满意 at B003, 不满意 at A017 (XQ1017 on duty), 满意 at C021
+    event = load_event(STREAM_EVENT)
+    # When the function handles it
+    assert invoke(FUNCTION, event) == DONE
+    # Then each period's sheets count each rating for its window, staff member, department and hall
+    hall = {Count.VERY_SATISFIED: 1, Count.SATISFIED: 1, Count.DISSATISFIED: 1, Count.VALID: 3}
+    for period in SHEET_PERIODS:
+        assert scores_of(period) == {
+            Scope(ScopeKind.WINDOW, "640104-B003"): {Count.VERY_SATISFIED: 1, Count.VALID: 1},
+            Scope(ScopeKind.WINDOW, "640104-A017"): {Count.DISSATISFIED: 1, Count.VALID: 1},
+            Scope(ScopeKind.WINDOW, "640104-C021"): {Count.SATISFIED: 1, Count.VALID: 1},
+            Scope(ScopeKind.STAFF, "XQ1017"): {Count.DISSATISFIED: 1, Count.VALID: 1},
+            Scope(ScopeKind.DEPARTMENT, "11640104MB0000001A"): hall,
+            Scope(ScopeKind.HALL, "XQZWFW"): hall,
+            Scope(ScopeKind.DIVISION, "640104"): hall,
+        }
+    # And the shard's mark is at the batch's last record
+    (mark,) = marks(stack)
+    assert mark["sk"]["S"] == event["shardId"]
+    assert mark["sequence"]["S"] == sequence_numbers(event)[-1]
+    assert int(mark["expires_at"]["N"]) > datetime.now(UTC).timestamp()
+
+
+def test_a_batch_delivered_again_whole_or_in_part_counts_once(
+    stack: Any, invoke: Invoke, load_event: LoadEvent
+) -> None:
+    # Given the sample batch counted
+    event = load_event(STREAM_EVENT)
+    invoke(FUNCTION, event)
+    counted = scores_of(SAMPLE_DAY)
+    # When Lambda delivers it again, then its second half alone (a bisected retry)
+    again = invoke(FUNCTION, event)
+    half = event | {"Records": event["Records"][1:]}
+    half_again = invoke(FUNCTION, half)
+    # Then nothing more is counted, and nothing is retried
+    assert (again, half_again) == (DONE, DONE)
+    assert scores_of(SAMPLE_DAY) == counted
+
+
+def test_the_windows_closing_invocation_does_nothing(stack: Any, invoke: Invoke, load_event: LoadEvent) -> None:
+    # Given the tumbling window's last invocation, which has no records
+    event = load_event("score_ratings/window_end.json")
+    # When the function handles it
+    # Then it answers with an empty state and writes nothing
+    assert invoke(FUNCTION, event) == DONE
+    assert stack.items("ScoresTable") == []
+
+
+def test_a_batch_that_names_no_shard_is_refused(stack: Any, invoke: Invoke, load_event: LoadEvent) -> None:
+    # Given a batch without the tumbling window's shard id (a mapping configured without it)
+    event = load_event(STREAM_EVENT)
+    del event["shardId"]
+    # When the function handles it
+    # Then it fails, so that nothing is counted without a mark to keep it once
+    with pytest.raises(NoShard):
+        invoke(FUNCTION, event)
+    assert stack.items("ScoresTable") == []
+
+
+def test_bad_reviews_worked_through_the_functions_count_from_the_real_stream(
+    stack: Any, invoke: Invoke, load_event: LoadEvent
+) -> None:
+    # Given a real-name bad review resolved on the spot, told, called back (满意) and closed, and a
+    # good review, each through the functions, the stream consumer handling the stream as it goes
+    from tests.functional.test_followup_functions import OFFICER, district_of
+
+    district = district_of(stack, invoke, load_event)
+    fixed = district.bad_review(real_name=True)
+    district.rate(level=5)
+    for action, fields in [
+        ("resolve_on_spot", {"text": "当场补办完成"}),
+        ("give_feedback", {"text": "已当场解决"}),
+        ("record_call_back", {"verdict": "satisfied"}),
+        ("close", {}),
+    ]:
+        district.acted(fixed, OFFICER, action, **fields)
+    assert district.stream() == DONE
+    today = Period.of(PeriodKind.DAY, utc_now())
+    division = Scope(ScopeKind.DIVISION, "640104")
+    # When the day's figures are read from the Scores table
+    figures_now = scores.figures_for(today, wired()[0])[division]
+    # Then every figure is what the two ratings and the task make, computed by hand
+    assert figures_now == Figures(
+        ratings=2,
+        not_adopted=0,
+        valid=2,
+        good_rate=Fraction(1, 2),
+        bad_rate=Fraction(1, 2),
+        mean_score=Fraction(5 + 2, 2),
+        reply_rate=Fraction(1),
+        call_back_rate=Fraction(1),
+        real_name_call_back_rate=Fraction(1),
+        fix_satisfaction=Fraction(1),
+        on_time_rate=Fraction(1),
+    )
+    # When a third, anonymous bad review is found malicious and not adopted, approved by a second person
+    from tests.functional.test_followup_functions import SECOND_SUPERVISOR, SUPERVISOR
+
+    voided = district.bad_review()
+    district.acted(voided, OFFICER, "propose_not_adopted", reason="malicious", text="监控显示未办理业务")
+    district.acted(voided, SUPERVISOR, "approve_not_adopted")
+    district.acted(voided, OFFICER, "give_feedback", text="经核实为恶意差评")
+    assert district.stream() == DONE
+    # Then every figure is as before; only the count of ratings not adopted says it came
+    after_void = scores.figures_for(today, wired()[0])[division]
+    assert replace(after_void, ratings=2, not_adopted=0) == figures_now
+    assert (after_void.ratings, after_void.not_adopted) == (3, 1)
+    # When the citizen appeals and another supervisor upholds it
+    assert district.citizen(voided, "appeal", {"text": "我确实办理了业务"})["statusCode"] == 200
+    district.acted(voided, SECOND_SUPERVISOR, "uphold_appeal", text="受理回执属实")
+    assert district.stream() == DONE
+    # Then it counts as a valid bad review again, worked anew: valid 3, bad 2, reply 1/2, call-back 1/2
+    restored = scores.figures_for(today, wired()[0])[division]
+    assert (restored.valid, restored.not_adopted, restored.bad_rate) == (3, 0, Fraction(2, 3))
+    assert (restored.reply_rate, restored.call_back_rate, restored.mean_score) == (
+        Fraction(1, 2),
+        Fraction(1, 2),
+        Fraction(5 + 2 + 2, 3),
+    )
+    # And the raw stream delivered again from its start changes nothing
+    assert invoke(FUNCTION, stream_event_of(stack)) == DONE
+    assert scores.figures_for(today, wired()[0])[division] == restored

@@ -355,6 +355,17 @@ def test_a_case_takes_one_follow_up_rating_then_conflict(engine: Engine, cancell
     assert engine.ratings.get(third.rating.tracking_code) is None
 
 
+def test_ratings_are_read_many_at_once_and_an_unknown_code_is_left_out(engine: Engine) -> None:
+    # Given 120 ratings stored (more than one BatchGetItem takes)
+    stored = [record(engine, prepared_rating(f"many-{n:04d}-0000"))[0] for n in range(120)]
+    # When they are read at once with a code that names no rating
+    codes = [rating.tracking_code for rating in stored]
+    found = engine.ratings.get_many([*codes, "NOSUCHRATING"])
+    # Then each stored rating comes back, by its code, as it was stored
+    assert found == {rating.tracking_code: rating for rating in stored}
+    assert engine.ratings.get_many([]) == {}
+
+
 # -- tasks ----------------------------------------------------------------------------------------
 
 

@@ -30,6 +30,7 @@ SETTINGS_VARIABLES = {
     "PUBLIC_BASE_URL": "https://haochaping-640104.yinchuan.example",
     "RATINGS_TABLE": "haochaping-640104-RatingsTable-UNIT",
     "REGISTRY_TABLE": "haochaping-640104-RegistryTable-UNIT",
+    "SCORES_TABLE": "haochaping-640104-ScoresTable-UNIT",
     "SIGNING_SECRET_NAME": "haochaping/640104/signing",
     "PERSONAL_DATA_KEY_ID": "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000",
     "FIRST_CONTACT_WORKING_DAYS": "1",

@@ -7,7 +7,7 @@ writer would), senders that record what went out and can fail once, as SNS and S
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -15,6 +15,16 @@ from haochaping.domain.calendar import WorkingCalendar
 from haochaping.domain.followup import ChangedMeanwhile
 from haochaping.domain.rating import Rating
 from haochaping.domain.registry import TagSet, WindowEntry
+from haochaping.domain.scores import (
+    Count,
+    CountedMeanwhile,
+    Period,
+    Scope,
+    ScoreSheet,
+    SheetCounts,
+    SheetKey,
+    add_to,
+)
 from haochaping.domain.submission import PreparedRating
 from haochaping.domain.task import Report, Step, Task, TaskChange
 
@@ -112,6 +122,7 @@ class MemoryTasks:
 class MemoryRatings:
     ratings: dict[str, Rating] = field(default_factory=dict)
     sealed: dict[str, bytes] = field(default_factory=dict)
+    reads_of_many: list[list[str]] = field(default_factory=list)  # each get_many's codes
 
     def record(
         self, prepared: PreparedRating, evaluator_ciphertext: bytes | None, follow_up_period: object, ticket: object
@@ -127,8 +138,63 @@ class MemoryRatings:
     def get(self, tracking_code: str) -> Rating | None:
         return self.ratings.get(tracking_code)
 
+    def get_many(self, tracking_codes: Collection[str]) -> dict[str, Rating]:
+        self.reads_of_many.append(sorted(tracking_codes))
+        return {code: self.ratings[code] for code in tracking_codes if code in self.ratings}
+
     def evaluator_ciphertext(self, tracking_code: str) -> bytes | None:
         return self.sealed.get(tracking_code)
+
+
+class WriteFailed(RuntimeError):
+    """A transaction was refused (throttled, or the service did not answer)."""
+
+
+@dataclass
+class MemoryScores:
+    """Score sheets and per-shard marks, each apply() all or nothing, as one transaction.
+
+    ``fail_applies`` lists which apply() calls (1 for the first) fail before writing anything;
+    ``lost_replies`` which ones write and then fail, as a call whose answer never came back.
+    """
+
+    max_sheets_per_write: int = 99
+    max_counts_per_sheet: int = 300
+    sheets_by_key: dict[SheetKey, SheetCounts] = field(default_factory=dict)
+    marks: dict[tuple[str, str], str] = field(default_factory=dict)
+    applies: int = 0
+    writes: list[int] = field(default_factory=list)  # items written by each apply that landed
+    fail_applies: set[int] = field(default_factory=set)
+    lost_replies: set[int] = field(default_factory=set)
+
+    def high_water(self, stream: str, shard: str) -> str | None:
+        return self.marks.get((stream, shard))
+
+    def apply(
+        self, stream: str, shard: str, seen: str | None, upto: str, sheets: Mapping[SheetKey, SheetCounts]
+    ) -> None:
+        self.applies += 1
+        if self.applies in self.fail_applies:
+            raise WriteFailed("the transaction was throttled")
+        if self.marks.get((stream, shard)) != seen:
+            raise CountedMeanwhile("the mark moved")
+        if len(sheets) + 1 > 100 or any(len(counts) > self.max_counts_per_sheet for counts in sheets.values()):
+            raise ValueError("more than one transaction can hold")
+        add_to(self.sheets_by_key, sheets)
+        self.marks[(stream, shard)] = upto
+        self.writes.append(len(sheets) + 1)
+        if self.applies in self.lost_replies:
+            raise WriteFailed("no answer")
+
+    def sheets(self, period: Period) -> list[ScoreSheet]:
+        found = []
+        for key, entries in sorted(self.sheets_by_key.items()):
+            if key.period == period:
+                counts: dict[Scope, dict[Count, int]] = {}
+                for (scope, count), n in entries.items():
+                    counts.setdefault(scope, {})[count] = n
+                found.append(ScoreSheet(key, counts))
+        return found
 
 
 @dataclass
@@ -215,6 +281,7 @@ class ReversibleSeal:
 class MemoryStores:
     ratings: MemoryRatings = field(default_factory=MemoryRatings)
     tasks: MemoryTasks = field(default_factory=MemoryTasks)
+    scores: MemoryScores = field(default_factory=MemoryScores)
     registry: MemoryRegistry = field(default_factory=MemoryRegistry)
     calendar: MemoryCalendar = field(default_factory=MemoryCalendar)
     notices: MemoryNotices = field(default_factory=MemoryNotices)

@@ -14,6 +14,7 @@ REQUIRED = [
     "PUBLIC_BASE_URL",
     "RATINGS_TABLE",
     "REGISTRY_TABLE",
+    "SCORES_TABLE",
     "SIGNING_SECRET_NAME",
     "PERSONAL_DATA_KEY_ID",
     "FIRST_CONTACT_WORKING_DAYS",
@@ -35,6 +36,7 @@ def test_settings_are_read_from_the_environment(settings_env: dict[str, str]) ->
     assert settings.public_base_url == "https://haochaping-640104.yinchuan.example"
     assert settings.ratings_table == settings_env["RATINGS_TABLE"]
     assert settings.registry_table == settings_env["REGISTRY_TABLE"]
+    assert settings.scores_table == settings_env["SCORES_TABLE"]
     assert settings.signing_secret_name == "haochaping/640104/signing"
     assert settings.personal_data_key_id == settings_env["PERSONAL_DATA_KEY_ID"]
     assert settings.first_contact_working_days == 1

@@ -33,6 +33,7 @@ class Settings(BaseModel):
     public_base_url: str
     ratings_table: str
     registry_table: str
+    scores_table: str
     follow_up_queue_url: str
     officer_topic_arn: str
     report_topic_arn: str

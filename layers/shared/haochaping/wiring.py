@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from haochaping.adapters.ratings import RatingStore
     from haochaping.adapters.registry import RegistryStore
     from haochaping.adapters.registry_records import RecordCache
+    from haochaping.adapters.scores import ScoreStore
     from haochaping.adapters.tables import RatingsTable
     from haochaping.adapters.tasks import TaskStore
 
@@ -53,6 +54,12 @@ class AwsStores:
         from haochaping.adapters.tasks import TaskStore
 
         return TaskStore(self._ratings_table)
+
+    @cached_property
+    def scores(self) -> ScoreStore:
+        from haochaping.adapters.scores import ScoreStore
+
+        return ScoreStore(self.settings.scores_table)
 
     @cached_property
     def registry(self) -> RegistryStore:
@@ -111,7 +118,7 @@ def wired() -> tuple[AwsStores, Rules]:
 
 def forget() -> None:
     """Forget everything this execution environment built, as a cold start would (tests switch stacks)."""
-    from haochaping.adapters import notices, personal_data, queues, secrets, staff_identity
+    from haochaping.adapters import notices, personal_data, queues, scores, secrets, staff_identity
 
     get_settings.cache_clear()
     stores_for.cache_clear()
@@ -120,4 +127,5 @@ def forget() -> None:
     personal_data._kms.cache_clear()
     notices.sns.cache_clear()
     queues.sqs.cache_clear()
+    scores.dynamodb.cache_clear()
     staff_identity._cognito.cache_clear()

@@ -7,6 +7,7 @@ rating's key comes from the submission id, so the transaction is also the idempo
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -232,6 +233,13 @@ class RatingStore:
             return _from_item(self.table.rating.get(rating_key(tracking_code), RATING_SORT_KEY, consistent_read=True))
         except DoesNotExist:
             return None
+
+    def get_many(self, tracking_codes: Collection[str]) -> dict[str, Rating]:
+        """The ratings of these tracking codes that exist, by code: BatchGetItem, 100 keys a request."""
+        keys = [(rating_key(code), RATING_SORT_KEY) for code in tracking_codes]
+        return {
+            item.tracking_code: _from_item(item) for item in self.table.rating.batch_get(keys, consistent_read=True)
+        }
 
     def evaluator_ciphertext(self, tracking_code: str) -> bytes | None:
         try:

@@ -190,6 +190,13 @@ def _from_items(item: TaskItem, audit: list[AuditItem]) -> Task:
     )
 
 
+def task_from_stream_image(image: dict[str, Any]) -> Task | None:
+    """A task read back from a DynamoDB stream image, without its audit trail; None for other items."""
+    if image.get("kind", {}).get("S") != "task":
+        return None
+    return _from_items(TaskItem.from_raw_data(image), [])
+
+
 def _audit_item(model: type[AuditItem], tracking_code: str, entry: AuditEntry) -> AuditItem:
     return model(
         pk=task_key(tracking_code),

@@ -9,8 +9,9 @@
 ``escalation``      deadlines and escalation 督办: the sweep and taking one step
 ``retention``       removing evaluators' personal data when its time has come
 ``stream``          what follows from a change in the Ratings table (the stream as outbox)
+``scores``          every rating and task change counted on the score sheets, exactly once
 ==================  =================================================================
 
-Scores and publication will be modules of their own here. A handler takes its stores and rules
+Publication will be a module of its own here. A handler takes its stores and rules
 from :mod:`haochaping.wiring` and hands them in; an operation receives and returns domain objects.
 """

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # for the annotations only: a function imports the domain modules it uses, no more
-    from collections.abc import Callable
+    from collections.abc import Callable, Collection, Mapping
     from datetime import datetime, timedelta
 
     from haochaping.domain.calendar import WorkingCalendar
     from haochaping.domain.rating import Rating
     from haochaping.domain.registry import TagSet, WindowEntry
+    from haochaping.domain.scores import Period, ScoreSheet, SheetCounts, SheetKey
     from haochaping.domain.submission import PreparedRating
     from haochaping.domain.task import Report, Step, Task, TaskChange
 
@@ -29,6 +30,8 @@ class RatingStore(Protocol):
     ) -> tuple[Rating, bool]: ...
 
     def get(self, tracking_code: str) -> Rating | None: ...
+
+    def get_many(self, tracking_codes: Collection[str]) -> dict[str, Rating]: ...
 
     def evaluator_ciphertext(self, tracking_code: str) -> bytes | None: ...
 
@@ -53,6 +56,26 @@ class TaskStore(Protocol):
     def mark_step_notified(self, tracking_code: str, step_key: str) -> None: ...
 
     def remove_personal_data(self, tracking_code: str) -> None: ...
+
+
+class ScoreStore(Protocol):
+    """The score sheets 计分表 and, per stream shard, how far its records were counted."""
+
+    max_sheets_per_write: int  # sheets one apply() may change
+    max_counts_per_sheet: int  # counters one apply() may change on one sheet
+
+    def high_water(self, stream: str, shard: str) -> str | None:
+        """The sequence number of the shard's last record counted; None: none yet."""
+        ...
+
+    def apply(
+        self, stream: str, shard: str, seen: str | None, upto: str, sheets: Mapping[SheetKey, SheetCounts]
+    ) -> None:
+        """Add the counts to the sheets and move the shard's mark from ``seen`` to ``upto``, all or
+        nothing; raises CountedMeanwhile when the mark is no longer at ``seen``."""
+        ...
+
+    def sheets(self, period: Period) -> list[ScoreSheet]: ...
 
 
 class RegistryReader(Protocol):
@@ -95,6 +118,9 @@ class Stores(Protocol):
 
     @property
     def tasks(self) -> TaskStore: ...
+
+    @property
+    def scores(self) -> ScoreStore: ...
 
     @property
     def registry(self) -> RegistryReader: ...
