@@ -235,6 +235,40 @@ def test_an_officer_works_a_real_name_bad_review_to_closure(page: Page, demo_twi
     assert EVALUATOR["phone"] not in page.content()
 
 
+def test_an_officer_records_a_call_back_that_reached_nobody(page: Page, demo_twin: LocalTwin, rate_badly):
+    # Given a real-name bad review explained to the citizen
+    code = rate_badly()
+    token = staff_sign_in(demo_twin, OFFICER, PASSWORD)
+    for version, (action, text) in enumerate((("explain", "须本人到场办理"), ("give_feedback", "已说明")), start=1):
+        status, body = call(
+            "POST",
+            f"{demo_twin.url}/staff/tasks/{code}/actions",
+            {"action": action, "version": version, "text": text},
+            token,
+        )
+        assert status == 200, body
+    # When the officer opens it in the console
+    page.goto(f"{demo_twin.url}/console#task={code}")
+    sign_in_with_the_keyboard(page, OFFICER)
+    expect(page.get_by_role("heading", level=2)).to_have_text(f"任务 {code}")
+    # Then the call-back and the unsuccessful attempt are offered, with the attempt's outcomes, and closing is not
+    attempt = action_form(page, "记录回访未果")
+    expect(attempt.locator("legend")).to_have_text("未果原因（必填）")
+    for outcome in ("无人接听或占线", "关机、停机或无法接通", "接通但拒绝回访"):
+        expect(attempt.get_by_label(outcome, exact=True)).to_have_count(1)
+    expect(action_form(page, "记录回访结果")).to_have_count(1)
+    expect(action_form(page, "办结")).to_have_count(0)
+    # When they record that nobody answered
+    act(page, "记录回访未果", "上午十点致电无人接听", choice="无人接听或占线")
+    # Then the task shows the attempt, and the trail has it with its outcome
+    expect(facts(page)).to_contain_text("回访未果记录")
+    expect(facts(page)).to_contain_text("无人接听或占线")
+    last = page.locator("#audit-rows tr").last.locator("td")
+    expect(last.nth(4)).to_have_text("记录回访未果")
+    expect(last.nth(6)).to_have_text("no_answer 上午十点致电无人接听")
+    expect(action_form(page, "办结")).to_have_count(0)
+
+
 def test_the_task_list_filters_and_counts_down(page: Page, demo_twin: LocalTwin, rate_badly):
     # Given an open real-name task of the officer's hall
     code = rate_badly()

@@ -778,8 +778,9 @@ def test_an_upheld_appeal_restores_the_rating(district: District) -> None:
     assert body_of(appealed) == {"tracking_code": code, "state": "closed"}
     assert body_of(district.status(code))["appeal_open"] is True
     assert district.citizen(code, "appeal", {"text": "再申诉一次"})["statusCode"] == 409  # one open appeal at a time
-    # And a supervisor upholds it
-    assert district.task(code, SUPERVISOR)["allowed_actions"] == ["uphold_appeal", "dismiss_appeal"]
+    # And a supervisor who took no part in the decision upholds it (the approver may not)
+    assert district.task(code, SUPERVISOR)["allowed_actions"] == []
+    assert district.task(code, SECOND_SUPERVISOR)["allowed_actions"] == ["uphold_appeal", "dismiss_appeal"]
     upheld = district.acted(code, SECOND_SUPERVISOR, "uphold_appeal", text="受理回执属实")
     # Then the rating counts again and the bad review is worked anew
     assert (upheld["state"], upheld["rating_void"], upheld["appeal_open"]) == ("verifying", False, False)
@@ -794,7 +795,7 @@ def test_a_dismissed_appeal_keeps_the_rating_excluded(district: District) -> Non
     district.acted(code, SUPERVISOR, "approve_not_adopted")
     district.acted(code, OFFICER, "give_feedback", text="经核实为误评，不予采纳")
     assert district.citizen(code, "appeal", {"text": "我确实在该窗口办理过"})["statusCode"] == 200
-    dismissed = district.acted(code, SUPERVISOR, "dismiss_appeal", text="监控无该评价人办理记录，维持原决定")
+    dismissed = district.acted(code, SECOND_SUPERVISOR, "dismiss_appeal", text="监控无该评价人办理记录，维持原决定")
     assert (dismissed["state"], dismissed["rating_void"], dismissed["appeal_open"]) == ("feedback_given", True, False)
     assert district.item(keys.rating_key(code), keys.RATING_SORT_KEY)["not_adopted"] == {"BOOL": True}  # type: ignore[index]
     assert body_of(district.status(code))["feedback"] == "监控无该评价人办理记录，维持原决定"
@@ -870,8 +871,8 @@ def test_closing_a_real_name_task_without_a_call_back_is_409(district: District)
         # Then it is 409, saying a call-back is missing and what may be done
         assert refused["statusCode"] == 409
         error = error_of(refused)
-        assert "call-back" in error["message"]
-        assert error["allowed"] == (["record_call_back"] if who is OFFICER else [])
+        assert "call-back after the fix" in error["message"]
+        assert error["allowed"] == (["record_call_back", "record_call_back_attempt"] if who is OFFICER else [])
     # And after the recorded call-back it closes
     district.acted(code, OFFICER, "record_call_back", verdict="satisfied")
     assert district.acted(code, SUPERVISOR, "close")["state"] == "closed"
@@ -953,6 +954,7 @@ def test_the_evaluator_is_shown_only_to_the_halls_follow_up_staff(
         ("record_contact", {}),
         ("explain", {"text": "已电话说明"}),
         ("give_feedback", {"text": "已电话答复"}),
+        ("record_call_back", {"verdict": "satisfied"}),
         ("close", {}),
     ):
         assert district.acted(code, OFFICER, action, **fields)["evaluator"] == {"name": NAME, "phone": PHONE}
@@ -976,7 +978,7 @@ def test_the_evaluator_is_shown_only_to_the_halls_follow_up_staff(
     assert [(line["tracking_code"], line["actor"]) for line in shown] == [
         (code, OFFICER.username),
         (code, SUPERVISOR.username),
-        *[(code, OFFICER.username)] * 4,  # the four moves' responses
+        *[(code, OFFICER.username)] * 5,  # the five moves' responses
     ]
     # Nor the table in plain text
     assert PHONE not in json.dumps(district.stack.items(), default=str)
@@ -1034,6 +1036,7 @@ def close_real_name(district: District, code: str, now: datetime | None = None) 
         ("record_contact", {}),
         ("explain", {"text": "已说明"}),
         ("give_feedback", {"text": "已答复"}),
+        ("record_call_back", {"verdict": "satisfied"}),
     ):
         district.acted(code, OFFICER, action, **fields)
     if now is None:
@@ -1134,10 +1137,11 @@ def test_an_upheld_appeal_removes_the_personal_datas_removal_date(district: Dist
     district.acted(code, OFFICER, "propose_not_adopted", reason="mistaken", text="监控显示未在本窗口办理")
     district.acted(code, SUPERVISOR, "approve_not_adopted")
     district.acted(code, OFFICER, "give_feedback", text="经核实为误评，不予采纳")
+    district.acted(code, OFFICER, "record_call_back", verdict="basically_satisfied")
     district.acted(code, OFFICER, "close")
     assert "purge_key" in (evaluator_item(district, code) or {})
     assert district.citizen(code, "appeal", {"text": "我确实在该窗口办理过"})["statusCode"] == 200
-    assert district.acted(code, SUPERVISOR, "uphold_appeal")["state"] == "verifying"
+    assert district.acted(code, SECOND_SUPERVISOR, "uphold_appeal")["state"] == "verifying"
     # the task is open again: its personal data must not be due for removal
     assert "purge_key" not in (evaluator_item(district, code) or {})
     item = evaluator_item(district, code)

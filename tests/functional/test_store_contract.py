@@ -386,6 +386,7 @@ def new_task(code: str, opened_at: datetime, hall: str = HALL, real_name: bool =
         rectification_due=opened_at + timedelta(days=7),
         provisional=False,
         counted_from=opened_at,
+        officers=OFFICERS,
     )
 
 
@@ -394,12 +395,18 @@ def reminder_at(at: datetime) -> Step:
 
 
 def move(
-    engine: Engine, code: str, action: Action, at: datetime, text: str = "", purge_after: datetime | None = None
+    engine: Engine,
+    code: str,
+    action: Action,
+    at: datetime,
+    text: str = "",
+    purge_after: datetime | None = None,
+    verdict: str | None = None,
 ) -> Task:
     """An officer's move over the task as the store reads it, written by the store; no step ahead after it."""
 
     def decide(before: Task) -> TaskChange:
-        after = apply(before, OFFICER, action, before.version, at, text=text)
+        after = apply(before, OFFICER, action, before.version, at, text=text, verdict=verdict)
         return TaskChange(after, None, purge_personal_data_at=purge_after)
 
     changed = engine.tasks.change(code, decide)
@@ -410,7 +417,8 @@ def move(
 def close(engine: Engine, code: str, at: datetime, purge_after: datetime | None = None) -> None:
     move(engine, code, Action.RECORD_CONTACT, at)
     move(engine, code, Action.RESOLVE_ON_SPOT, at, text="当场重新办理")
-    move(engine, code, Action.GIVE_FEEDBACK, at, text="已向您说明并当场办结")
+    if move(engine, code, Action.GIVE_FEEDBACK, at, text="已向您说明并当场办结").real_name:
+        move(engine, code, Action.RECORD_CALL_BACK, at, verdict="satisfied")  # the call-back after the fix
     move(engine, code, Action.CLOSE, at, purge_after=purge_after)
 
 

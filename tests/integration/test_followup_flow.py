@@ -69,9 +69,7 @@ def _opened(twin: LocalTwin, code: str, timeout: float = 30.0) -> None:
     wait_for(lambda: _status(twin, code)["follow_up_status"] == "verifying", timeout=timeout)
 
 
-def test_real_name_bad_review_is_called_back_rectified_and_closed_by_the_citizens_verdict(
-    staff_ready, sign_in, plate_sig
-):
+def test_real_name_bad_review_is_rectified_called_back_after_the_fix_and_closed(staff_ready, sign_in, plate_sig):
     # Given a real-name 非常不满意 rating
     code = _rate(staff_ready, plate_sig(WINDOW), real_name=True)
     # Then its task opens
@@ -80,7 +78,7 @@ def test_real_name_bad_review_is_called_back_rectified_and_closed_by_the_citizen
     status, task = staff_task(staff_ready, officer, code)
     assert status == 200
     assert task["evaluator"] == {"name": NAME, "phone": PHONE}
-    # When the officer calls back, rectifies and gives feedback
+    # When the officer contacts the citizen to verify, rectifies and gives feedback
     for action, fields in (
         ("record_contact", {}),
         ("start_rectification", {"text": "窗口调整叫号顺序"}),
@@ -89,14 +87,19 @@ def test_real_name_bad_review_is_called_back_rectified_and_closed_by_the_citizen
     ):
         status, task = staff_act(staff_ready, officer, code, action, **fields)
         assert status == 200, task
-    # Then the citizen sees the outcome and gives a verdict, which closes the task
+    # Then the citizen sees the outcome and gives a verdict; the contact made to verify is no
+    # call-back after the fix, so the real-name task waits for one
     seen = _status(staff_ready, code)
     assert seen["feedback"] == "已整改：增设引导员，缩短等候"
     assert seen["citizen_actions"] == ["give_verdict"]
     status, _ = post_json(f"{staff_ready.url}/ratings/{code}/verdict", {"verdict": "satisfied"})
     assert status == 200
+    assert _status(staff_ready, code)["follow_up_status"] == "called_back"
+    # And the officer's call-back after the fix lets it close
+    for action, fields in (("record_call_back", {"verdict": "satisfied"}), ("close", {})):
+        status, task = staff_act(staff_ready, officer, code, action, **fields)
+        assert status == 200, task
     assert _status(staff_ready, code)["follow_up_status"] == "closed"
-    _, task = staff_task(staff_ready, officer, code)
     assert [e["action"] for e in task["audit"]] == [
         "open",
         "record_contact",
@@ -104,6 +107,8 @@ def test_real_name_bad_review_is_called_back_rectified_and_closed_by_the_citizen
         "mark_rectified",
         "give_feedback",
         "give_verdict",
+        "record_call_back",
+        "close",
     ]
 
 
@@ -144,11 +149,15 @@ def test_not_adopted_needs_a_second_person_and_an_upheld_appeal_restores_the_rat
     _, _, raw = http("GET", f"{staff_ready.url}/staff/reports", headers={"Authorization": f"Bearer {supervisor}"})
     assert code in [r["tracking_code"] for r in json.loads(raw)["reports"]]
     staff_act(staff_ready, officer, code, "give_feedback", text="经核实为恶意差评，不予采纳")
-    # the citizen appeals; the supervisor upholds it; the rating counts again
+    # the citizen appeals; the hall's only supervisor approved the decision, so a supervisor of
+    # another hall of the division upholds it; the rating counts again
     assert "appeal" in _status(staff_ready, code)["citizen_actions"]
     status, _ = post_json(f"{staff_ready.url}/ratings/{code}/appeal", {"text": "我确实办理了业务"})
     assert status == 200
-    status, task = staff_act(staff_ready, supervisor, code, "uphold_appeal")
+    status, refused = staff_act(staff_ready, supervisor, code, "uphold_appeal")
+    assert (status, refused["error"]["code"]) == (403, "not_independent")
+    division_supervisor = sign_in(demo_staff("supervisor", "YC02")[0])
+    status, task = staff_act(staff_ready, division_supervisor, code, "uphold_appeal")
     assert (status, task["state"], task["rating_void"]) == (200, "verifying", False)
     assert _status(staff_ready, code)["not_adopted"] is False
 

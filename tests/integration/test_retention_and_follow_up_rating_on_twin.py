@@ -121,7 +121,7 @@ def test_the_daily_purge_removes_the_evaluator_a_retention_period_after_the_task
     twin = retention_twin
     retention = timedelta(days=int(twin.function_environment(PURGE)["PERSONAL_DATA_RETENTION_DAYS"]))
     officer = staff_sign_in(twin, demo_staff("officer")[0])
-    # Given a real-name bad review whose task the officer worked and the citizen's verdict closed
+    # Given a real-name bad review whose task the officer worked, called back after the fix and closed
     code = _rate_real_name(twin, plate_sig_of(twin, WINDOW))
     wait_for(lambda: _status(twin, code)["follow_up_status"] == "verifying", timeout=10)
     status, task = staff_task(twin, officer, code)
@@ -131,12 +131,13 @@ def test_the_daily_purge_removes_the_evaluator_a_retention_period_after_the_task
         ("start_rectification", {"text": "窗口调整叫号顺序"}),
         ("mark_rectified", {"text": "已增设引导员"}),
         ("give_feedback", {"text": "已整改：增设引导员，缩短等候"}),
+        ("record_call_back", {"verdict": "satisfied"}),
     ):
         status, task = staff_act(twin, officer, code, action, **fields)
         assert status == 200, task
     closing = twin.now()
-    status, _ = post_json(f"{twin.url}/ratings/{code}/verdict", {"verdict": "satisfied"})
-    assert status == 200
+    status, task = staff_act(twin, officer, code, "close")
+    assert status == 200, task
     assert _status(twin, code)["follow_up_status"] == "closed"
     # And its evaluator item waits in the Ratings table, due for removal a retention period after the close
     item = _item(twin, code, keys.EVALUATOR_SORT_KEY)

@@ -200,6 +200,7 @@ class MemoryScores:
 @dataclass
 class MemoryRegistry:
     officers: dict[str, list[str]] = field(default_factory=dict)  # hall → job numbers
+    supervisors: dict[str, list[str]] = field(default_factory=dict)  # hall → job numbers
     windows: dict[str, WindowEntry] = field(default_factory=dict)
     tag_set: TagSet | None = None
 
@@ -208,6 +209,9 @@ class MemoryRegistry:
 
     def hall_officers(self, hall_code: str) -> list[str]:
         return list(self.officers.get(hall_code, []))
+
+    def hall_supervisors(self, hall_code: str) -> list[str]:
+        return list(self.supervisors.get(hall_code, []))
 
     def current_tag_set(self) -> TagSet | None:
         return self.tag_set
@@ -240,9 +244,11 @@ class MemoryNotices:
     officers: Sender = field(default_factory=Sender)
     escalations: Sender = field(default_factory=Sender)
     reports: Sender = field(default_factory=Sender)
+    addressed: list[list[str]] = field(default_factory=list)  # each officers' notice's addressees, in order
 
-    def to_officers(self, message: dict[str, str]) -> None:
+    def to_officers(self, message: dict[str, str], officers: list[str]) -> None:
         self.officers.send(message)
+        self.addressed.append(list(officers))
 
     def escalation(self, message: dict[str, str]) -> None:
         self.escalations.send(message)

@@ -7,34 +7,54 @@ verifying ─┬─ resolve_on_spot ──────────────�
                                    └─ reject → verifying
                                                       ▼
                     give_feedback ── record_call_back ── close
+                                  ├─ record_call_back_attempt (enough of them: unreachable, may close)
                                   └─ give_verdict (the citizen; closes when the task may close)
 
-A real-name task closes only after a recorded call with the citizen: the contact made to
-verify (record_contact), or the call-back after the fix (record_call_back).
+A real-name task closes only after the call-back after the fix (record_call_back), or after
+enough unsuccessful attempts on enough working days; the contact made to verify
+(record_contact) is not that call-back. A 不满意 verdict sends the fix back once.
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from haochaping.domain.calendar import WorkingCalendar
 from haochaping.domain.errors import Conflict, Forbidden, InvalidFields, NotFound
 from haochaping.domain.followup import (
     TRANSITIONS,
     Action,
     Actor,
+    CallBackRules,
+    NotIndependent,
     Role,
     StaleVersion,
     TransitionRefused,
+    addressees,
     allowed_actions,
+    appeal_goes_to_division,
     apply,
     check_access,
+    may_decide_appeal,
+    may_see,
     open_task,
+    took_part,
+    working_days_tried,
 )
-from haochaping.domain.task import NotAdoptedReason, Task, TaskState, Verdict
+from haochaping.domain.rating import CHINA_TIME
+from haochaping.domain.task import (
+    AttemptOutcome,
+    CallBackAttempt,
+    NotAdoptedReason,
+    Report,
+    Task,
+    TaskState,
+    Verdict,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -51,8 +71,12 @@ OFFICER_AND_SUPERVISOR = Actor("XQ3009", frozenset({Role.OFFICER, Role.SUPERVISO
 OTHER_HALL_OFFICER = Actor("XQ2101", frozenset({Role.OFFICER}), OTHER_HALL, DIVISION)
 OTHER_HALL_SUPERVISOR = Actor("XQ3101", frozenset({Role.SUPERVISOR}), OTHER_HALL, DIVISION)
 OTHER_DIVISION_OFFICER = Actor("XF2001", frozenset({Role.OFFICER}), HALL, "640105")
+OTHER_DIVISION_SUPERVISOR = Actor("XF3001", frozenset({Role.SUPERVISOR}), OTHER_HALL, "640105")
 ADMIN = Actor("XQ9001", frozenset({Role.ADMIN}), None, DIVISION)
 CITIZEN = Actor.citizen()
+RATED = "XQ1017"  # on duty at the window that was rated
+# The hall's supervisors as the registry lists them, for an approval to know who may decide an appeal.
+HALL_SUPERVISORS = (SUPERVISOR.identity, SECOND_SUPERVISOR.identity, OFFICER_AND_SUPERVISOR.identity)
 
 
 def new_task(real_name: bool = False) -> Task:
@@ -61,7 +85,7 @@ def new_task(real_name: bool = False) -> Task:
         division_code=DIVISION,
         hall_code=HALL,
         window_code="640104-A017",
-        rated_staff="XQ1017",
+        rated_staff=RATED,
         real_name=real_name,
         opened_at=OPENED_AT,
         first_contact_due=datetime(2026, 2, 14, 16, 0, tzinfo=UTC),
@@ -82,8 +106,9 @@ class Clock:
 
 
 def move(task: Task, actor: Actor, action: Action, clock: Clock | None = None, **kwargs: Any) -> Task:
-    """Take a move on the version the actor sees now."""
+    """Take a move on the version the actor sees now (in a hall with HALL_SUPERVISORS)."""
     now = clock.tick() if clock else OPENED_AT + timedelta(hours=len(task.audit))
+    kwargs.setdefault("hall_supervisors", HALL_SUPERVISORS)
     return apply(task, actor, action, task.version, now, appeal_period=APPEAL_PERIOD, **kwargs)
 
 
@@ -156,13 +181,15 @@ PATHS: list[tuple[str, bool, list[tuple[Actor, Action, dict[str, Any]]]]] = [
         ],
     ),
     (
-        "resolved, real name, contacted when verifying, closed by the citizen's verdict",
+        "resolved, real name, the citizen's verdict online, then the call-back after the fix",
         True,
         [
             (OFFICER, Action.RECORD_CONTACT, {}),
             (OFFICER, Action.RESOLVE_ON_SPOT, {"text": "电话中已解答"}),
             (OFFICER, Action.GIVE_FEEDBACK, {"text": "已电话答复"}),
             (CITIZEN, Action.GIVE_VERDICT, {"verdict": "satisfied"}),
+            (OFFICER, Action.RECORD_CALL_BACK, {"verdict": "satisfied"}),
+            (OFFICER, Action.CLOSE, {}),
         ],
     ),
     (
@@ -172,7 +199,7 @@ PATHS: list[tuple[str, bool, list[tuple[Actor, Action, dict[str, Any]]]]] = [
             (OFFICER, Action.START_RECTIFICATION, {}),
             (OFFICER, Action.EXPLAIN, {"text": "系统由省级平台统一建设，已反映"}),
             (OFFICER, Action.GIVE_FEEDBACK, {"text": "已向省级平台反映"}),
-            (OFFICER, Action.RECORD_CALL_BACK, {"verdict": "dissatisfied"}),
+            (OFFICER, Action.RECORD_CALL_BACK, {"verdict": "basically_satisfied"}),
             (OFFICER, Action.CLOSE, {}),
         ],
     ),
@@ -259,7 +286,7 @@ def test_a_real_name_task_cannot_close_without_a_recorded_call_back() -> None:
     # Given a real-name bad review whose feedback was given
     task = feedback_given(real_name=True)
     # When an officer or a supervisor tries to close it
-    assert names(allowed_actions(task, OFFICER)) == ["record_call_back"]
+    assert names(allowed_actions(task, OFFICER)) == ["record_call_back", "record_call_back_attempt"]
     assert Action.CLOSE not in allowed_actions(task, SUPERVISOR)
     for actor in (OFFICER, SUPERVISOR):
         with pytest.raises(TransitionRefused) as refused:
@@ -279,24 +306,47 @@ def test_an_anonymous_task_closes_after_feedback() -> None:
     assert (closed.state, closed.called_back, closed.verdict) == (TaskState.CLOSED, False, None)
 
 
-def test_the_contact_made_to_verify_is_the_recorded_call_of_a_real_name_task() -> None:
-    # Given a real-name task whose officer recorded the call made to verify it
+def test_the_contact_made_to_verify_is_not_the_call_back_after_the_fix() -> None:
+    # Given a real-name task whose officer recorded the call made to verify it, then explained
     task = move(new_task(real_name=True), OFFICER, Action.RECORD_CONTACT)
-    assert task.called_back is True
+    assert (task.contacted_at, task.called_back) == (OPENED_AT + timedelta(hours=1), False)
     task = move(task, OFFICER, Action.EXPLAIN, text="已解释")
     task = move(task, OFFICER, Action.GIVE_FEEDBACK, text="已向您说明")
-    # Then it may close after the feedback, without a second call
-    assert names(allowed_actions(task, OFFICER)) == ["record_call_back", "close"]
-    assert move(task, OFFICER, Action.CLOSE).state == TaskState.CLOSED
+    # Then that contact does not count: the task may not close without the call-back after the fix
+    assert names(allowed_actions(task, OFFICER)) == ["record_call_back", "record_call_back_attempt"]
+    with pytest.raises(TransitionRefused, match="call-back after the fix"):
+        move(task, OFFICER, Action.CLOSE)
+    # And the contact is in the trail as what it was
+    assert task.audit[1].action == "record_contact"
+
+
+def test_a_call_back_can_only_be_recorded_after_the_fix_and_its_feedback() -> None:
+    # Given a real-name task at each stage before the feedback on the fix
+    verifying = new_task(real_name=True)
+    rectifying = move(verifying, OFFICER, Action.START_RECTIFICATION, text="调整排班")
+    rectified = move(rectifying, OFFICER, Action.MARK_RECTIFIED, text="已调整")
+    # Then neither the call-back nor an attempt at it may be recorded yet
+    for task in (verifying, rectifying, rectified):
+        for action in (Action.RECORD_CALL_BACK, Action.RECORD_CALL_BACK_ATTEMPT):
+            assert action not in allowed_actions(task, OFFICER)
+            with pytest.raises(TransitionRefused):
+                move(task, OFFICER, action, verdict="satisfied", reason="no_answer")
+    # And once the feedback on the fix is given, both may
+    answered = move(rectified, OFFICER, Action.GIVE_FEEDBACK, text="已整改")
+    assert {Action.RECORD_CALL_BACK, Action.RECORD_CALL_BACK_ATTEMPT} <= set(allowed_actions(answered, OFFICER))
 
 
 def test_the_citizens_verdict_closes_a_task_that_may_close() -> None:
     # Given an anonymous task whose feedback was given
     task = feedback_given(real_name=False)
     # When the citizen gives their verdict on the status page
-    closed = move(task, CITIZEN, Action.GIVE_VERDICT, verdict="dissatisfied")
+    closed = move(task, CITIZEN, Action.GIVE_VERDICT, verdict="basically_satisfied")
     # Then it is kept, and the task closes with it
-    assert (closed.state, closed.verdict, closed.called_back) == (TaskState.CLOSED, Verdict.DISSATISFIED, False)
+    assert (closed.state, closed.verdict, closed.called_back) == (
+        TaskState.CLOSED,
+        Verdict.BASICALLY_SATISFIED,
+        False,
+    )
     assert closed.closed_at == closed.audit[-1].at
     entry = closed.audit[-1]
     assert (entry.actor, entry.role, entry.from_state, entry.to_state) == (
@@ -529,10 +579,11 @@ def test_an_appeal_is_taken_within_the_period_and_only_once_at_a_time() -> None:
     assert task.appeal_deadline is not None
     # When the citizen appeals at the last moment of the period
     appealed = appeal_at(task, task.appeal_deadline)
-    # Then the appeal is open, the task stays where it was, and supervisors may decide it
+    # Then the appeal is open, the task stays where it was, and a supervisor who took no part may decide it
     assert (appealed.state, appealed.appeal_open, appealed.rating_void) == (TaskState.CLOSED, True, True)
     assert appealed.appeal == "我确实在该窗口办理过，有受理单"
-    assert names(allowed_actions(appealed, SUPERVISOR)) == ["uphold_appeal", "dismiss_appeal"]
+    assert names(allowed_actions(appealed, SECOND_SUPERVISOR)) == ["uphold_appeal", "dismiss_appeal"]
+    assert allowed_actions(appealed, SUPERVISOR) == []  # who approved the decision
     assert allowed_actions(appealed, CITIZEN) == []
     with pytest.raises(TransitionRefused):
         appeal_at(appealed, task.appeal_deadline)
@@ -574,11 +625,16 @@ def test_an_upheld_appeal_restores_the_rating_and_the_review_is_worked_anew() ->
 def test_a_dismissed_appeal_keeps_the_decision() -> None:
     # Given an appeal of a not-adopted decision
     appealed = appeal_at(not_adopted(), OPENED_AT + timedelta(days=2))
-    # When a supervisor dismisses it without a reason, then with one
+    # When a supervisor who took no part dismisses it without a reason, then with one
     with pytest.raises(InvalidFields):
-        apply(appealed, SUPERVISOR, Action.DISMISS_APPEAL, appealed.version, OPENED_AT + timedelta(days=3))
+        apply(appealed, SECOND_SUPERVISOR, Action.DISMISS_APPEAL, appealed.version, OPENED_AT + timedelta(days=3))
     dismissed = apply(
-        appealed, SUPERVISOR, Action.DISMISS_APPEAL, appealed.version, OPENED_AT + timedelta(days=3), text="维持原决定"
+        appealed,
+        SECOND_SUPERVISOR,
+        Action.DISMISS_APPEAL,
+        appealed.version,
+        OPENED_AT + timedelta(days=3),
+        text="维持原决定",
     )
     # Then the rating stays excluded, the task stays closed, and the citizen reads why
     assert (dismissed.state, dismissed.rating_void, dismissed.appeal_open) == (TaskState.CLOSED, True, False)
@@ -588,7 +644,12 @@ def test_a_dismissed_appeal_keeps_the_decision() -> None:
 def test_a_dismissed_appeal_cannot_be_appealed_again() -> None:
     appealed = appeal_at(not_adopted(), OPENED_AT + timedelta(days=2))
     dismissed = apply(
-        appealed, SUPERVISOR, Action.DISMISS_APPEAL, appealed.version, OPENED_AT + timedelta(days=3), text="维持原决定"
+        appealed,
+        SECOND_SUPERVISOR,
+        Action.DISMISS_APPEAL,
+        appealed.version,
+        OPENED_AT + timedelta(days=3),
+        text="维持原决定",
     )
     assert Action.APPEAL not in allowed_actions(dismissed, CITIZEN)
     # And apply() refuses it with the generic refusal, listing the allowed moves (none)
@@ -607,6 +668,439 @@ def test_the_appeal_is_not_offered_after_its_period() -> None:
     late = replace(task, appeal_deadline=OPENED_AT - timedelta(days=1))
     assert Action.APPEAL not in allowed_actions(late, CITIZEN, OPENED_AT)
     assert Action.APPEAL not in allowed_actions(task, CITIZEN, task.appeal_deadline + timedelta(microseconds=1))
+
+
+# ---------------------------------------------------------------- appeal: decided by someone who took no part
+
+
+def decided(hall_supervisors: tuple[str, ...] = HALL_SUPERVISORS, approver: Actor = SUPERVISOR) -> Task:
+    """A not-adopted decision proposed by OFFICER and approved, in a hall with these supervisors."""
+    task = proposed()
+    return move(task, approver, Action.APPROVE_NOT_ADOPTED, hall_supervisors=hall_supervisors)
+
+
+def appealed_against(task: Task) -> Task:
+    """The decision told to the citizen, who appeals it."""
+    told = move(task, OFFICER, Action.GIVE_FEEDBACK, text="经核实为恶意差评，不予采纳")
+    return appeal_at(told, OPENED_AT + timedelta(days=1))
+
+
+def test_the_approver_is_recorded_and_neither_they_nor_the_proposer_may_decide_the_appeal() -> None:
+    # Given a decision proposed by the head of section (officer and supervisor) and approved by a supervisor
+    task = move(
+        proposed(by=OFFICER_AND_SUPERVISOR), SUPERVISOR, Action.APPROVE_NOT_ADOPTED, hall_supervisors=HALL_SUPERVISORS
+    )
+    assert (task.proposed_by, task.approved_by) == (OFFICER_AND_SUPERVISOR.identity, SUPERVISOR.identity)
+    assert took_part(task) == {OFFICER_AND_SUPERVISOR.identity, SUPERVISOR.identity}
+    assert task.appeal_to_division is False  # SECOND_SUPERVISOR took no part
+    appealed = appealed_against(task)
+    for part_of_it in (SUPERVISOR, OFFICER_AND_SUPERVISOR):
+        # When one who took part tries to decide the appeal
+        assert not may_decide_appeal(appealed, part_of_it)
+        assert not set(allowed_actions(appealed, part_of_it)) & {Action.UPHOLD_APPEAL, Action.DISMISS_APPEAL}
+        for action in (Action.UPHOLD_APPEAL, Action.DISMISS_APPEAL):
+            # Then it is forbidden for who they are (403), whatever the version they name
+            for version in (appealed.version, appealed.version - 1):
+                with pytest.raises(NotIndependent) as refused:
+                    apply(appealed, part_of_it, action, version, OPENED_AT + timedelta(days=2), text="维持")
+                assert isinstance(refused.value, Forbidden)
+                assert refused.value.code == "not_independent"
+                assert "neither proposed nor approved" in refused.value.message
+                assert refused.value.allowed == names(allowed_actions(appealed, part_of_it, OPENED_AT))
+    # And a supervisor of the hall who took no part decides it
+    assert may_decide_appeal(appealed, SECOND_SUPERVISOR)
+    dismissed = apply(
+        appealed, SECOND_SUPERVISOR, Action.DISMISS_APPEAL, appealed.version, OPENED_AT + timedelta(days=2), text="维持"
+    )
+    assert (dismissed.appeal_open, dismissed.audit[-1].actor) == (False, SECOND_SUPERVISOR.identity)
+
+
+@pytest.mark.parametrize(
+    ("hall_supervisors", "to_division"),
+    [
+        ((SUPERVISOR.identity, SECOND_SUPERVISOR.identity), False),
+        ((SUPERVISOR.identity,), True),  # the approver is the hall's only supervisor
+        ((), True),  # the hall has no supervisor on record
+        ((SUPERVISOR.identity, RATED), True),  # the other one is the staff member who was rated
+        ((SUPERVISOR.identity, OFFICER.identity), True),  # the proposer, made supervisor since
+        ((OFFICER.identity, SECOND_SUPERVISOR.identity), False),
+    ],
+    ids=["another-supervisor", "only-the-approver", "none", "only-the-rated-one", "only-the-proposer", "one-left"],
+)
+def test_an_appeal_goes_to_the_division_when_no_supervisor_of_the_hall_took_no_part(
+    hall_supervisors: tuple[str, ...], to_division: bool
+) -> None:
+    # Given a decision proposed by OFFICER and approved by SUPERVISOR, in a hall with these supervisors
+    task = decided(hall_supervisors)
+    # Then the appeal goes to the division exactly when none of them is independent of it
+    assert appeal_goes_to_division(task, hall_supervisors) is to_division
+    assert task.appeal_to_division is to_division
+    # And the trail says so, as the system's line after the approval
+    lines = [(e.actor, e.action, e.from_state, e.to_state) for e in task.audit[-2:]]
+    if to_division:
+        assert lines == [
+            (SUPERVISOR.identity, "approve_not_adopted", "proposed_not_adopted", "not_adopted"),
+            ("system", "appeal_to_division", "not_adopted", "not_adopted"),
+        ]
+        assert "区级督办员复核" in task.audit[-1].reason
+    else:
+        assert lines[-1][:2] == (SUPERVISOR.identity, "approve_not_adopted")
+
+
+def test_an_appeal_that_goes_to_the_division_is_decided_by_a_supervisor_of_another_hall_there() -> None:
+    # Given a decision approved by the hall's only supervisor, appealed
+    appealed = appealed_against(decided((SUPERVISOR.identity,)))
+    assert appealed.appeal_to_division
+    # Then the approver may not decide it
+    assert not may_decide_appeal(appealed, SUPERVISOR)
+    with pytest.raises(NotIndependent):
+        apply(appealed, SUPERVISOR, Action.UPHOLD_APPEAL, appealed.version, OPENED_AT + timedelta(days=2))
+    # And a supervisor of another hall of the division sees the task and may decide it, and nothing else
+    assert check_access(appealed, OTHER_HALL_SUPERVISOR) == appealed
+    assert names(allowed_actions(appealed, OTHER_HALL_SUPERVISOR)) == ["uphold_appeal", "dismiss_appeal"]
+    # But nobody else outside the hall: not that hall's officer, nor another division's supervisor
+    for outsider in (OTHER_HALL_OFFICER, OTHER_DIVISION_SUPERVISOR):
+        assert not may_see(appealed, outsider)
+        with pytest.raises(NotFound):
+            apply(appealed, outsider, Action.UPHOLD_APPEAL, appealed.version, OPENED_AT + timedelta(days=2))
+    upheld = apply(
+        appealed, OTHER_HALL_SUPERVISOR, Action.UPHOLD_APPEAL, appealed.version, OPENED_AT + timedelta(days=2)
+    )
+    # And the upheld appeal returns the case to its hall: the decision, its people and its routing undone
+    assert (upheld.state, upheld.rating_void, upheld.approved_by, upheld.appeal_to_division) == (
+        TaskState.VERIFYING,
+        False,
+        None,
+        False,
+    )
+    assert upheld.audit[-1].actor == OTHER_HALL_SUPERVISOR.identity
+    assert not may_see(upheld, OTHER_HALL_SUPERVISOR)
+
+
+def test_a_supervisor_of_another_hall_may_not_touch_a_decided_case_while_its_appeal_is_the_halls() -> None:
+    # Given a decision whose appeal can be decided in the hall, appealed
+    appealed = appealed_against(decided())
+    # Then a supervisor of another hall neither sees nor decides it
+    assert not may_see(appealed, OTHER_HALL_SUPERVISOR)
+    assert not may_decide_appeal(appealed, OTHER_HALL_SUPERVISOR)
+    with pytest.raises(NotFound):
+        check_access(appealed, OTHER_HALL_SUPERVISOR)
+
+
+def test_a_division_supervisor_may_not_close_the_case_they_were_sent_for_the_appeal() -> None:
+    # Given a decision whose appeal goes to the division, answered but not yet closed
+    task = move(decided((SUPERVISOR.identity,)), OFFICER, Action.GIVE_FEEDBACK, text="经核实为恶意差评")
+    assert Action.CLOSE in allowed_actions(task, SUPERVISOR)
+    # Then a supervisor of another hall may read it but not close it: the hall closes its own cases
+    assert may_see(task, OTHER_HALL_SUPERVISOR)
+    assert allowed_actions(task, OTHER_HALL_SUPERVISOR) == []
+    with pytest.raises(TransitionRefused):
+        move(task, OTHER_HALL_SUPERVISOR, Action.CLOSE)
+
+
+# ---------------------------------------------------------------- the rated staff member is out of their own case
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [{Role.OFFICER}, {Role.SUPERVISOR}, {Role.OFFICER, Role.SUPERVISOR}, {Role.ADMIN}],
+    ids=["officer", "supervisor", "head", "admin"],
+)
+def test_the_staff_member_rated_is_out_of_their_own_case_whatever_their_roles(roles: set[Role]) -> None:
+    # Given a bad review of XQ1017, who is also follow-up staff of the hall
+    rated = Actor(RATED, frozenset(roles), HALL, DIVISION)
+    colleague = Actor("XQ2009", frozenset(roles), HALL, DIVISION)
+    task = new_task(real_name=True)
+    # Then they may not see the task, nor act on it: it is as if it did not exist
+    assert not may_see(task, rated)
+    with pytest.raises(NotFound):
+        check_access(task, rated)
+    for action in TRANSITIONS:
+        with pytest.raises(NotFound):
+            apply(task, rated, action, task.version, OPENED_AT, text="x", reason="mistaken", verdict="satisfied")
+    # And nor the report of its not-adopted decision, though a colleague in the same roles may
+    report = Report(
+        division_code=DIVISION,
+        tracking_code=task.tracking_code,
+        hall_code=HALL,
+        window_code=task.window_code,
+        reason="malicious",
+        evidence="录像为证",
+        proposed_by=OFFICER.identity,
+        approved_by=SUPERVISOR.identity,
+        decided_at=OPENED_AT,
+        rated_staff=RATED,
+        appeal_to_division=True,
+    )
+    assert not may_see(report, rated)
+    assert may_see(task, colleague) and may_see(report, colleague)
+
+
+def test_the_staff_member_rated_is_never_among_whom_a_notice_is_addressed_to() -> None:
+    # Given the hall's officers, the staff member rated among them
+    task = open_task(
+        tracking_code="RCSXGQR2YCAK",
+        division_code=DIVISION,
+        hall_code=HALL,
+        window_code="640104-A017",
+        rated_staff=RATED,
+        real_name=False,
+        opened_at=OPENED_AT,
+        first_contact_due=OPENED_AT + timedelta(days=1),
+        rectification_due=OPENED_AT + timedelta(days=7),
+        provisional=False,
+        officers=[OFFICER.identity, RATED, SECOND_OFFICER.identity],
+    )
+    # Then the task's notices go to the others only
+    assert task.officers == (OFFICER.identity, SECOND_OFFICER.identity)
+    assert addressees(task, [RATED, "XQ2009"]) == ["XQ2009"]
+    # And a bad review with nobody on duty keeps everyone
+    assert addressees(replace(task, rated_staff=None), [RATED]) == [RATED]
+
+
+# ---------------------------------------------------------------- the call-back after the fix 回访
+
+
+def answered(real_name: bool = True, outcome: Action = Action.MARK_RECTIFIED) -> Task:
+    """A task whose fix (or explanation) was made and told to the citizen."""
+    clock = Clock()
+    task = move(new_task(real_name=real_name), OFFICER, Action.RECORD_CONTACT, clock)
+    if outcome == Action.MARK_RECTIFIED:
+        task = move(task, OFFICER, Action.START_RECTIFICATION, clock, text="调整排班")
+    task = move(task, OFFICER, outcome, clock, text="已处理")
+    return move(task, OFFICER, Action.GIVE_FEEDBACK, clock, text="已向您反馈")
+
+
+def china(day: str, hour: int = 10) -> datetime:
+    """``hour`` o'clock of a day in China."""
+    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=CHINA_TIME)
+
+
+DEFAULT_CALL_BACK = CallBackRules()  # 3 attempts on 2 working days; 不满意 reopens once
+
+
+def attempt(task: Task, at: datetime, outcome: str = "no_answer", rules: CallBackRules = DEFAULT_CALL_BACK) -> Task:
+    return apply(task, OFFICER, Action.RECORD_CALL_BACK_ATTEMPT, task.version, at, reason=outcome, call_back=rules)
+
+
+def test_attempts_on_one_working_day_do_not_let_a_real_name_task_close_and_a_second_day_does() -> None:
+    # Given a real-name task whose fix was told to the citizen
+    task = answered()
+    # When the officer tries three times that Wednesday, reaching nobody
+    for hour, outcome in ((9, "no_answer"), (11, "unavailable"), (16, "no_answer")):
+        task = attempt(task, china("2026-03-11", hour), outcome)
+    # Then the attempts are recorded, but one working day is not enough: the task may not close
+    assert [(a.at.astimezone(CHINA_TIME).hour, a.outcome) for a in task.call_back_attempts] == [
+        (9, AttemptOutcome.NO_ANSWER),
+        (11, AttemptOutcome.UNAVAILABLE),
+        (16, AttemptOutcome.NO_ANSWER),
+    ]
+    assert task.call_back_attempts[0].by == OFFICER.identity
+    assert (task.unreachable, task.state) == (False, TaskState.FEEDBACK_GIVEN)
+    with pytest.raises(TransitionRefused, match="call-back after the fix"):
+        move(task, OFFICER, Action.CLOSE)
+    # When the officer tries once more the next working day
+    task = attempt(task, china("2026-03-12"), "refused")
+    # Then the citizen is marked unreachable, in the trail, and the task may close without a verdict
+    assert task.unreachable
+    assert [(e.actor, e.action) for e in task.audit[-2:]] == [
+        (OFFICER.identity, "record_call_back_attempt"),
+        ("system", "mark_unreachable"),
+    ]
+    assert "4 attempts on 2 working days" in task.audit[-1].reason
+    assert names(allowed_actions(task, OFFICER)) == ["record_call_back", "close"]
+    closed = move(task, OFFICER, Action.CLOSE)
+    assert (closed.state, closed.verdict, closed.called_back) == (TaskState.CLOSED, None, False)
+
+
+@pytest.mark.parametrize(
+    ("days", "working_days"),
+    [
+        (["2026-02-13", "2026-02-13", "2026-02-13"], 1),  # a Friday, three times
+        (["2026-02-13", "2026-02-14", "2026-02-14"], 2),  # Sat 02-14 is a working day (调休)
+        (["2026-02-13", "2026-02-15", "2026-02-16"], 1),  # Spring Festival: rest days
+        (["2026-02-15", "2026-02-16", "2026-02-17"], 0),
+        (["2026-02-13", "2026-02-24", "2026-02-25"], 3),
+    ],
+)
+def test_attempts_count_the_working_days_they_were_made_on(days: list[str], working_days: int) -> None:
+    attempts = [CallBackAttempt(china(day), OFFICER.identity, AttemptOutcome.NO_ANSWER) for day in days]
+    assert working_days_tried(attempts) == working_days
+    assert CallBackRules().gives_up(tuple(attempts)) is (working_days >= 2)
+
+
+def test_attempts_on_rest_days_are_attempts_but_not_working_days() -> None:
+    # Given a fix told to the citizen before the Spring Festival, and attempts on Fri, and on two holidays
+    task = answered()
+    for day in ("2026-02-13", "2026-02-16", "2026-02-17"):
+        task = attempt(task, china(day))
+    # Then three attempts on one working day are not enough
+    assert (len(task.call_back_attempts), task.unreachable) == (3, False)
+    # And a working day after the holiday is
+    assert attempt(task, china("2026-02-24")).unreachable
+
+
+def test_attempts_at_a_days_edges_count_in_china_time() -> None:
+    # 23:30 on Wed and 00:30 on Thu in China are two working days, though the same UTC date
+    task = answered()
+    for at in (china("2026-03-11", 8), china("2026-03-11", 23).replace(minute=30), china("2026-03-12", 0)):
+        task = attempt(task, at)
+    assert task.unreachable
+    assert {a.at.astimezone(UTC).date().isoformat() for a in task.call_back_attempts} == {"2026-03-11"}
+
+
+def test_the_calendar_given_decides_what_a_working_day_is() -> None:
+    # Given a hall closed on Thu 2026-03-12 (a rest day on its calendar)
+    closed_thursday = WorkingCalendar(overrides={date(2026, 3, 12): False})
+    task = answered()
+    for at in (china("2026-03-11", 9), china("2026-03-11", 15), china("2026-03-12")):
+        task = apply(
+            task,
+            OFFICER,
+            Action.RECORD_CALL_BACK_ATTEMPT,
+            task.version,
+            at,
+            reason="no_answer",
+            calendar=closed_thursday,
+        )
+    # Then Thursday's attempt is no second working day
+    assert not task.unreachable
+
+
+@pytest.mark.parametrize(
+    ("rules", "attempts_on", "unreachable"),
+    [
+        (CallBackRules(attempts=5), ["2026-03-11", "2026-03-12", "2026-03-12", "2026-03-13"], False),
+        (CallBackRules(attempts=5), ["2026-03-11", "2026-03-12", "2026-03-12", "2026-03-13", "2026-03-13"], True),
+        (CallBackRules(attempts=2, attempt_working_days=1), ["2026-03-11", "2026-03-11"], True),
+        (CallBackRules(attempt_working_days=3), ["2026-03-11", "2026-03-12", "2026-03-12"], False),
+        (CallBackRules(attempt_working_days=3), ["2026-03-11", "2026-03-12", "2026-03-13"], True),
+    ],
+)
+def test_the_number_of_attempts_and_of_their_working_days_is_the_districts(
+    rules: CallBackRules, attempts_on: list[str], unreachable: bool
+) -> None:
+    task = answered()
+    for n, day in enumerate(attempts_on):
+        task = attempt(task, china(day, 9 + n), rules=rules)
+    assert task.unreachable is unreachable
+    assert (Action.CLOSE in allowed_actions(task, OFFICER)) is unreachable
+
+
+def test_an_attempt_says_what_happened() -> None:
+    task = answered()
+    for outcome in (None, "", "busy", "NO_ANSWER"):
+        with pytest.raises(InvalidFields) as refused:
+            apply(task, OFFICER, Action.RECORD_CALL_BACK_ATTEMPT, task.version, china("2026-03-11"), reason=outcome)
+        assert refused.value.problems == {"reason": "no_answer, unavailable or refused"}
+    assert {o.value for o in AttemptOutcome} == {"no_answer", "unavailable", "refused"}
+
+
+def test_an_anonymous_evaluator_is_not_called_back_and_a_called_back_one_no_more() -> None:
+    # Given an anonymous task whose fix was told: nobody to call, nothing to attempt
+    anonymous = answered(real_name=False)
+    assert Action.RECORD_CALL_BACK_ATTEMPT not in allowed_actions(anonymous, OFFICER)
+    with pytest.raises(TransitionRefused, match="anonymous"):
+        move(anonymous, OFFICER, Action.RECORD_CALL_BACK_ATTEMPT, reason="no_answer")
+    # And a real-name one called back with a verdict needs no more attempts
+    called = move(answered(), OFFICER, Action.RECORD_CALL_BACK, verdict="satisfied")
+    assert Action.RECORD_CALL_BACK_ATTEMPT not in allowed_actions(called, OFFICER)
+    # And one marked unreachable needs none either, though the call-back may still be recorded
+    task = answered()
+    for at in (china("2026-03-11", 9), china("2026-03-11", 15), china("2026-03-12")):
+        task = attempt(task, at)
+    assert names(allowed_actions(task, OFFICER)) == ["record_call_back", "close"]
+    late = move(task, OFFICER, Action.RECORD_CALL_BACK, verdict="basically_satisfied")
+    assert (late.called_back, late.verdict) == (True, Verdict.BASICALLY_SATISFIED)
+
+
+@pytest.mark.parametrize("outcome", [Action.MARK_RECTIFIED, Action.EXPLAIN, Action.RESOLVE_ON_SPOT])
+def test_a_dissatisfied_verdict_reopens_the_fix_once(outcome: Action) -> None:
+    # Given a real-name task whose fix was told to the citizen
+    task = answered(outcome=outcome)
+    # When the call-back after it records 不满意
+    reopened = move(task, OFFICER, Action.RECORD_CALL_BACK, verdict="dissatisfied", text="仍需排队很久")
+    # Then the task is back to rectification, the verdict in the trail, and needs a new fix, feedback and call-back
+    assert (reopened.state, reopened.reopenings, reopened.outcome) == (TaskState.RECTIFYING, 1, None)
+    assert (reopened.called_back, reopened.verdict, reopened.feedback) == (False, None, "")
+    assert reopened.version == task.version + 1
+    assert [(e.actor, e.action, e.from_state, e.to_state) for e in reopened.audit[-2:]] == [
+        (OFFICER.identity, "record_call_back", "feedback_given", "called_back"),
+        ("system", "reopen", "called_back", "rectifying"),
+    ]
+    assert reopened.audit[-2].reason == "dissatisfied 仍需排队很久"
+    assert "1 of 1" in reopened.audit[-1].reason
+    assert names(allowed_actions(reopened, OFFICER)) == ["mark_rectified", "explain"]
+    # When it is fixed again and the citizen is still 不满意
+    again = move(reopened, OFFICER, Action.MARK_RECTIFIED, text="增设窗口")
+    again = move(again, OFFICER, Action.GIVE_FEEDBACK, text="已增设窗口")
+    again = move(again, OFFICER, Action.RECORD_CALL_BACK, verdict="dissatisfied")
+    # Then it is not reopened twice: the verdict stands and the task may close
+    assert (again.state, again.verdict, again.called_back, again.reopenings) == (
+        TaskState.CALLED_BACK,
+        Verdict.DISSATISFIED,
+        True,
+        1,
+    )
+    assert move(again, OFFICER, Action.CLOSE).state == TaskState.CLOSED
+
+
+@pytest.mark.parametrize(("reopenings", "reopened"), [(0, 0), (1, 1), (2, 2)])
+def test_how_often_a_dissatisfied_verdict_reopens_is_the_districts(reopenings: int, reopened: int) -> None:
+    rules = CallBackRules(reopenings=reopenings)
+    task = answered()
+    for _ in range(3):
+        task = move(task, OFFICER, Action.RECORD_CALL_BACK, verdict="dissatisfied", call_back=rules)
+        if task.state != TaskState.RECTIFYING:
+            break
+        task = move(task, OFFICER, Action.MARK_RECTIFIED, text="再整改")
+        task = move(task, OFFICER, Action.GIVE_FEEDBACK, text="已再整改")
+    assert task.reopenings == reopened
+    assert task.state == TaskState.CALLED_BACK
+    assert [e.action for e in task.audit].count("reopen") == reopened
+
+
+def test_a_reopened_fix_is_called_back_anew() -> None:
+    # Given a real-name task with two failed attempts before the citizen was reached, 不满意
+    task = answered()
+    task = attempt(task, china("2026-03-11", 9))
+    task = attempt(task, china("2026-03-12", 9))
+    reopened = move(task, OFFICER, Action.RECORD_CALL_BACK, verdict="dissatisfied")
+    # Then the attempts before the verdict do not count for the call-back after the new fix
+    assert reopened.call_back_attempts == ()
+    again = move(move(reopened, OFFICER, Action.EXPLAIN, text="无法再改"), OFFICER, Action.GIVE_FEEDBACK, text="已说明")
+    again = attempt(again, china("2026-03-16", 9))
+    assert not again.unreachable
+    assert Action.CLOSE not in allowed_actions(again, OFFICER)
+
+
+def test_the_citizens_own_dissatisfied_verdict_reopens_the_fix_too() -> None:
+    # Given an anonymous task whose fix was told to the citizen
+    task = answered(real_name=False)
+    # When the citizen says 不满意 on the status page
+    reopened = move(task, CITIZEN, Action.GIVE_VERDICT, verdict="dissatisfied")
+    # Then the task is rectified again instead of closing
+    assert (reopened.state, reopened.reopenings, reopened.closed_at) == (TaskState.RECTIFYING, 1, None)
+    assert [(e.actor, e.action) for e in reopened.audit[-2:]] == [("citizen", "give_verdict"), ("system", "reopen")]
+    # And after the second fix a 不满意 verdict closes it
+    again = move(reopened, OFFICER, Action.MARK_RECTIFIED, text="再整改")
+    again = move(again, OFFICER, Action.GIVE_FEEDBACK, text="已再整改")
+    closed = move(again, CITIZEN, Action.GIVE_VERDICT, verdict="dissatisfied")
+    assert (closed.state, closed.verdict) == (TaskState.CLOSED, Verdict.DISSATISFIED)
+
+
+def test_a_dissatisfied_verdict_on_a_not_adopted_decision_does_not_reopen_it() -> None:
+    # Given a real-name bad review not adopted, the decision told to the citizen
+    task = move(new_task(real_name=True), OFFICER, Action.PROPOSE_NOT_ADOPTED, reason="mistaken", text="误选窗口")
+    task = move(task, SUPERVISOR, Action.APPROVE_NOT_ADOPTED)
+    task = move(task, OFFICER, Action.GIVE_FEEDBACK, text="经核实为误评")
+    # Then it too closes only after the call-back (or the attempts) ...
+    assert Action.CLOSE not in allowed_actions(task, OFFICER)
+    # ... and a 不满意 there is no reason to fix anything: the citizen's remedy is the appeal
+    called = move(task, OFFICER, Action.RECORD_CALL_BACK, verdict="dissatisfied")
+    assert (called.state, called.reopenings) == (TaskState.CALLED_BACK, 0)
+    assert Action.APPEAL in allowed_actions(called, CITIZEN)
+    assert move(called, OFFICER, Action.CLOSE).state == TaskState.CLOSED
 
 
 # ---------------------------------------------------------------- the audit trail

@@ -40,6 +40,9 @@ class Settings(BaseModel):
     staff_user_pool_id: str
     staff_user_pool_client_id: str
     appeal_period_days: int = Field(ge=1)
+    call_back_attempts: int = Field(ge=1)  # unsuccessful call-backs before unreachable 多次回访未果
+    call_back_attempt_working_days: int = Field(ge=1)  # ... on at least this many working days
+    dissatisfied_reopenings: int = Field(ge=0)  # 不满意 reopens a fix this many times
     personal_data_retention_days: int = Field(ge=1)
     signing_secret_name: str
     personal_data_key_id: str

@@ -18,6 +18,7 @@ from haochaping.adapters.registry_records import (
     META,
     OFFICERS,
     STAFF,
+    SUPERVISORS,
     TAGS,
     WINDOW,
     RecordCache,
@@ -64,10 +65,9 @@ class RegistryStore:
         for person in registry.staff:
             add(STAFF, person.job_number, person.model_dump_json())
         for hall in registry.halls:
-            officers = [
-                p.job_number for p in registry.staff if p.hall_code == hall.code and p.role == StaffRole.OFFICER
-            ]
-            add(OFFICERS, hall.code, json.dumps(officers))
+            for kind, role in ((OFFICERS, StaffRole.OFFICER), (SUPERVISORS, StaffRole.SUPERVISOR)):
+                people = [p.job_number for p in registry.staff if p.hall_code == hall.code and p.role == role]
+                add(kind, hall.code, json.dumps(people))
         add(TAGS, CURRENT, registry.tag_set.model_dump_json())
         add(META, CURRENT, registry.model_dump_json(include={"division_code", "demo"}))
         with self.model.batch_write() as batch:
@@ -110,6 +110,12 @@ class RegistryStore:
     def hall_officers(self, hall_code: str) -> list[str]:
         """Job numbers of the hall's follow-up officers (cached like the windows)."""
         body = self._body(OFFICERS, hall_code)
+        return list(json.loads(body)) if body else []
+
+    def hall_supervisors(self, hall_code: str) -> list[str]:
+        """Job numbers of the hall's supervisors (cached like the windows); none for a hall whose
+        registry was loaded before they were recorded, so that its appeals go to the division."""
+        body = self._body(SUPERVISORS, hall_code)
         return list(json.loads(body)) if body else []
 
     def current_tag_set(self) -> TagSet | None:

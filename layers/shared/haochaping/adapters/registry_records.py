@@ -10,6 +10,7 @@ import time
 
 WINDOW, TAGS, HALL, DEPARTMENT, STAFF, META = "window", "tags", "hall", "department", "staff", "meta"
 OFFICERS = "officers"  # a hall's follow-up officers 回访专员, by job number
+SUPERVISORS = "supervisors"  # a hall's supervisors 督办员, by job number
 CURRENT = "current"
 CACHE_SECONDS = 300.0
 

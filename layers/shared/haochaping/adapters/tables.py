@@ -198,6 +198,9 @@ class ReportItem(Model):
     proposed_by = UnicodeAttribute()
     approved_by = UnicodeAttribute()
     decided_at = UTCDateTimeAttribute()
+    rated_staff = UnicodeAttribute(null=True)
+    # Always written now; None only on a report from before who may read one followed its task.
+    appeal_to_division = BooleanAttribute(null=True)
 
 
 class AuditItem(Model):

@@ -37,7 +37,9 @@ from haochaping.adapters.keys import (
 from haochaping.adapters.tables import AuditItem, EvaluatorItem, RatingItem, RatingsTable, ReportItem, TaskItem
 from haochaping.domain.followup import ChangedMeanwhile
 from haochaping.domain.task import (
+    AttemptOutcome,
     AuditEntry,
+    CallBackAttempt,
     DeadlineKind,
     Escalation,
     NotAdoptedReason,
@@ -59,11 +61,15 @@ _BODY_FIELDS = (
     "not_adopted_reason",
     "evidence",
     "proposed_by",
+    "approved_by",
+    "appeal_to_division",
     "appeal",
     "appeal_open",
     "appeal_decided",
     "appeal_deadline",
     "called_back",
+    "unreachable",
+    "reopenings",
     "closed_at",
     "rating_void",
     "counted_from",
@@ -98,9 +104,30 @@ def _decode_escalation(raw: dict[str, str]) -> Escalation:
     )
 
 
+def _encode_attempt(attempt: CallBackAttempt) -> dict[str, str]:
+    return {"at": _encode(attempt.at), "by": attempt.by, "outcome": attempt.outcome.value}
+
+
+def _decode_attempt(raw: dict[str, str]) -> CallBackAttempt:
+    return CallBackAttempt(at=datetime.fromisoformat(raw["at"]), by=raw["by"], outcome=AttemptOutcome(raw["outcome"]))
+
+
+def _approver(audit: list[AuditItem]) -> str | None:
+    """Who approved the standing not-adopted decision, from the trail: for a task written before
+    the approver was recorded on it (an upheld appeal undoes the decision, and its approver)."""
+    approver = None
+    for line in audit:
+        if line.action == "approve_not_adopted":
+            approver = line.actor
+        elif line.action == "uphold_appeal":
+            approver = None
+    return approver
+
+
 def _to_item(model: type[TaskItem], task: Task, officers: list[str], due: Step | None) -> TaskItem:
     body = {name: _encode(getattr(task, name)) for name in _BODY_FIELDS}
     body["escalations"] = [_encode_escalation(e) for e in task.escalations]
+    body["call_back_attempts"] = [_encode_attempt(a) for a in task.call_back_attempts]
     return model(
         pk=task_key(task.tracking_code),
         sk=TASK_SORT_KEY,
@@ -163,15 +190,21 @@ def _from_items(item: TaskItem, audit: list[AuditItem]) -> Task:
         not_adopted_reason=NotAdoptedReason(body["not_adopted_reason"]) if body.get("not_adopted_reason") else None,
         evidence=body.get("evidence", ""),
         proposed_by=body.get("proposed_by"),
+        approved_by=body["approved_by"] if "approved_by" in body else _approver(audit),
+        appeal_to_division=bool(body.get("appeal_to_division")),
         appeal=body.get("appeal", ""),
         appeal_open=bool(body.get("appeal_open")),
         appeal_decided=bool(body.get("appeal_decided")),
         appeal_deadline=moment("appeal_deadline"),
         called_back=bool(body.get("called_back")),
+        call_back_attempts=tuple(_decode_attempt(a) for a in body.get("call_back_attempts", [])),
+        unreachable=bool(body.get("unreachable")),
+        reopenings=int(body.get("reopenings") or 0),
         closed_at=moment("closed_at"),
         rating_void=bool(body.get("rating_void")),
         counted_from=moment("counted_from"),
         escalations=tuple(_decode_escalation(e) for e in body.get("escalations", [])),
+        officers=tuple(str(officer) for officer in item.officers or []),
         officers_notified_at=item.notified_at,
         notified_step=item.notified_step,
         audit=tuple(
@@ -221,7 +254,9 @@ def _first_part_failed(error: TransactWriteError) -> bool:
     return bool(reasons) and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed"
 
 
-def _report_of(item: ReportItem, division_code: str) -> Report:
+def _report_of(item: ReportItem, division_code: str, task: TaskItem | None = None) -> Report:
+    """The report; ``task`` says whom it concerns when the report itself is from before it did."""
+    body = json.loads(task.body or "{}") if task is not None else {}
     return Report(
         division_code=division_code,
         tracking_code=item.tracking_code,
@@ -232,6 +267,8 @@ def _report_of(item: ReportItem, division_code: str) -> Report:
         proposed_by=item.proposed_by,
         approved_by=item.approved_by,
         decided_at=item.decided_at,
+        rated_staff=task.rated_staff if task is not None else item.rated_staff,
+        appeal_to_division=bool(body.get("appeal_to_division") if task is not None else item.appeal_to_division),
     )
 
 
@@ -282,9 +319,16 @@ class TaskStore:
         return found, results.page_iter.total_scanned_count
 
     def reports(self, division_code: str, limit: int = 200) -> list[Report]:
-        """The division's reports of not-adopted decisions, newest first."""
+        """The division's reports of not-adopted decisions, newest first.
+
+        A report written before reports said whom they concern reads that from its task: without
+        it, the staff member who was rated might read the report on themselves.
+        """
         items = self.table.report.query(report_key(division_code), scan_index_forward=False, limit=limit)
-        return [_report_of(item, division_code) for item in items]
+        return [
+            _report_of(item, division_code, self._item(item.tracking_code) if item.appeal_to_division is None else None)
+            for item in items
+        ]
 
     def personal_data_due(self, now: datetime, limit: int = 500) -> list[str]:
         """Tracking codes whose evaluator's data has passed its retention, through the sparse PurgeDue index."""
@@ -398,6 +442,8 @@ class TaskStore:
             proposed_by=report.proposed_by,
             approved_by=report.approved_by,
             decided_at=report.decided_at,
+            rated_staff=report.rated_staff,
+            appeal_to_division=report.appeal_to_division,
         )
 
     def mark_officers_notified(self, tracking_code: str, at: datetime) -> None:

@@ -113,9 +113,16 @@ def task_detail(view: followup.TaskView, rating: dict[str, Any] | None) -> dict[
         "not_adopted_reason": task.not_adopted_reason.value if task.not_adopted_reason else None,
         "evidence": task.evidence,
         "proposed_by": task.proposed_by,
+        "approved_by": task.approved_by,
         "appeal": task.appeal,
         "appeal_open": task.appeal_open,
+        "appeal_to_division": task.appeal_to_division,
         "called_back": task.called_back,
+        "call_back_attempts": [
+            {"at": _iso(a.at), "by": a.by, "outcome": a.outcome.value} for a in task.call_back_attempts
+        ],
+        "unreachable": task.unreachable,
+        "reopenings": task.reopenings,
         "rating_void": task.rating_void,
         "allowed_actions": view.allowed,
         "evaluator": view.evaluator,
@@ -180,7 +187,11 @@ class TaskActionRequest(BaseModel):
     action: Action
     version: int = Field(ge=1, description="the task's version as you saw it")
     text: str = Field(default="", max_length=TEXT_LIMIT, description="what was done, feedback, evidence or reason")
-    reason: str | None = Field(default=None, description="for propose_not_adopted: mistaken or malicious")
+    reason: str | None = Field(
+        default=None,
+        description="for propose_not_adopted: mistaken or malicious; "
+        "for record_call_back_attempt: no_answer, unavailable or refused",
+    )
     verdict: str | None = Field(default=None, description="for record_call_back: the citizen's verdict")
 
 

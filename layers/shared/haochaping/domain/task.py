@@ -52,6 +52,23 @@ class NotAdoptedReason(StrEnum):
     MALICIOUS = "malicious"  # 恶意差评
 
 
+class AttemptOutcome(StrEnum):
+    """Why a call-back attempt 回访 did not reach a verdict."""
+
+    NO_ANSWER = "no_answer"  # 无人接听或占线
+    UNAVAILABLE = "unavailable"  # 关机、停机或无法接通
+    REFUSED = "refused"  # 接通，但评价人拒绝回访
+
+
+@dataclass(frozen=True, slots=True)
+class CallBackAttempt:
+    """An unsuccessful call-back attempt after the fix: when, by whom, what happened."""
+
+    at: datetime
+    by: str
+    outcome: AttemptOutcome
+
+
 class DeadlineKind(StrEnum):
     FIRST_CONTACT = "first_contact"  # 首次联系时限: until the citizen was contacted
     RECTIFICATION = "rectification"  # 整改时限: until the task closes
@@ -136,7 +153,7 @@ class Task:
     division_code: str
     hall_code: str
     window_code: str
-    rated_staff: str | None  # never the one who follows up
+    rated_staff: str | None  # never the one who follows up, nor sees the task
     real_name: bool
     state: TaskState
     # Counts people's moves only: a form opened before the system took an escalation step or
@@ -156,15 +173,25 @@ class Task:
     not_adopted_reason: NotAdoptedReason | None = None
     evidence: str = ""
     proposed_by: str | None = None
+    approved_by: str | None = None  # the second person of a not-adopted decision
+    # No supervisor of the hall took no part in the decision: the division's supervisors decide the appeal.
+    appeal_to_division: bool = False
     appeal: str = ""  # the citizen's appeal text
     appeal_open: bool = False
     appeal_decided: bool = False  # one appeal per decision
     appeal_deadline: datetime | None = None
-    called_back: bool = False
+    called_back: bool = False  # a call-back after the fix recorded the citizen's verdict 已回访
+    # Unsuccessful call-back attempts since the last fix, and whether they are enough to close
+    # without a verdict (marked unreachable 多次回访未果).
+    call_back_attempts: tuple[CallBackAttempt, ...] = ()
+    unreachable: bool = False
+    reopenings: int = 0  # times a 不满意 verdict sent the task back to rectification
     closed_at: datetime | None = None
     rating_void: bool = False  # not adopted: kept, but excluded from every score
     escalations: tuple[Escalation, ...] = ()  # 督办 steps taken, oldest first
     audit: tuple[AuditEntry, ...] = field(default_factory=tuple)
+    # Whom the task's notices are addressed to, by job number: never the staff member rated.
+    officers: tuple[str, ...] = ()
     # What has been told: a notice goes out until the task records that it went.
     officers_notified_at: datetime | None = None
     notified_step: str | None = None  # the last escalation step whose notice went out
@@ -187,6 +214,10 @@ class Report:
     proposed_by: str
     approved_by: str
     decided_at: datetime
+    # Who may read it follows the task: never the staff member rated, and the division's
+    # supervisors when the appeal is theirs to decide.
+    rated_staff: str | None = None
+    appeal_to_division: bool = False
 
 
 @dataclass(frozen=True, slots=True)

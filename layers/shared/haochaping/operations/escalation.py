@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from haochaping.domain.escalation import StepNotDue, due_day, take_step
-from haochaping.domain.followup import ChangedMeanwhile
+from haochaping.domain.followup import ChangedMeanwhile, addressees
 from haochaping.domain.rating import utc_now
 from haochaping.domain.task import DEADLINE_NAMES_ZH, Escalation, Rung, Task, TaskChange
 from haochaping.operations.ports import Stores
@@ -110,6 +110,6 @@ def _notify(task: Task, escalation: Escalation, stores: Stores, rules: Rules) ->
         "link": rules.console_link(task.tracking_code),
     }
     if escalation.rung == Rung.REMINDER:
-        stores.notices.to_officers(message)
+        stores.notices.to_officers(message, addressees(task, task.officers))
     else:
         stores.notices.escalation(message)

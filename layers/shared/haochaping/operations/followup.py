@@ -17,9 +17,11 @@ from haochaping.domain.followup import (
     Actor,
     ChangedMeanwhile,
     Role,
+    addressees,
     allowed_actions,
     apply,
     check_access,
+    may_see,
     open_task,
 )
 from haochaping.domain.rating import utc_now
@@ -42,8 +44,6 @@ def open_followup(tracking_code: str, stores: Stores, rules: Rules, now: datetim
     if not rating.is_bad_review:
         return False
     calendar = stores.calendar.for_hall(rating.hall_code)
-    # 谁办理、谁负责: the hall's officers follow up, never the staff member who was rated.
-    officers = [o for o in stores.registry.hall_officers(rating.hall_code) if o != rating.staff_job_number]
 
     # Deadlines count from the bad review itself, however late its message was handled.
     deadlines = rules.deadlines(calendar, rating.rated_at)
@@ -59,9 +59,11 @@ def open_followup(tracking_code: str, stores: Stores, rules: Rules, now: datetim
         rectification_due=deadlines.rectification_due,
         provisional=deadlines.provisional,
         counted_from=deadlines.counted_from,
+        # 谁办理、谁负责: the hall's officers follow up, never the staff member who was rated.
+        officers=stores.registry.hall_officers(rating.hall_code),
     )
 
-    created = stores.tasks.create(task, officers, rules.step_ahead(task, calendar))
+    created = stores.tasks.create(task, list(task.officers), rules.step_ahead(task, calendar))
     if created and task.deadlines_provisional:
         # The year's official schedule is missing: the admins are alarmed to load it.
         metrics.add_metric(name="ProvisionalDeadline", unit="Count", value=1)
@@ -76,7 +78,8 @@ def open_followup(tracking_code: str, stores: Stores, rules: Rules, now: datetim
                 "real_name": "yes" if stored.real_name else "no",
                 "rectification_due": due_day(stored.rectification_due).date().isoformat(),
                 "link": rules.console_link(stored.tracking_code),
-            }
+            },
+            addressees(stored, stored.officers),
         )
         stores.tasks.mark_officers_notified(tracking_code, utc_now())
     return created
@@ -122,12 +125,15 @@ def list_tasks(
     real_name: bool | None = None,
     now: datetime | None = None,
 ) -> list[Task]:
-    """The actor's hall's tasks, filtered: by state, due soon (within a day), overdue, real-name."""
+    """The actor's hall's tasks they may see, filtered: by state, due soon (within a day), overdue,
+    real-name. Never the bad reviews of the actor themselves."""
     if not actor.hall_code or not actor.roles & {Role.OFFICER, Role.SUPERVISOR, Role.ADMIN}:
         return []
     now = now or utc_now()
     result = []
     for task in stores.tasks.tasks_of_hall(actor.hall_code, RECENT_TASKS):
+        if not may_see(task, actor):
+            continue
         due_at = task.first_contact_due if task.contacted_at is None else task.rectification_due
         if state and task.state.value != state:
             continue
@@ -161,6 +167,7 @@ def act(
     def decide(before: Task) -> TaskChange:
         check_access(before, actor)
         version = before.version if Role.CITIZEN in actor.roles and expected_version is None else expected_version
+        calendar = stores.calendar.for_hall(before.hall_code)
         after = apply(
             before,
             actor,
@@ -171,8 +178,13 @@ def act(
             reason=reason,
             verdict=verdict,
             appeal_period=rules.appeal_period,
+            call_back=rules.call_back,
+            calendar=calendar,
+            # Whether an appeal can be decided in the hall is settled when the decision is taken.
+            hall_supervisors=stores.registry.hall_supervisors(before.hall_code)
+            if action == Action.APPROVE_NOT_ADOPTED
+            else (),
         )
-        calendar = stores.calendar.for_hall(after.hall_code)
         rating_void: bool | None = None
         report = None
         if action == Action.APPROVE_NOT_ADOPTED:
@@ -187,10 +199,14 @@ def act(
                 proposed_by=after.proposed_by or "",
                 approved_by=actor.identity,
                 decided_at=now.astimezone(UTC),
+                rated_staff=after.rated_staff,
+                appeal_to_division=after.appeal_to_division,
             )
         elif action == Action.UPHOLD_APPEAL:
             rating_void = False
-            # Worked anew: the deadlines run again from the day the appeal was upheld.
+        if action == Action.UPHOLD_APPEAL or after.reopenings > before.reopenings:
+            # Worked anew (an upheld appeal; a fix the citizen was not satisfied with): the
+            # deadlines run again from now.
             deadlines = rules.deadlines(calendar, now)
             after = replace(
                 after,
@@ -227,13 +243,10 @@ def act(
 
 
 def reports(actor: Actor, stores: Stores) -> list[Report]:
+    """The division's not-adopted reports the actor may see, by the tasks' own rule (may_see)."""
     if not actor.roles & {Role.SUPERVISOR, Role.ADMIN, Role.OFFICER} or not actor.division_code:
         return []
-    return [
-        r
-        for r in stores.tasks.reports(actor.division_code)
-        if Role.ADMIN in actor.roles or r.hall_code == actor.hall_code
-    ]
+    return [r for r in stores.tasks.reports(actor.division_code) if may_see(r, actor)]
 
 
 def citizen_view(tracking_code: str, stores: Stores) -> tuple[Task | None, list[str]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from haochaping.domain.followup import Action
 from haochaping.domain.rating import Channel
-from haochaping.domain.task import RUNG_NAMES_ZH, STATE_NAMES_ZH, NotAdoptedReason, Rung, TaskState
+from haochaping.domain.task import RUNG_NAMES_ZH, STATE_NAMES_ZH, AttemptOutcome, NotAdoptedReason, Rung, TaskState
 from haochaping.web.i18n import LEVEL_NAMES
 from haochaping.web.i18n import VERDICT_NAMES as CITIZEN_VERDICT_NAMES
 
@@ -82,8 +82,14 @@ TEXT: dict[str, dict[str, str]] = {
         "not_adopted_reason": "不予采纳理由",
         "evidence": "证据",
         "proposed_by": "提请人",
+        "approved_by": "审核人",
         "appeal": "评价人申诉",
         "appeal_open": "申诉待处理",
+        "appeal_to_division": "本大厅督办员均参与了不予采纳决定，申诉由区级督办员复核",
+        "call_back_attempts": "回访未果记录",
+        "unreachable": "多次回访未果，可以办结",
+        "reopenings": "因评价人不满意重新整改（次）",
+        "attempt_outcome": "未果原因",
         "rating_void": "该评价不计入统计（不予采纳）",
         "rating_heading": "评价内容",
         "level": "满意度",
@@ -201,8 +207,15 @@ TEXT: dict[str, dict[str, str]] = {
         "not_adopted_reason": "Reason for not adopting",
         "evidence": "Evidence",
         "proposed_by": "Proposed by",
+        "approved_by": "Approved by",
         "appeal": "Evaluator's appeal",
         "appeal_open": "Appeal waiting for a decision",
+        "appeal_to_division": "Every supervisor of the hall took part in the decision: "
+        "an appeal is decided by the division's supervisors",
+        "call_back_attempts": "Unsuccessful call-backs",
+        "unreachable": "Not reached after the set attempts: the task may close",
+        "reopenings": "Rectified again after a dissatisfied verdict (times)",
+        "attempt_outcome": "What happened",
         "rating_void": "This rating does not count in any score (not adopted)",
         "rating_heading": "The rating",
         "level": "Level",
@@ -282,6 +295,7 @@ ACTION_NAMES: dict[str, dict[str, str]] = {
         Action.REJECT_NOT_ADOPTED.value: "驳回，重新核实",
         Action.GIVE_FEEDBACK.value: "反馈评价人",
         Action.RECORD_CALL_BACK.value: "记录回访结果",
+        Action.RECORD_CALL_BACK_ATTEMPT.value: "记录回访未果",
         Action.GIVE_VERDICT.value: "评价人评价整改",
         Action.CLOSE.value: "办结",
         Action.APPEAL.value: "评价人申诉",
@@ -289,6 +303,9 @@ ACTION_NAMES: dict[str, dict[str, str]] = {
         Action.DISMISS_APPEAL.value: "驳回申诉",
         "open": "收到差评，生成任务",
         "recount_deadlines": "按正式节假日安排重算时限",
+        "appeal_to_division": "申诉移交区级督办员复核",
+        "mark_unreachable": "多次回访未果",
+        "reopen": "评价人不满意，重新整改",
     },
     "en": {
         Action.RECORD_CONTACT.value: "Record contact made",
@@ -301,6 +318,7 @@ ACTION_NAMES: dict[str, dict[str, str]] = {
         Action.REJECT_NOT_ADOPTED.value: "Reject: verify again",
         Action.GIVE_FEEDBACK.value: "Give feedback",
         Action.RECORD_CALL_BACK.value: "Record the call-back",
+        Action.RECORD_CALL_BACK_ATTEMPT.value: "Record an unsuccessful call-back",
         Action.GIVE_VERDICT.value: "Evaluator's verdict",
         Action.CLOSE.value: "Close the task",
         Action.APPEAL.value: "Evaluator's appeal",
@@ -308,12 +326,15 @@ ACTION_NAMES: dict[str, dict[str, str]] = {
         Action.DISMISS_APPEAL.value: "Dismiss the appeal",
         "open": "Bad review received, task opened",
         "recount_deadlines": "Deadlines recounted on the official holiday schedule",
+        "appeal_to_division": "An appeal goes to the division's supervisors",
+        "mark_unreachable": "Not reached after the set attempts",
+        "reopen": "Dissatisfied with the fix: rectified again",
     },
 }
 
 ACTION_HINTS: dict[str, dict[str, str]] = {
     "zh": {
-        Action.RECORD_CONTACT.value: "已通过电话或当面联系评价人、开始核实时使用。",
+        Action.RECORD_CONTACT.value: "已通过电话或当面联系评价人、开始核实时使用。这不是整改后的回访。",
         Action.RESOLVE_ON_SPOT.value: "联系时已当场解决问题：写明如何解决。",
         Action.START_RECTIFICATION.value: "问题属实、需要整改时使用，整改须在整改时限内完成。",
         Action.MARK_RECTIFIED.value: "整改已完成：写明做了哪些整改。",
@@ -322,13 +343,17 @@ ACTION_HINTS: dict[str, dict[str, str]] = {
         Action.APPROVE_NOT_ADOPTED.value: "同意后该评价不计入任何统计并通报，评价人可在期限内申诉。",
         Action.REJECT_NOT_ADOPTED.value: "不同意不予采纳：任务退回回访核实，请写明理由。",
         Action.GIVE_FEEDBACK.value: "把处理结果告诉评价人，评价人凭查询码可以看到。",
-        Action.RECORD_CALL_BACK.value: "回访评价人后，记录其对整改的评价（满意、基本满意或不满意）。",
+        Action.RECORD_CALL_BACK.value: "整改或解释并反馈后回访评价人，记录其对整改的评价（满意、基本满意或不满意）；"
+        "不满意的，任务退回重新整改。",
+        Action.RECORD_CALL_BACK_ATTEMPT.value: "整改后回访未成功时使用：选择原因。"
+        "按规定次数、在不同工作日回访仍未果的，任务可以办结。",
         Action.CLOSE.value: "全部办理完毕后结束任务。",
         Action.UPHOLD_APPEAL.value: "申诉成立：恢复该评价并重新回访核实。",
         Action.DISMISS_APPEAL.value: "申诉不成立：写明理由，评价人可以看到。",
     },
     "en": {
-        Action.RECORD_CONTACT.value: "Use this once you have reached the evaluator by phone or in person.",
+        Action.RECORD_CONTACT.value: "Use this once you have reached the evaluator by phone or in person to verify. "
+        "It is not the call-back after the fix.",
         Action.RESOLVE_ON_SPOT.value: "The problem was solved while in contact: say how.",
         Action.START_RECTIFICATION.value: "The complaint is valid and needs a fix, due by the rectification deadline.",
         Action.MARK_RECTIFIED.value: "The fix is done: say what was changed.",
@@ -339,7 +364,10 @@ ACTION_HINTS: dict[str, dict[str, str]] = {
         "the evaluator may appeal.",
         Action.REJECT_NOT_ADOPTED.value: "Not agreed: the task goes back to verifying. Say why.",
         Action.GIVE_FEEDBACK.value: "Tell the evaluator what was done; they read it with their tracking code.",
-        Action.RECORD_CALL_BACK.value: "After calling the evaluator back, record their verdict on the fix.",
+        Action.RECORD_CALL_BACK.value: "After the fix and the feedback, call the evaluator back and record their "
+        "verdict on the fix; a dissatisfied verdict sends the task back to rectification.",
+        Action.RECORD_CALL_BACK_ATTEMPT.value: "The call-back after the fix did not reach a verdict: "
+        "say what happened. After the set number of attempts on different working days the task may close.",
         Action.CLOSE.value: "Everything is done: close the task.",
         Action.UPHOLD_APPEAL.value: "The appeal is right: the rating counts again and is verified anew.",
         Action.DISMISS_APPEAL.value: "The appeal is not upheld: say why; the evaluator reads it.",
@@ -359,6 +387,7 @@ TEXT_LABELS: dict[str, dict[str, str]] = {
         Action.REJECT_NOT_ADOPTED.value: "驳回理由",
         Action.GIVE_FEEDBACK.value: "反馈内容",
         Action.RECORD_CALL_BACK.value: "回访记录",
+        Action.RECORD_CALL_BACK_ATTEMPT.value: "回访情况",
         Action.CLOSE.value: "办结说明",
         Action.UPHOLD_APPEAL.value: "意见",
         Action.DISMISS_APPEAL.value: "驳回理由",
@@ -374,6 +403,7 @@ TEXT_LABELS: dict[str, dict[str, str]] = {
         Action.REJECT_NOT_ADOPTED.value: "Why it is rejected",
         Action.GIVE_FEEDBACK.value: "Feedback to the evaluator",
         Action.RECORD_CALL_BACK.value: "Call-back notes",
+        Action.RECORD_CALL_BACK_ATTEMPT.value: "What happened",
         Action.CLOSE.value: "Note",
         Action.UPHOLD_APPEAL.value: "Note",
         Action.DISMISS_APPEAL.value: "Why it is dismissed",
@@ -385,9 +415,27 @@ VERDICT_NAMES: dict[str, dict[str, str]] = {
     lang: {verdict.value: name for verdict, name in names.items()} for lang, names in CITIZEN_VERDICT_NAMES.items()
 }
 
+# The choices a move's `reason` takes: why not adopted, or why a call-back attempt failed.
 REASON_NAMES: dict[str, dict[str, str]] = {
-    "zh": {NotAdoptedReason.MISTAKEN.value: "误评", NotAdoptedReason.MALICIOUS.value: "恶意差评"},
-    "en": {NotAdoptedReason.MISTAKEN.value: "Mistaken", NotAdoptedReason.MALICIOUS.value: "Malicious"},
+    "zh": {
+        NotAdoptedReason.MISTAKEN.value: "误评",
+        NotAdoptedReason.MALICIOUS.value: "恶意差评",
+        AttemptOutcome.NO_ANSWER.value: "无人接听或占线",
+        AttemptOutcome.UNAVAILABLE.value: "关机、停机或无法接通",
+        AttemptOutcome.REFUSED.value: "接通但拒绝回访",
+    },
+    "en": {
+        NotAdoptedReason.MISTAKEN.value: "Mistaken",
+        NotAdoptedReason.MALICIOUS.value: "Malicious",
+        AttemptOutcome.NO_ANSWER.value: "No answer, or busy",
+        AttemptOutcome.UNAVAILABLE.value: "Switched off, out of service or unreachable",
+        AttemptOutcome.REFUSED.value: "Reached, but refused the call-back",
+    },
+}
+
+# The legend of a move's `reason` choices where it is not a reason for not adopting.
+REASON_LEGENDS: dict[str, dict[str, str]] = {
+    lang: {Action.RECORD_CALL_BACK_ATTEMPT.value: TEXT[lang]["attempt_outcome"]} for lang in TEXT
 }
 
 ROLE_NAMES: dict[str, dict[str, str]] = {
@@ -461,6 +509,7 @@ def strings(lang: str) -> dict[str, object]:
         "text_labels": TEXT_LABELS[lang],
         "verdicts": VERDICT_NAMES[lang],
         "reasons": REASON_NAMES[lang],
+        "reason_legends": REASON_LEGENDS[lang],
         "roles": ROLE_NAMES[lang],
         "channels": CHANNEL_NAMES[lang],
         "levels": level_names(lang),

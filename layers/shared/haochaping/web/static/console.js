@@ -69,9 +69,10 @@ async function api(method,path,body){
   if(data&&data.now&&!isNaN(Date.parse(data.now)))skew=Date.parse(data.now)-Date.now();
   return data;
 }
+function reasonLegend(action){return S.reason_legends[action]||T.col_reason_kind;}
 function fieldName(f,action){
   var k=String(f).split(".").pop();
-  if(k==="text")return S.text_labels[action]||k;if(k==="reason")return T.col_reason_kind;
+  if(k==="text")return S.text_labels[action]||k;if(k==="reason")return reasonLegend(action);
   if(k==="verdict")return T.verdict;return k;
 }
 function fail(e,action){
@@ -197,8 +198,14 @@ function renderTask(t){
   row(f,T.outcome_text,t.explanation);row(f,T.feedback,t.feedback);
   row(f,T.verdict,t.verdict?(S.verdicts[t.verdict]||t.verdict):"");
   row(f,T.not_adopted_reason,t.not_adopted_reason?(S.reasons[t.not_adopted_reason]||t.not_adopted_reason):"");
-  row(f,T.evidence,t.evidence);row(f,T.proposed_by,t.proposed_by);row(f,T.appeal,t.appeal);
-  if(t.appeal_open)row(f,T.appeal,T.appeal_open);if(t.rating_void)row(f,T.rating_heading,T.rating_void);
+  row(f,T.evidence,t.evidence);row(f,T.proposed_by,t.proposed_by);row(f,T.approved_by,t.approved_by);
+  row(f,T.appeal,t.appeal);if(t.appeal_open)row(f,T.appeal,T.appeal_open);
+  if(t.appeal_to_division)row(f,T.appeal,T.appeal_to_division);
+  if(t.rating_void)row(f,T.rating_heading,T.rating_void);
+  row(f,T.call_back_attempts,(t.call_back_attempts||[]).map(function(a){
+    return china(a.at)+" "+(S.reasons[a.outcome]||a.outcome);}).join(T.list_sep));
+  if(t.unreachable)row(f,T.call_back_attempts,T.unreachable);
+  if(t.reopenings)row(f,T.reopenings,String(t.reopenings));
   row(f,T.version,String(t.version));
 
   var r=$("task-rating"),rating=t.rating;
@@ -244,7 +251,7 @@ function choices(name,legend,values,names,id){
 function actionForm(a){
   var spec=INPUTS[a],id="act-"+a.replace(/_/g,"-"),name=S.actions[a]||a;
   var form=el("form",{cls:"act","data-action":a},[el("p",{cls:"note",id:id+"-hint",text:S.hints[a]||""})]);
-  if(spec.reason)form.appendChild(choices("reason",T.col_reason_kind,spec.reason,S.reasons,id));
+  if(spec.reason)form.appendChild(choices("reason",reasonLegend(a),spec.reason,S.reasons,id));
   if(spec.verdict)form.appendChild(choices("verdict",T.verdict,spec.verdict,S.verdicts,id));
   if(spec.text){var need=spec.text==="required";
     form.appendChild(el("label",{"for":id+"-text",text:(S.text_labels[a]||"")+(need?T.required:T.optional)}));
