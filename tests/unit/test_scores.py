@@ -8,7 +8,8 @@ ratings and a follow-up rating, three bad reviews worked through the follow-up m
 | 5     | 4       |                                                                                          |
 | 4     | 2       |                                                                                          |
 | 3     | 1       |                                                                                          |
-| 2     | 2       | A anonymous: rectified, feedback, verdict 不满意 online, closed on time                    |
+| 2     | 2       | A anonymous: rectified, feedback, 不满意 online (reopened), rectified again, feedback,     |
+|       |         |   不满意 again (it stands), closed on time                                                 |
 |       |         | B real-name: explained, feedback, called back 基本满意, closed a day after the deadline      |
 | 1     | 1       | C real-name: resolved on the spot, feedback, no verdict yet                               |
 | 1     | (追评)  | a follow-up rating: shown, never counted, nor is its task                                 |
@@ -124,7 +125,10 @@ A_MOVES = [
     (OFFICER, Action.START_RECTIFICATION, {}),
     (OFFICER, Action.MARK_RECTIFIED, {"text": "已增设取号机"}),
     (OFFICER, Action.GIVE_FEEDBACK, {"text": "已整改"}),
-    (CITIZEN, Action.GIVE_VERDICT, {"verdict": "dissatisfied"}),
+    (CITIZEN, Action.GIVE_VERDICT, {"verdict": "dissatisfied"}),  # reopens it, once: this verdict is undone
+    (OFFICER, Action.MARK_RECTIFIED, {"text": "已再增设一台取号机"}),
+    (OFFICER, Action.GIVE_FEEDBACK, {"text": "已再次整改"}),
+    (CITIZEN, Action.GIVE_VERDICT, {"verdict": "dissatisfied"}),  # no reopening left: it stands and closes
 ]
 B_MOVES = [
     (OFFICER, Action.EXPLAIN, {"text": "政策规定须本人到场"}),
@@ -311,7 +315,7 @@ def test_the_first_contact_is_not_a_call_back() -> None:
     )
     # When it is counted
     # Then it is not called back and fixed: the call that counts comes after the fix, with the verdict
-    assert task.called_back
+    assert task.contacted_at is not None and not task.called_back
     assert task_counts(task, B) == {Count.ON_THE_SPOT: 1, Count.FEEDBACK_GIVEN: 1}
 
 
