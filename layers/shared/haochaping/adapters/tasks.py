@@ -67,6 +67,7 @@ _BODY_FIELDS = (
     "closed_at",
     "rating_void",
     "counted_from",
+    "holder",
 )
 
 
@@ -172,8 +173,10 @@ def _from_items(item: TaskItem, audit: list[AuditItem]) -> Task:
         rating_void=bool(body.get("rating_void")),
         counted_from=moment("counted_from"),
         escalations=tuple(_decode_escalation(e) for e in body.get("escalations", [])),
+        officers=tuple(str(officer) for officer in item.officers or []),
         officers_notified_at=item.notified_at,
         notified_step=item.notified_step,
+        holder=body.get("holder"),
         audit=tuple(
             AuditEntry(
                 sequence=audit_sequence(a.sk),

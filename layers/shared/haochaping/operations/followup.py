@@ -20,6 +20,8 @@ from haochaping.domain.followup import (
     allowed_actions,
     apply,
     check_access,
+    may_hold,
+    may_see_evaluator,
     open_task,
 )
 from haochaping.domain.rating import utc_now
@@ -32,7 +34,7 @@ from haochaping.operations.rules import Rules
 def open_followup(tracking_code: str, stores: Stores, rules: Rules, now: datetime | None = None) -> bool:
     """Open the one follow-up task of a bad review 开启回访核实任务; False if it already existed.
 
-    Gathers the rating, the hall's calendar and its officers; the domain opens the task; one
+    Gathers the rating, the hall's calendar and the officers it goes to; the domain opens the task; one
     conditional write makes a redelivered message a no-op; the officers are told until the task
     records that they were.
     """
@@ -42,8 +44,7 @@ def open_followup(tracking_code: str, stores: Stores, rules: Rules, now: datetim
     if not rating.is_bad_review:
         return False
     calendar = stores.calendar.for_hall(rating.hall_code)
-    # 谁办理、谁负责: the hall's officers follow up, never the staff member who was rated.
-    officers = [o for o in stores.registry.hall_officers(rating.hall_code) if o != rating.staff_job_number]
+    officers = responsible_officers(rating.hall_code, rating.department_code, rating.staff_job_number, stores)
 
     # Deadlines count from the bad review itself, however late its message was handled.
     deadlines = rules.deadlines(calendar, rating.rated_at)
@@ -59,9 +60,10 @@ def open_followup(tracking_code: str, stores: Stores, rules: Rules, now: datetim
         rectification_due=deadlines.rectification_due,
         provisional=deadlines.provisional,
         counted_from=deadlines.counted_from,
+        officers=officers,
     )
 
-    created = stores.tasks.create(task, officers, rules.step_ahead(task, calendar))
+    created = stores.tasks.create(task, list(task.officers), rules.step_ahead(task, calendar))
     if created and task.deadlines_provisional:
         # The year's official schedule is missing: the admins are alarmed to load it.
         metrics.add_metric(name="ProvisionalDeadline", unit="Count", value=1)
@@ -80,6 +82,20 @@ def open_followup(tracking_code: str, stores: Stores, rules: Rules, now: datetim
         )
         stores.tasks.mark_officers_notified(tracking_code, utc_now())
     return created
+
+
+def responsible_officers(hall_code: str, department_code: str, rated_staff: str | None, stores: Stores) -> list[str]:
+    """谁办理、谁负责: the follow-up officers of the rated window's department in the hall (the hall's
+    when it has none: Registry.followup_officers), never the staff member who was rated; the
+    hall's officers when the department's only officer is the one who was rated."""
+    for officers in (
+        stores.registry.followup_officers(hall_code, department_code),
+        stores.registry.hall_officers(hall_code),
+    ):
+        eligible = [officer for officer in officers if officer != rated_staff]
+        if eligible:
+            return eligible
+    return []
 
 
 RECENT_TASKS = 200  # a hall's list: every open task, and this many of its newest whatever their state
@@ -104,10 +120,10 @@ def view_task(actor: Actor, tracking_code: str, stores: Stores) -> TaskView:
 
 
 def view_of(actor: Actor, task: Task, stores: Stores) -> TaskView:
-    """What this actor sees of a task they may access; the evaluator only for the hall's own staff."""
+    """What this actor sees of a task they may access; the evaluator only for whoever calls them
+    (may_see_evaluator)."""
     evaluator = None
-    entitled = bool(actor.roles & {Role.OFFICER, Role.SUPERVISOR}) and actor.hall_code == task.hall_code
-    if task.real_name and entitled:
+    if task.real_name and may_see_evaluator(task, actor):
         ciphertext = stores.ratings.evaluator_ciphertext(task.tracking_code)
         if ciphertext is not None:
             evaluator = stores.evaluators.unseal(ciphertext, task.tracking_code)
@@ -121,8 +137,11 @@ def list_tasks(
     due: str | None = None,
     real_name: bool | None = None,
     now: datetime | None = None,
+    holder: str | None = None,
 ) -> list[Task]:
-    """The actor's hall's tasks, filtered: by state, due soon (within a day), overdue, real-name."""
+    """The actor's hall's tasks, filtered: by state, due soon (within a day), overdue, real-name,
+    and by holder: ``me`` (the tasks the actor holds), ``nobody`` (open tasks no one holds yet;
+    for an officer, those they may take on)."""
     if not actor.hall_code or not actor.roles & {Role.OFFICER, Role.SUPERVISOR, Role.ADMIN}:
         return []
     now = now or utc_now()
@@ -137,8 +156,19 @@ def list_tasks(
             continue
         if real_name is not None and task.real_name != real_name:
             continue
+        if holder == "me" and task.holder != actor.identity:
+            continue
+        if holder == "nobody" and not _unheld_for(task, actor):
+            continue
         result.append(task)
     return result
+
+
+def _unheld_for(task: Task, actor: Actor) -> bool:
+    """Open and held by no one; for an officer (and not a supervisor), one they may take on."""
+    if not task.open or task.holder is not None:
+        return False
+    return Role.SUPERVISOR in actor.roles or may_hold(task, actor.identity)
 
 
 def act(
@@ -152,6 +182,7 @@ def act(
     text: str = "",
     reason: str | None = None,
     verdict: str | None = None,
+    assignee: str | None = None,
     now: datetime | None = None,
 ) -> Task:
     """Take one move on a task; staff must name the version they saw (optimistic locking)."""
@@ -171,6 +202,8 @@ def act(
             reason=reason,
             verdict=verdict,
             appeal_period=rules.appeal_period,
+            assignee=assignee,
+            assignable=stores.registry.hall_officers(before.hall_code) if action == Action.ASSIGN else (),
         )
         calendar = stores.calendar.for_hall(after.hall_code)
         rating_void: bool | None = None
@@ -227,12 +260,14 @@ def act(
 
 
 def reports(actor: Actor, stores: Stores) -> list[Report]:
-    if not actor.roles & {Role.SUPERVISOR, Role.ADMIN, Role.OFFICER} or not actor.division_code:
+    """The not-adopted reports 通报 the actor may read: the division's for its management office
+    (overseers) and admins, the hall's for its own staff."""
+    if not actor.roles & {Role.SUPERVISOR, Role.ADMIN, Role.OFFICER, Role.OVERSEER} or not actor.division_code:
         return []
     return [
         r
         for r in stores.tasks.reports(actor.division_code)
-        if Role.ADMIN in actor.roles or r.hall_code == actor.hall_code
+        if actor.roles & {Role.ADMIN, Role.OVERSEER} or r.hall_code == actor.hall_code
     ]
 
 
