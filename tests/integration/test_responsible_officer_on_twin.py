@@ -122,7 +122,14 @@ def test_an_assignment_names_an_officer_of_the_hall(staff_ready, sign_in, plate_
         assert status == status_wanted, refused
         assert "assignee" in json.dumps(refused["error"])
     # And another hall's supervisor cannot even see it; an officer may not assign
-    assert staff_act(staff_ready, sign_in(OTHER_HALL_SUPERVISOR), code, "assign", assignee=FIRST)[0] == 404
+    assert staff_task(staff_ready, sign_in(OTHER_HALL_SUPERVISOR), code)[0] == 404
+    status, _, _ = http(
+        "POST",
+        f"{staff_ready.url}/staff/tasks/{code}/actions",
+        json.dumps({"action": "assign", "version": 1, "assignee": FIRST}).encode(),
+        {"Authorization": f"Bearer {sign_in(OTHER_HALL_SUPERVISOR)}", "Content-Type": "application/json"},
+    )
+    assert status == 404
     assert staff_act(staff_ready, sign_in(FIRST), code, "assign", assignee=FIRST)[0] == 403
     _, task = staff_task(staff_ready, sign_in(FIRST), code)
     assert task["holder"] is None and [line["action"] for line in task["audit"]] == ["open"]
