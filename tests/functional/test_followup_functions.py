@@ -75,7 +75,8 @@ OFFICER = Person(OFFICERS[0], ("officer",))
 SECOND_OFFICER = Person(OFFICER_AT_WINDOW, ("officer",))
 SUPERVISOR = Person(SUPERVISORS[0], ("supervisor",))
 SECOND_SUPERVISOR = Person(SUPERVISORS[1], ("supervisor",))
-HEAD = Person("XQ3009", ("officer", "supervisor"))  # both follows up and approves
+# An officer of the hall whose token makes them a supervisor too: both follows up and approves.
+HEAD = Person(OFFICERS[0], ("officer", "supervisor"))
 OTHER_HALL_OFFICER = Person(OTHER_OFFICER, ("officer",), hall=OTHER_HALL)
 OTHER_HALL_SUPERVISOR = Person("XQ3101", ("supervisor",), hall=OTHER_HALL)
 CLERK = Person("XQ1017", ())  # a window clerk: signed in, but no follow-up role
@@ -632,10 +633,12 @@ def test_a_task_shows_its_rating_its_moves_and_its_audit_trail(district: Distric
         "start_rectification",
         "explain",
         "propose_not_adopted",
+        "claim",
     ]
     assert task["rating"]["level"] == 2 and task["rating"]["staff_job_number"] == "XQ1017"
     assert [(a["sequence"], a["actor"], a["action"]) for a in task["audit"]] == [(1, "system", "open")]
-    assert district.task(code, SUPERVISOR)["allowed_actions"] == []
+    assert district.task(code, SUPERVISOR)["allowed_actions"] == ["assign"]
+    assert (task["holder"], task["officers"]) == (None, list(OFFICERS))
     assert district.get("22222222222Z")["statusCode"] == 404
     assert district.get("not-a-code")["statusCode"] == 422
 
@@ -658,8 +661,8 @@ OUTCOMES: list[tuple[str, bool, list[tuple[Any, str, dict[str, Any]]]]] = [
         [
             (SECOND_OFFICER, "start_rectification", {"text": "调整叫号规则"}),
             (SECOND_OFFICER, "mark_rectified", {"text": "叫号系统已按业务分流"}),
-            (OFFICER, "give_feedback", {"text": "已整改叫号系统"}),
-            (OFFICER, "record_call_back", {"verdict": "satisfied"}),
+            (SECOND_OFFICER, "give_feedback", {"text": "已整改叫号系统"}),
+            (SECOND_OFFICER, "record_call_back", {"verdict": "satisfied"}),
             (SUPERVISOR, "close", {}),
         ],
     ),
@@ -850,11 +853,11 @@ def test_approving_ones_own_proposal_is_409_and_anothers_approval_200(district: 
     district.acted(code, HEAD, "propose_not_adopted", reason="malicious", text=EVIDENCE)
     # When they approve it themselves
     refused = district.act(code, HEAD, "approve_not_adopted")
-    # Then it is 409: a second person must approve; they may only reject it
+    # Then it is 409: a second person must approve; they may only reject it (or hand the task on)
     assert refused["statusCode"] == 409
     error = error_of(refused)
     assert "second person" in error["message"]
-    assert error["allowed"] == ["reject_not_adopted"]
+    assert error["allowed"] == ["reject_not_adopted", "assign"]
     assert district.report_inbox.messages() == []
     # And another supervisor's approval is 200
     assert district.acted(code, SUPERVISOR, "approve_not_adopted")["state"] == "not_adopted"
@@ -872,17 +875,17 @@ def test_closing_a_real_name_task_without_a_call_back_is_409(district: District)
         assert refused["statusCode"] == 409
         error = error_of(refused)
         assert "call-back after the fix" in error["message"]
-        assert error["allowed"] == (["record_call_back", "record_call_back_attempt"] if who is OFFICER else [])
+        assert error["allowed"] == (["record_call_back", "record_call_back_attempt"] if who is OFFICER else ["assign"])
     # And after the recorded call-back it closes
     district.acted(code, OFFICER, "record_call_back", verdict="satisfied")
     assert district.acted(code, SUPERVISOR, "close")["state"] == "closed"
 
 
 def test_a_move_on_a_stale_version_is_409(district: District) -> None:
-    # Given two officers who loaded the task at version 1; the second recorded the contact
+    # Given an officer who loaded the task at version 1 twice, and recorded the contact in one window
     code = district.bad_review()
-    district.acted(code, SECOND_OFFICER, "record_contact")
-    # When the first acts on what they saw
+    district.acted(code, OFFICER, "record_contact")
+    # When they act on what the other window shows
     refused = district.act(code, OFFICER, "resolve_on_spot", version=1, text="已解决")
     # Then it is 409 stale_version, and nothing changed
     assert refused["statusCode"] == 409

@@ -201,6 +201,8 @@ class MemoryScores:
 class MemoryRegistry:
     officers: dict[str, list[str]] = field(default_factory=dict)  # hall → job numbers
     supervisors: dict[str, list[str]] = field(default_factory=dict)  # hall → job numbers
+    # (hall, department) → job numbers, as Registry.followup_officers gives them; the hall's when absent
+    department_officers: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     windows: dict[str, WindowEntry] = field(default_factory=dict)
     tag_set: TagSet | None = None
 
@@ -212,6 +214,10 @@ class MemoryRegistry:
 
     def hall_supervisors(self, hall_code: str) -> list[str]:
         return list(self.supervisors.get(hall_code, []))
+
+    def followup_officers(self, hall_code: str, department_code: str) -> list[str]:
+        found = self.department_officers.get((hall_code, department_code))
+        return list(found) if found is not None else self.hall_officers(hall_code)
 
     def current_tag_set(self) -> TagSet | None:
         return self.tag_set

@@ -73,6 +73,7 @@ OTHER_HALL_SUPERVISOR = Actor("XQ3101", frozenset({Role.SUPERVISOR}), OTHER_HALL
 OTHER_DIVISION_OFFICER = Actor("XF2001", frozenset({Role.OFFICER}), HALL, "640105")
 OTHER_DIVISION_SUPERVISOR = Actor("XF3001", frozenset({Role.SUPERVISOR}), OTHER_HALL, "640105")
 ADMIN = Actor("XQ9001", frozenset({Role.ADMIN}), None, DIVISION)
+HALL_OFFICERS = ("XQ2001", "XQ2002", "XQ3009")  # the hall's follow-up officers, as the registry lists them
 CITIZEN = Actor.citizen()
 RATED = "XQ1017"  # on duty at the window that was rated
 # The hall's supervisors as the registry lists them, for an approval to know who may decide an appeal.
@@ -131,8 +132,9 @@ def test_a_new_task_is_verifying_with_its_first_audit_line() -> None:
         "start_rectification",
         "explain",
         "propose_not_adopted",
+        "claim",
     ]
-    assert allowed_actions(task, SUPERVISOR) == []
+    assert names(allowed_actions(task, SUPERVISOR)) == ["assign"]
     assert allowed_actions(task, CITIZEN) == []
 
 
@@ -394,7 +396,7 @@ def test_a_proposal_records_reason_evidence_and_who_proposed() -> None:
     )
     assert task.rating_void is False  # not yet: a second person must approve
     assert allowed_actions(task, OFFICER) == []
-    assert names(allowed_actions(task, SUPERVISOR)) == ["approve_not_adopted", "reject_not_adopted"]
+    assert names(allowed_actions(task, SUPERVISOR)) == ["approve_not_adopted", "reject_not_adopted", "assign"]
 
 
 @pytest.mark.parametrize(
@@ -425,7 +427,7 @@ def test_the_proposer_cannot_approve_their_own_proposal() -> None:
         move(task, OFFICER_AND_SUPERVISOR, Action.APPROVE_NOT_ADOPTED)
     # Then it is refused: a second person must approve; they may still reject it
     assert "second person" in refused.value.message
-    assert refused.value.allowed == ["reject_not_adopted"]
+    assert refused.value.allowed == ["reject_not_adopted", "assign"]
     assert isinstance(refused.value, Conflict)
     # And another supervisor's approval is accepted
     approved = move(task, SUPERVISOR, Action.APPROVE_NOT_ADOPTED)
@@ -502,8 +504,8 @@ def test_no_task_is_not_found_and_admins_see_their_divisions_tasks() -> None:
 
 
 def test_a_move_on_a_stale_version_is_refused() -> None:
-    # Given a task an officer loaded at version 1, then another officer moved on
-    task = move(new_task(), SECOND_OFFICER, Action.RECORD_CONTACT)
+    # Given a task an officer loaded at version 1, then moved on in another window
+    task = move(new_task(), OFFICER, Action.RECORD_CONTACT)
     # When the first officer acts on what they saw
     with pytest.raises(StaleVersion) as refused:
         apply(task, OFFICER, Action.RESOLVE_ON_SPOT, 1, OPENED_AT + timedelta(hours=2), text="已解决")
@@ -522,11 +524,11 @@ def test_a_move_on_a_stale_version_is_refused() -> None:
             new_task,
             OFFICER,
             Action.MARK_RECTIFIED,
-            ["record_contact", "resolve_on_spot", "start_rectification", "explain", "propose_not_adopted"],
+            ["record_contact", "resolve_on_spot", "start_rectification", "explain", "propose_not_adopted", "claim"],
         ),
         (new_task, OFFICER, Action.GIVE_FEEDBACK, None),
         (new_task, OFFICER, Action.CLOSE, None),
-        (proposed, SUPERVISOR, Action.CLOSE, ["approve_not_adopted", "reject_not_adopted"]),
+        (proposed, SUPERVISOR, Action.CLOSE, ["approve_not_adopted", "reject_not_adopted", "assign"]),
         (lambda: feedback_given(False), OFFICER, Action.EXPLAIN, ["record_call_back", "close"]),
         (lambda: feedback_given(False), CITIZEN, Action.APPEAL, ["give_verdict"]),
     ],
@@ -1114,6 +1116,7 @@ def test_every_move_appends_one_audit_line_in_order() -> None:
         (OFFICER, Action.RECORD_CONTACT, {}),
         (OFFICER, Action.PROPOSE_NOT_ADOPTED, {"reason": "malicious", "text": "重复差评"}),
         (SUPERVISOR, Action.REJECT_NOT_ADOPTED, {"text": "证据不足"}),
+        (SUPERVISOR, Action.ASSIGN, {"assignee": "XQ2002", "text": "原回访专员休假", "assignable": HALL_OFFICERS}),
         (SECOND_OFFICER, Action.START_RECTIFICATION, {"text": "培训"}),
         (SECOND_OFFICER, Action.MARK_RECTIFIED, {"text": "已培训"}),
         (SECOND_OFFICER, Action.GIVE_FEEDBACK, {"text": "已整改"}),
@@ -1135,13 +1138,14 @@ def test_every_move_appends_one_audit_line_in_order() -> None:
         (2, "XQ2001", "officer", "record_contact", "verifying", "verifying", ""),
         (3, "XQ2001", "officer", "propose_not_adopted", "verifying", "proposed_not_adopted", "malicious 重复差评"),
         (4, "XQ3001", "supervisor", "reject_not_adopted", "proposed_not_adopted", "verifying", "证据不足"),
-        (5, "XQ2002", "officer", "start_rectification", "verifying", "rectifying", "培训"),
-        (6, "XQ2002", "officer", "mark_rectified", "rectifying", "rectified", "已培训"),
-        (7, "XQ2002", "officer", "give_feedback", "rectified", "feedback_given", "已整改"),
-        (8, "XQ2002", "officer", "record_call_back", "feedback_given", "called_back", "satisfied"),
-        (9, "XQ3009", "officer,supervisor", "close", "called_back", "closed", ""),
+        (5, "XQ3001", "supervisor", "assign", "verifying", "verifying", "XQ2001 → XQ2002 原回访专员休假"),
+        (6, "XQ2002", "officer", "start_rectification", "verifying", "rectifying", "培训"),
+        (7, "XQ2002", "officer", "mark_rectified", "rectifying", "rectified", "已培训"),
+        (8, "XQ2002", "officer", "give_feedback", "rectified", "feedback_given", "已整改"),
+        (9, "XQ2002", "officer", "record_call_back", "feedback_given", "called_back", "satisfied"),
+        (10, "XQ3009", "officer,supervisor", "close", "called_back", "closed", ""),
     ]
-    assert [e.at for e in task.audit] == [OPENED_AT + timedelta(hours=h) for h in range(9)]
+    assert [e.at for e in task.audit] == [OPENED_AT + timedelta(hours=h) for h in range(10)]
 
 
 def test_a_refused_move_changes_nothing() -> None:

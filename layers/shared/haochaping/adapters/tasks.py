@@ -73,6 +73,7 @@ _BODY_FIELDS = (
     "closed_at",
     "rating_void",
     "counted_from",
+    "holder",
 )
 
 
@@ -207,6 +208,7 @@ def _from_items(item: TaskItem, audit: list[AuditItem]) -> Task:
         officers=tuple(str(officer) for officer in item.officers or []),
         officers_notified_at=item.notified_at,
         notified_step=item.notified_step,
+        holder=body.get("holder"),
         audit=tuple(
             AuditEntry(
                 sequence=audit_sequence(a.sk),

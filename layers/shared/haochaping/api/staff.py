@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from haochaping.domain.errors import Forbidden
 from haochaping.domain.escalation import current_level
 from haochaping.domain.followup import TEXT_LIMIT, Action, Actor, Role
-from haochaping.domain.rating import TRACKING_CODE_PATTERN, utc_now
+from haochaping.domain.rating import JOB_NUMBER_PATTERN, TRACKING_CODE_PATTERN, utc_now
 from haochaping.domain.task import STATE_NAMES_ZH, Escalation, Task, TaskState
 from haochaping.observability import logger, metrics
 from haochaping.operations import followup
@@ -33,6 +33,10 @@ DIVISION_CLAIMS = ("custom:division", "division")
 IDENTITY_CLAIMS = ("cognito:username", "username", "preferred_username", "sub")
 
 
+# The roles a staff token may carry (the user pool's groups); the citizen's is never a staff role.
+STAFF_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMIN, Role.OVERSEER})
+
+
 def _claim(claims: dict[str, Any], names: tuple[str, ...]) -> Any:
     return next((claims[name] for name in names if claims.get(name)), None)
 
@@ -45,7 +49,7 @@ def actor_from_claims(claims: dict[str, Any]) -> Actor:
         groups = [str(g) for g in raw_groups]
     else:
         groups = str(raw_groups).strip("[]").replace(",", " ").split()
-    roles = frozenset(Role(g) for g in groups if g in {Role.OFFICER, Role.SUPERVISOR, Role.ADMIN})
+    roles = frozenset(Role(g) for g in groups if g in STAFF_ROLES)
     hall, division = _claim(claims, HALL_CLAIMS), _claim(claims, DIVISION_CLAIMS)
     return Actor(
         identity=str(_claim(claims, IDENTITY_CLAIMS) or ""),
@@ -86,6 +90,7 @@ def task_summary(task: Task) -> dict[str, Any]:
         "deadlines_provisional": task.deadlines_provisional,
         "contacted": task.contacted_at is not None,
         "escalation": _escalation(current_level(task)),
+        "holder": task.holder,  # the job number of the officer responsible 专人; None: not yet taken on
     }
 
 
@@ -124,6 +129,7 @@ def task_detail(view: followup.TaskView, rating: dict[str, Any] | None) -> dict[
         "unreachable": task.unreachable,
         "reopenings": task.reopenings,
         "rating_void": task.rating_void,
+        "officers": list(task.officers),  # whom the task went to: who may take it on
         "allowed_actions": view.allowed,
         "evaluator": view.evaluator,
         "rating": rating,
@@ -158,9 +164,13 @@ def list_tasks(
     state: Annotated[TaskState | None, Query()] = None,
     due: Annotated[str | None, Query(pattern="^(soon|overdue)$")] = None,
     real_name: Annotated[bool | None, Query()] = None,
+    holder: Annotated[
+        str | None,
+        Query(pattern="^(me|nobody)$", description="me: the tasks I hold; nobody: open tasks no one holds yet"),
+    ] = None,
 ) -> Response[Any]:
     actor = current_actor()
-    tasks = followup.list_tasks(actor, wired()[0], state.value if state else None, due, real_name)
+    tasks = followup.list_tasks(actor, wired()[0], state.value if state else None, due, real_name, holder=holder)
     # The server's time beside the deadlines: the console counts down from it, not from the PC's clock.
     # `recent`: how many of the newest tasks are listed beside every open one.
     body = {"now": _iso(utc_now()), "recent": followup.RECENT_TASKS, "tasks": [task_summary(t) for t in tasks]}
@@ -193,6 +203,9 @@ class TaskActionRequest(BaseModel):
         "for record_call_back_attempt: no_answer, unavailable or refused",
     )
     verdict: str | None = Field(default=None, description="for record_call_back: the citizen's verdict")
+    assignee: str | None = Field(
+        default=None, pattern=JOB_NUMBER_PATTERN, description="for assign: the job number of the officer who takes it"
+    )
 
 
 @router.post("/staff/tasks/<tracking_code>/actions", summary="Act on a task 办理", security=STAFF_SECURITY)
@@ -211,6 +224,7 @@ def act_on_task(
         text=request.text,
         reason=request.reason,
         verdict=request.verdict,
+        assignee=request.assignee,
     )
     metrics.add_metric(name=f"TaskAction_{request.action.value}", unit="Count", value=1)
     logger.info(

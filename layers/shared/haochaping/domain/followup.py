@@ -16,6 +16,10 @@ contact made to verify the complaint is recorded as what it is and does not coun
 member who was rated is out of their own case (may_see), and an appeal is decided by a supervisor
 who took no part in the not-adopted decision (may_decide_appeal). Every move checks the actor's
 role and hall, the current state and the version the actor saw.
+
+Every open task has at most one holder 专人 (谁办理、谁负责): one of the officers it went to claims it,
+by claiming it or with their first move on it, or a supervisor assigns it; only the holder then
+does the officer's work on it, and only a supervisor hands it to someone else (holding rules below).
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ class Role(StrEnum):
     OFFICER = "officer"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    # The same-level management office 管理办公室: reads the division's tasks and reports 通报, makes no move.
+    OVERSEER = "overseer"
     CITIZEN = "citizen"  # holder of the tracking code
 
 
@@ -66,10 +72,14 @@ class Action(StrEnum):
     APPEAL = "appeal"  # citizen 申诉复核
     UPHOLD_APPEAL = "uphold_appeal"
     DISMISS_APPEAL = "dismiss_appeal"
+    CLAIM = "claim"  # an officer takes the task on 认领
+    ASSIGN = "assign"  # a supervisor gives it to an officer, or to another one 指派/改派
 
 
 APPEAL_DECISIONS = frozenset({Action.UPHOLD_APPEAL, Action.DISMISS_APPEAL})
 OUTCOME_STATES = {TaskState.RESOLVED_ON_SPOT, TaskState.RECTIFIED, TaskState.EXPLAINED, TaskState.NOT_ADOPTED}
+OPEN_STATES = frozenset(TaskState) - {TaskState.CLOSED}
+HOLDING_MOVES = frozenset({Action.CLAIM, Action.ASSIGN})
 
 # action → (states it may start from, roles that may take it, the state it leads to; None = stays)
 TRANSITIONS: dict[Action, tuple[frozenset[TaskState], frozenset[Role], TaskState | None]] = {
@@ -130,6 +140,8 @@ TRANSITIONS: dict[Action, tuple[frozenset[TaskState], frozenset[Role], TaskState
         frozenset({Role.SUPERVISOR}),
         None,
     ),
+    Action.CLAIM: (OPEN_STATES, frozenset({Role.OFFICER}), None),
+    Action.ASSIGN: (OPEN_STATES, frozenset({Role.SUPERVISOR}), None),
 }
 
 
@@ -190,6 +202,7 @@ class MoveInputs:
     # one of these is required: not adopted, 误评 or 恶意; a call-back attempt, what happened
     reasons: tuple[str, ...] = ()
     verdicts: tuple[str, ...] = ()  # one of these is required (the citizen's verdict on the fix)
+    assignee: str | None = None  # what the officer named must be, when the move names one; None: it names none
 
 
 _WHAT_WAS_DONE = "say what was done, or why it cannot be solved"
@@ -206,6 +219,7 @@ MOVE_INPUTS: dict[Action, MoveInputs] = {
     Action.GIVE_VERDICT: MoveInputs(verdicts=_VERDICTS),
     Action.APPEAL: MoveInputs("say why the decision is wrong"),
     Action.DISMISS_APPEAL: MoveInputs("say why the appeal is dismissed"),
+    Action.ASSIGN: MoveInputs(assignee="the job number of a follow-up officer of the hall"),
 }
 
 
@@ -297,7 +311,7 @@ def may_see(case: Case, actor: Actor) -> bool:
     if kept_out(case, actor.identity):
         return False
     in_division = actor.division_code == case.division_code
-    if Role.ADMIN in actor.roles and in_division:
+    if actor.roles & {Role.ADMIN, Role.OVERSEER} and in_division:
         return True
     if _of_hall(case, actor):
         return True
@@ -343,6 +357,130 @@ def may_decide_appeal(task: Task, actor: Actor) -> bool:
 def may_close(task: Task) -> bool:
     """A real-name task closes only after the call-back after the fix, or enough attempts at it."""
     return not task.real_name or task.called_back or task.unreachable
+# ---------------------------------------------------------------- who holds a task 专人
+
+
+class NotHolder(Forbidden):
+    """The task is another officer's, or was sent to officers other than this one.
+
+    A 403, not a 409: the refusal is about who the person is, and no reload will make the move
+    theirs; a supervisor can assign the task to them. The moves they may make are named.
+    """
+
+    code = "not_holder"
+
+    def __init__(self, message: str, allowed: list[str]) -> None:
+        super().__init__(message)
+        self.allowed = allowed
+
+
+def _as_officer(action: Action, actor: Actor) -> bool:
+    """Whether the actor makes this move as a follow-up officer (no other role of theirs may make it)."""
+    roles = TRANSITIONS[action][1] & actor.roles
+    return roles == {Role.OFFICER}
+
+
+def may_hold(task: Task, identity: str) -> bool:
+    """Whether this officer may take the task on themselves: one of the officers it went to (any of
+    the hall's for a task that went to none by name), never the staff member who was rated."""
+    if task.rated_staff is not None and identity == task.rated_staff:
+        return False
+    return not task.officers or identity in task.officers
+
+
+def may_work(task: Task, actor: Actor, action: Action) -> bool:
+    """Whether the holding rules let this actor make this move.
+
+    The officer's work on a held task is the holder's alone: two officers working one case would
+    leave the citizen with two voices and the audit trail with no one answerable. The other
+    officers still read it (the hall knows its work), and a supervisor, who answers for the hall,
+    assigns it to someone else when the holder cannot go on. Before anyone holds it, the officers
+    it went to may work it, and the first move takes it on. The supervisors' own moves (approving,
+    closing, deciding appeals, assigning) are theirs whoever holds the task.
+    """
+    if action == Action.CLAIM:
+        return task.holder is None and may_hold(task, actor.identity)
+    if action == Action.ASSIGN or not _as_officer(action, actor):
+        return True
+    if task.holder is not None:
+        return task.holder == actor.identity
+    return may_hold(task, actor.identity)
+
+
+def holder_role(task: Task) -> str | None:
+    """What a notice says of who holds the task: the holder's role, never who they are."""
+    return Role.OFFICER.value if task.holder is not None else None
+
+
+def may_see_evaluator(task: Task, actor: Actor) -> bool:
+    """The real-name evaluator's contact is for whoever calls them: the holder (before anyone holds
+    the task, the officers it went to) and the hall's supervisors, who answer for the call-back."""
+    if actor.hall_code != task.hall_code or actor.division_code not in (None, task.division_code):
+        return False
+    if Role.SUPERVISOR in actor.roles:
+        return True
+    if Role.OFFICER not in actor.roles:
+        return False
+    return task.holder == actor.identity if task.holder is not None else may_hold(task, actor.identity)
+
+
+def _check_holder(task: Task, actor: Actor, action: Action, now: datetime) -> None:
+    if may_work(task, actor, action):
+        return
+    allowed = [a.value for a in allowed_actions(task, actor, now)]
+    if task.holder == actor.identity:  # claiming what one holds: nothing to take on
+        raise TransitionRefused(f"{action.value} is not allowed now (you hold the task already)", allowed)
+    if task.holder is not None:
+        why = "the task is held by another officer; a supervisor can assign it to you"
+    else:
+        why = "the task went to other follow-up officers (its department's); a supervisor can assign it to you"
+    raise NotHolder(f"{action.value}: {why}", allowed)
+
+
+def _audit_line(task: Task, actor: Actor, now: datetime, action: Action, reason: str) -> AuditEntry:
+    return AuditEntry(
+        sequence=len(task.audit) + 1,
+        actor=actor.identity,
+        role=",".join(sorted(r.value for r in actor.roles)),
+        at=now,
+        action=action.value,
+        from_state=task.state.value,
+        to_state=task.state.value,
+        reason=reason[:TEXT_LIMIT],
+    )
+
+
+def _taken_on_by_first_move(task: Task, actor: Actor, action: Action) -> Task:
+    """An officer's first move on a task nobody holds takes it on: the move's own audit line says
+    who made it, and so who has held the task since."""
+    if task.holder is not None or action in HOLDING_MOVES or not _as_officer(action, actor):
+        return task
+    return replace(task, holder=actor.identity)
+
+
+def _hold(
+    task: Task, actor: Actor, action: Action, now: datetime, text: str, assignee: str | None, assignable: Iterable[str]
+) -> Task:
+    """Claim or assign: the holder changes, the state stays, the audit trail says from whom to whom."""
+    if len(text) > TEXT_LIMIT:
+        raise InvalidFields({"text": f"at most {TEXT_LIMIT} characters"})
+    if action == Action.CLAIM:
+        holder, reason = actor.identity, text
+    else:
+        holder = (assignee or "").strip().upper()
+        candidates = {*assignable, *task.officers}
+        if not holder:
+            raise InvalidFields({"assignee": str(MOVE_INPUTS[Action.ASSIGN].assignee)})
+        if task.rated_staff is not None and holder == task.rated_staff:
+            raise InvalidFields({"assignee": "the staff member who was rated never follows up their own bad review"})
+        if holder not in candidates:
+            raise InvalidFields({"assignee": f"{holder} is not a follow-up officer of the hall"})
+        if holder == task.holder:
+            raise InvalidFields({"assignee": f"{holder} already holds the task"})
+        # Who had it and who has it now, then why: a reassignment answers for itself in the trail.
+        reason = " ".join(x for x in (f"{task.holder or '—'} → {holder}", text) if x)
+    line = _audit_line(task, actor, now, action, reason)
+    return replace(task, holder=holder, version=task.version + 1, audit=(*task.audit, line))
 
 
 def allowed_actions(task: Task, actor: Actor, now: datetime | None = None) -> list[Action]:
@@ -352,6 +490,8 @@ def allowed_actions(task: Task, actor: Actor, now: datetime | None = None) -> li
         if task.state in states and actor.roles & roles:
             if not (Role.CITIZEN in actor.roles or _of_hall(task, actor) or action in APPEAL_DECISIONS):
                 continue  # a division's supervisor is in another hall's case for its appeal only
+            if not may_work(task, actor, action):
+                continue
             if action == Action.APPEAL and (
                 not task.rating_void
                 or task.appeal_open
@@ -412,12 +552,16 @@ def apply(
     call_back: CallBackRules = CallBackRules(),
     calendar: WorkingCalendar | None = None,
     hall_supervisors: Iterable[str] = (),
+    assignee: str | None = None,
+    assignable: Iterable[str] = (),
 ) -> Task:
     """Take one move; returns the new task with its audit lines appended, or raises.
 
     ``calendar`` tells working days apart for the call-back attempts (the national calendar when
     None); ``hall_supervisors`` are the job numbers of the hall's supervisors, for an approval to
-    know whether an appeal of it can be decided in the hall.
+    know whether an appeal of it can be decided in the hall. ``assignee`` is the job number an
+    assignment names; ``assignable`` the hall's follow-up officers, whom a supervisor may assign
+    the task to besides the officers it went to.
     """
     check_access(task, actor)
     states, roles, target = TRANSITIONS[action]
@@ -433,6 +577,7 @@ def apply(
             "the not-adopted decision",
             [a.value for a in allowed_actions(task, actor, now)],
         )
+    _check_holder(task, actor, action, now)
     if expected_version != task.version:
         raise StaleVersion(f"the task changed (version {task.version}, you saw {expected_version}); reload it")
     allowed = allowed_actions(task, actor, now)
@@ -445,7 +590,10 @@ def apply(
     text = (text or "").strip()
     if action == Action.APPEAL and task.appeal_deadline is not None and now > task.appeal_deadline:
         raise TransitionRefused("the appeal period is over", [])
+    if action in HOLDING_MOVES:
+        return _hold(task, actor, action, now, text, assignee, assignable)
     _check_inputs(action, text, reason, verdict)
+    task = _taken_on_by_first_move(task, actor, action)
     changes: dict = {}
     new_state = target or task.state
     # What the rules themselves add after the move's own line: (action, state it leads to, why).
@@ -611,7 +759,7 @@ def open_task(
     counted_from: datetime | None = None,
     officers: Iterable[str] = (),
 ) -> Task:
-    """A new task, verifying; its notices go to ``officers`` but the staff member who was rated."""
+    """A new task, verifying; it goes to ``officers`` (never the staff member who was rated)."""
     opened = AuditEntry(1, "system", "system", opened_at, "open", "", TaskState.VERIFYING.value, "bad review 差评")
     task = Task(
         tracking_code=tracking_code,

@@ -122,6 +122,8 @@ class Rating:
 CREDIT_CODE_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 WINDOW_CODE_PATTERN = r"^[A-Z0-9]{2,12}-[A-Z0-9]{1,12}$"
 HALL_CODE_PATTERN = r"^[A-Z0-9]{2,12}$"
+# 工号: what citizens see of a staff member, and what the console and the audit trail name them by.
+JOB_NUMBER_PATTERN = r"^[A-Z0-9]{3,16}$"
 
 TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
 TRACKING_CODE_LENGTH = 12

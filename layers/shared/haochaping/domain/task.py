@@ -195,6 +195,9 @@ class Task:
     # What has been told: a notice goes out until the task records that it went.
     officers_notified_at: datetime | None = None
     notified_step: str | None = None  # the last escalation step whose notice went out
+    # The one officer responsible for the task 专人 (谁办理、谁负责), by job number: one of `officers`
+    # who claimed it, or whom a supervisor assigned it to; None until then.
+    holder: str | None = None
 
     @property
     def open(self) -> bool:

@@ -22,6 +22,8 @@ from haochaping.domain.followup import (
     apply,
     check_access,
     may_see,
+    may_hold,
+    may_see_evaluator,
     open_task,
 )
 from haochaping.domain.rating import utc_now
@@ -34,7 +36,7 @@ from haochaping.operations.rules import Rules
 def open_followup(tracking_code: str, stores: Stores, rules: Rules, now: datetime | None = None) -> bool:
     """Open the one follow-up task of a bad review 开启回访核实任务; False if it already existed.
 
-    Gathers the rating, the hall's calendar and its officers; the domain opens the task; one
+    Gathers the rating, the hall's calendar and the officers it goes to; the domain opens the task; one
     conditional write makes a redelivered message a no-op; the officers are told until the task
     records that they were.
     """
@@ -44,6 +46,7 @@ def open_followup(tracking_code: str, stores: Stores, rules: Rules, now: datetim
     if not rating.is_bad_review:
         return False
     calendar = stores.calendar.for_hall(rating.hall_code)
+    officers = responsible_officers(rating.hall_code, rating.department_code, rating.staff_job_number, stores)
 
     # Deadlines count from the bad review itself, however late its message was handled.
     deadlines = rules.deadlines(calendar, rating.rated_at)
@@ -59,8 +62,8 @@ def open_followup(tracking_code: str, stores: Stores, rules: Rules, now: datetim
         rectification_due=deadlines.rectification_due,
         provisional=deadlines.provisional,
         counted_from=deadlines.counted_from,
-        # 谁办理、谁负责: the hall's officers follow up, never the staff member who was rated.
-        officers=stores.registry.hall_officers(rating.hall_code),
+        # 谁办理、谁负责: the department's officers follow up, never the staff member who was rated.
+        officers=officers,
     )
 
     created = stores.tasks.create(task, list(task.officers), rules.step_ahead(task, calendar))
@@ -85,6 +88,20 @@ def open_followup(tracking_code: str, stores: Stores, rules: Rules, now: datetim
     return created
 
 
+def responsible_officers(hall_code: str, department_code: str, rated_staff: str | None, stores: Stores) -> list[str]:
+    """谁办理、谁负责: the follow-up officers of the rated window's department in the hall (the hall's
+    when it has none: Registry.followup_officers), never the staff member who was rated; the
+    hall's officers when the department's only officer is the one who was rated."""
+    for officers in (
+        stores.registry.followup_officers(hall_code, department_code),
+        stores.registry.hall_officers(hall_code),
+    ):
+        eligible = [officer for officer in officers if officer != rated_staff]
+        if eligible:
+            return eligible
+    return []
+
+
 RECENT_TASKS = 200  # a hall's list: every open task, and this many of its newest whatever their state
 
 
@@ -107,10 +124,10 @@ def view_task(actor: Actor, tracking_code: str, stores: Stores) -> TaskView:
 
 
 def view_of(actor: Actor, task: Task, stores: Stores) -> TaskView:
-    """What this actor sees of a task they may access; the evaluator only for the hall's own staff."""
+    """What this actor sees of a task they may access; the evaluator only for whoever calls them
+    (may_see_evaluator)."""
     evaluator = None
-    entitled = bool(actor.roles & {Role.OFFICER, Role.SUPERVISOR}) and actor.hall_code == task.hall_code
-    if task.real_name and entitled:
+    if task.real_name and may_see_evaluator(task, actor):
         ciphertext = stores.ratings.evaluator_ciphertext(task.tracking_code)
         if ciphertext is not None:
             evaluator = stores.evaluators.unseal(ciphertext, task.tracking_code)
@@ -124,9 +141,11 @@ def list_tasks(
     due: str | None = None,
     real_name: bool | None = None,
     now: datetime | None = None,
+    holder: str | None = None,
 ) -> list[Task]:
     """The actor's hall's tasks they may see, filtered: by state, due soon (within a day), overdue,
-    real-name. Never the bad reviews of the actor themselves."""
+    real-name, and by holder: ``me`` (the tasks the actor holds), ``nobody`` (open tasks no one
+    holds yet; for an officer, those they may take on). Never the bad reviews of the actor themselves."""
     if not actor.hall_code or not actor.roles & {Role.OFFICER, Role.SUPERVISOR, Role.ADMIN}:
         return []
     now = now or utc_now()
@@ -143,8 +162,19 @@ def list_tasks(
             continue
         if real_name is not None and task.real_name != real_name:
             continue
+        if holder == "me" and task.holder != actor.identity:
+            continue
+        if holder == "nobody" and not _unheld_for(task, actor):
+            continue
         result.append(task)
     return result
+
+
+def _unheld_for(task: Task, actor: Actor) -> bool:
+    """Open and held by no one; for an officer (and not a supervisor), one they may take on."""
+    if not task.open or task.holder is not None:
+        return False
+    return Role.SUPERVISOR in actor.roles or may_hold(task, actor.identity)
 
 
 def act(
@@ -158,6 +188,7 @@ def act(
     text: str = "",
     reason: str | None = None,
     verdict: str | None = None,
+    assignee: str | None = None,
     now: datetime | None = None,
 ) -> Task:
     """Take one move on a task; staff must name the version they saw (optimistic locking)."""
@@ -184,6 +215,8 @@ def act(
             hall_supervisors=stores.registry.hall_supervisors(before.hall_code)
             if action == Action.APPROVE_NOT_ADOPTED
             else (),
+            assignee=assignee,
+            assignable=stores.registry.hall_officers(before.hall_code) if action == Action.ASSIGN else (),
         )
         rating_void: bool | None = None
         report = None
@@ -243,8 +276,9 @@ def act(
 
 
 def reports(actor: Actor, stores: Stores) -> list[Report]:
-    """The division's not-adopted reports the actor may see, by the tasks' own rule (may_see)."""
-    if not actor.roles & {Role.SUPERVISOR, Role.ADMIN, Role.OFFICER} or not actor.division_code:
+    """The not-adopted reports 通报 the actor may read, by the tasks' own rule (may_see): the
+    division's for its management office (overseers) and admins, the hall's for its own staff."""
+    if not actor.roles & {Role.SUPERVISOR, Role.ADMIN, Role.OFFICER, Role.OVERSEER} or not actor.division_code:
         return []
     return [r for r in stores.tasks.reports(actor.division_code) if may_see(r, actor)]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from haochaping.domain.followup import MOVE_INPUTS, TEXT_LIMIT, TRANSITIONS, MoveInputs, Role
+from haochaping.domain.rating import JOB_NUMBER_PATTERN
 from haochaping.web.console_i18n import STATE_NAMES, TEXT, strings
 from haochaping.web.render import render
 
@@ -21,6 +22,8 @@ ACTION_INPUTS: dict[str, dict[str, Any]] = {
         "text": "required" if needs.text_required else "optional",
         **({"reason": list(needs.reasons)} if needs.reasons else {}),
         **({"verdict": list(needs.verdicts)} if needs.verdicts else {}),
+        # The officer named must be given, a job number: the pattern the server checks it by.
+        **({"assignee": JOB_NUMBER_PATTERN} if needs.assignee else {}),
     }
     for action, (_, roles, _) in TRANSITIONS.items()
     if Role.CITIZEN not in roles
@@ -41,5 +44,6 @@ def console_page(lang: str) -> str:
         state_options=[everything, *STATE_NAMES[lang].items()],
         due_options=[everything, ("soon", text["due_soon"]), ("overdue", text["due_overdue"])],
         real_name_options=[everything, ("true", text["real_name_only"]), ("false", text["anonymous_only"])],
+        holder_options=[everything, ("me", text["holder_me"]), ("nobody", text["holder_nobody"])],
         data={"strings": strings(lang), "inputs": ACTION_INPUTS, "limit": TEXT_LIMIT},
     )

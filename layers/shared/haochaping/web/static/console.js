@@ -48,7 +48,9 @@ function begin(tokens){
     user:String(c["cognito:username"]||c.username||""),roles:g.map(String),hall:String(c["custom:hall"]||"")};
   store(session);
 }
-function mayReport(){return !!session&&session.roles.some(function(r){return r==="supervisor"||r==="admin";});}
+function mayReport(){return !!session&&session.roles.some(function(r){return r==="supervisor"||r==="admin"||r==="overseer";});}
+/* The management office 管理办公室 reads reports: it has no hall's task list of its own. */
+function reportsOnly(){return !!session&&session.roles.length>0&&session.roles.every(function(r){return r==="overseer";});}
 
 function Handled(){this.handled=true;}  /* already told: the session ended */
 function Failure(status,data){
@@ -73,7 +75,7 @@ function reasonLegend(action){return S.reason_legends[action]||T.col_reason_kind
 function fieldName(f,action){
   var k=String(f).split(".").pop();
   if(k==="text")return S.text_labels[action]||k;if(k==="reason")return reasonLegend(action);
-  if(k==="verdict")return T.verdict;return k;
+  if(k==="verdict")return T.verdict;if(k==="assignee")return T.assignee;return k;
 }
 function fail(e,action){
   if(!e||e.handled)return;
@@ -81,7 +83,7 @@ function fail(e,action){
   var lines=[];
   if(e.status===0)lines.push(T.network);
   else if(e.status===404)lines.push(T.not_found);
-  else if(e.status===403)lines.push(T.forbidden);
+  else if(e.status===403)lines.push(e.code==="not_holder"?T.not_holder:T.forbidden);
   else if(e.status===422&&e.fields.length){lines.push(T.invalid);
     e.fields.forEach(function(f){lines.push(fieldName(f.field,action)+": "+f.problem);});}
   else lines.push(fmt(T.failed,{status:e.status}));
@@ -94,7 +96,7 @@ var VIEWS=["signin","tasks","task","reports"];
 function show(view){
   VIEWS.forEach(function(v){$(v).hidden=v!==view;});
   var on=!!session;$("nav").hidden=!on;$("who").hidden=!on;$("signout").hidden=!on;
-  $("nav-reports").hidden=!mayReport();
+  $("nav-reports").hidden=!mayReport();$("nav-tasks").hidden=reportsOnly();
   $("nav-tasks").setAttribute("aria-current",view==="tasks"?"page":"false");
   $("nav-reports").setAttribute("aria-current",view==="reports"?"page":"false");
   if(on)$("who").textContent=fmt(T.who,{user:session.user||"—",hall:session.hall||"—",
@@ -110,7 +112,7 @@ function route(focus){
   if(!session){show("signin");if(focus!==false)focusOn("username");return;}
   var h=decodeURIComponent(location.hash.replace(/^#/,"")),m=/^task=(.+)$/.exec(h);
   if(m&&CODE.test(m[1].trim().toUpperCase())){openTask(m[1].trim().toUpperCase(),focus);return;}
-  if(h==="reports"&&mayReport()){loadReports(focus);return;}
+  if((h==="reports"||reportsOnly())&&mayReport()){loadReports(focus);return;}
   loadTasks(focus);
 }
 
@@ -144,11 +146,18 @@ function escalation(t){
 }
 function actionName(a){var m=/^escalate:(.+)$/.exec(a);return m?(S.rungs[m[1]]||a):(S.actions[a]||a);}
 
+/* Who answers for a task 专人: the holder's job number, marked when it is the person signed in. */
+function holder(t){
+  if(!t.holder)return el("span",{cls:"note",text:T.unclaimed});
+  var mine=!!session&&t.holder===session.user;
+  return el("span",{cls:mine?"holder mine":"holder",text:mine?fmt(T.holder_you,{holder:t.holder}):t.holder});
+}
+
 /* Task list */
 async function loadTasks(focus){
   show("tasks");
   var q=new URLSearchParams();
-  [["state","f-state"],["due","f-due"],["real_name","f-real"]].forEach(function(p){
+  [["state","f-state"],["due","f-due"],["real_name","f-real"],["holder","f-holder"]].forEach(function(p){
     var v=$(p[1]).value;if(v)q.set(p[0],v);});
   $("task-table").setAttribute("aria-busy","true");$("task-count").textContent=T.loading;
   if(focus)focusOn("tasks-h");
@@ -164,7 +173,7 @@ function renderTasks(tasks,recent){
     body.appendChild(el("tr",{},[
       el("td",{},[el("a",{cls:"code",href:"#task="+t.tracking_code,text:t.tracking_code})]),
       el("td",{text:t.window_code}),el("td",{text:stateName(t.state)}),
-      el("td",{text:t.real_name?T.yes:T.no}),el("td",{},[deadline(t)])]));
+      el("td",{text:t.real_name?T.yes:T.no}),el("td",{},[holder(t)]),el("td",{},[deadline(t)])]));
   });
   $("task-count").textContent=fmt(T.task_count,{n:tasks.length,recent:recent});
   $("no-tasks").hidden=tasks.length>0;$("task-table").hidden=tasks.length===0;
@@ -189,6 +198,7 @@ function renderTask(t){
   $("task-h").textContent=fmt(T.task_heading,{code:t.tracking_code});
   var f=$("task-facts"),due=dueOf(t);
   row(f,T.state,stateName(t.state));row(f,T.window,t.window_code);row(f,T.real_name,t.real_name?T.yes:T.no);
+  row(f,T.holder,holder(t));row(f,T.officers,(t.officers||[]).join(T.list_sep));
   row(f,T.opened_at,china(t.opened_at));
   row(f,T.contact_due,china(t.first_contact_due)+" · "+(t.contacted?T.contacted:T.not_contacted));
   row(f,T.rectification_due,china(t.rectification_due));
@@ -253,6 +263,14 @@ function actionForm(a){
   var form=el("form",{cls:"act","data-action":a},[el("p",{cls:"note",id:id+"-hint",text:S.hints[a]||""})]);
   if(spec.reason)form.appendChild(choices("reason",reasonLegend(a),spec.reason,S.reasons,id));
   if(spec.verdict)form.appendChild(choices("verdict",T.verdict,spec.verdict,S.verdicts,id));
+  if(spec.assignee){var list=id+"-officers";
+    form.appendChild(el("label",{"for":id+"-assignee",text:T.assignee+T.required}));
+    form.appendChild(el("input",{type:"text",id:id+"-assignee",name:"assignee",list:list,required:true,
+      /* the server's pattern, in either case: the number is sent in capitals */
+      pattern:spec.assignee.replace(/^\^|\$$/g,"").replace("A-Z","A-Za-z"),maxlength:16,
+      autocapitalize:"characters",spellcheck:"false"}));
+    form.appendChild(el("datalist",{id:list},((current&&current.officers)||[]).filter(function(o){
+      return o!==current.holder;}).map(function(o){return el("option",{value:o});})));}
   if(spec.text){var need=spec.text==="required";
     form.appendChild(el("label",{"for":id+"-text",text:(S.text_labels[a]||"")+(need?T.required:T.optional)}));
     form.appendChild(el("textarea",{id:id+"-text",name:"text",rows:3,maxlength:LIMIT,required:need}));}
@@ -268,6 +286,7 @@ async function act(form,a){
   var box=form.querySelector("textarea");if(box)body.text=box.value.trim();
   ["reason","verdict"].forEach(function(k){if(spec[k]){var c=form.querySelector("input[name="+k+"]:checked");
     body[k]=c?c.value:null;}});
+  if(spec.assignee)body.assignee=form.querySelector("input[name=assignee]").value.trim().toUpperCase()||null;
   busy(true);notice(T.sending);
   try{var t=await api("POST","/staff/tasks/"+code+"/actions",body);
     renderTask(t);notice(fmt(T.done,{action:S.actions[a]||a,state:stateName(t.state)}));focusOn("actions-h");}
