@@ -68,7 +68,7 @@ def submit(stack: Any) -> Submit:
             rating, created = ratings.submit_rating(submission, *wired(), None, now=at)
         except Conflict as conflict:
             return Answer(DOMAIN_STATUS[Conflict], message=conflict.message)
-        receipt = ratings.receipt_for(rating).model_dump()
+        receipt = ratings.receipt_for(rating, wired()[0]).model_dump()
         return Answer(HTTPStatus.CREATED if created else HTTPStatus.OK, receipt)
 
     return send

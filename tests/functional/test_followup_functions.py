@@ -127,6 +127,7 @@ class District:
     report_inbox: Inbox
     streamed: set[str] = field(default_factory=set)
     submissions: int = 0
+    citizen_keys: dict[str, str] = field(default_factory=dict)  # tracking code → the receipt's key
 
     # -- the citizen rates
     def rate(
@@ -155,7 +156,9 @@ class District:
         event["body"] = json.dumps(body, ensure_ascii=False)
         response = self.invoke("SubmitRatingFunction", event)
         assert response["statusCode"] in (200, 201), response["body"]
-        return str(json.loads(response["body"])["tracking_code"])
+        receipt = json.loads(response["body"])
+        self.citizen_keys[receipt["tracking_code"]] = receipt["citizen_key"]
+        return str(receipt["tracking_code"])
 
     # -- the stream consumer sees the new items
     def stream(self) -> dict[str, Any]:
@@ -265,11 +268,13 @@ class District:
         assert response["statusCode"] == 200, response["body"]
         return dict(json.loads(response["body"]))
 
-    # -- the citizen, by tracking code
+    # -- the citizen, by tracking code and with the key from their receipt (unless the body names one)
     def citizen(self, code: str, what: str, body: dict[str, Any]) -> dict[str, Any]:
         event = self.load_event(f"citizen_followup/post_{what}.json")
         event["rawPath"] = event["requestContext"]["http"]["path"] = f"/ratings/{code}/{what}"
         event["pathParameters"] = {"tracking_code": code}
+        if "citizen_key" not in body and code in self.citizen_keys:
+            body = {**body, "citizen_key": self.citizen_keys[code]}
         event["body"] = json.dumps(body, ensure_ascii=False)
         return dict(self.invoke("CitizenFollowupFunction", event))
 
@@ -769,10 +774,11 @@ def test_an_upheld_appeal_restores_the_rating(district: District) -> None:
     status = body_of(district.status(code))
     assert (status["not_adopted"], status["citizen_actions"]) == (True, ["appeal"])
     assert status["appeal_deadline"] is not None
-    # When the citizen appeals with the sample appeal
+    # When the citizen appeals with the sample appeal, and the key from their receipt
     event = district.load_event("citizen_followup/post_appeal.json")
     event["rawPath"] = event["requestContext"]["http"]["path"] = f"/ratings/{code}/appeal"
     event["pathParameters"] = {"tracking_code": code}
+    event["body"] = json.dumps({**json.loads(event["body"]), "citizen_key": district.citizen_keys[code]})
     appealed = district.invoke("CitizenFollowupFunction", event)
     assert appealed["statusCode"] == 200, appealed["body"]
     assert body_of(appealed) == {"tracking_code": code, "state": "closed"}

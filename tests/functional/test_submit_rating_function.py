@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 from haochaping.adapters import keys
+from haochaping.domain.citizen_key import citizen_key_for
 from haochaping.domain.plates import issue_ticket, plate_signature
 from haochaping.domain.rating import TRACKING_ALPHABET, tracking_code_for
 from haochaping.observability import logger
@@ -211,7 +212,8 @@ def test_the_sample_form_post_is_recorded_and_redirected_to_the_receipt(
     (item,) = stack.ratings()
     code = item["tracking_code"]["S"]
     assert code == tracking_code_for("kX2d9Qm4Tz7LpR1wVb6Ne8", stack.signing_secret)
-    assert response["headers"]["Location"] == f"/ratings/{code}?lang=zh"
+    key = citizen_key_for("kX2d9Qm4Tz7LpR1wVb6Ne8", stack.signing_secret)
+    assert response["headers"]["Location"] == f"/ratings/{code}?lang=zh&key={key}"
     # And the rating is stored like a JSON one, with the QR plate as channel
     assert item["window_code"] == {"S": "640104-B003"}
     assert item["level"] == {"N": "1"}

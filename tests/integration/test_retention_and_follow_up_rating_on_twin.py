@@ -28,6 +28,7 @@ from tests.integration.conftest import (
     http,
     plate_sig_of,
     post_json,
+    rate,
     staff_act,
     staff_sign_in,
     staff_task,
@@ -122,7 +123,7 @@ def test_the_daily_purge_removes_the_evaluator_a_retention_period_after_the_task
     retention = timedelta(days=int(twin.function_environment(PURGE)["PERSONAL_DATA_RETENTION_DAYS"]))
     officer = staff_sign_in(twin, demo_staff("officer")[0])
     # Given a real-name bad review whose task the officer worked and the citizen's verdict closed
-    code = _rate_real_name(twin, plate_sig_of(twin, WINDOW))
+    code, citizen_key = _rate_real_name(twin, plate_sig_of(twin, WINDOW))
     wait_for(lambda: _status(twin, code)["follow_up_status"] == "verifying", timeout=10)
     status, task = staff_task(twin, officer, code)
     assert (status, task["evaluator"]) == (200, {"name": NAME, "phone": PHONE})
@@ -135,7 +136,7 @@ def test_the_daily_purge_removes_the_evaluator_a_retention_period_after_the_task
         status, task = staff_act(twin, officer, code, action, **fields)
         assert status == 200, task
     closing = twin.now()
-    status, _ = post_json(f"{twin.url}/ratings/{code}/verdict", {"verdict": "satisfied"})
+    status, _ = post_json(f"{twin.url}/ratings/{code}/verdict", {"verdict": "satisfied", "citizen_key": citizen_key})
     assert status == 200
     assert _status(twin, code)["follow_up_status"] == "closed"
     # And its evaluator item waits in the Ratings table, due for removal a retention period after the close
@@ -184,17 +185,11 @@ def _submit(
     return post_json(f"{twin.url}/ratings", body)
 
 
-def _rate_real_name(twin: LocalTwin, sig: str) -> str:
-    body: dict[str, Any] = {
-        "window_code": WINDOW,
-        "sig": sig,
-        "level": 1,
-        "submission_id": uuid.uuid4().hex,
-        "evaluator": {"name": NAME, "phone": PHONE, "consent": True},
-    }
-    status, receipt = post_json(f"{twin.url}/ratings", body)
+def _rate_real_name(twin: LocalTwin, sig: str) -> tuple[str, str]:
+    """A real-name bad review from a citizen's phone: its tracking code and the citizen's key."""
+    status, receipt = rate(twin, WINDOW, sig, evaluator={"name": NAME, "phone": PHONE, "consent": True})
     assert status == 201, receipt
-    return str(receipt["tracking_code"])
+    return str(receipt["tracking_code"]), str(receipt["citizen_key"])
 
 
 def _status(twin: LocalTwin, code: str) -> dict[str, Any]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from haochaping.domain.calendar import WorkingCalendar
+from haochaping.domain.citizen_key import Tally, period_start
 from haochaping.domain.followup import ChangedMeanwhile
 from haochaping.domain.rating import Rating
 from haochaping.domain.registry import TagSet, WindowEntry
@@ -212,6 +213,23 @@ class ReversibleSeal:
 
 
 @dataclass
+class MemoryWrongKeys:
+    """Wrong citizen keys per rating, source and period, as the counter items keep them."""
+
+    counts: dict[tuple[str, str, datetime], int] = field(default_factory=dict)
+
+    def tally(self, tracking_code: str, source: str, now: datetime, period: timedelta) -> Tally | None:
+        start = period_start(now, period)
+        count = self.counts.get((tracking_code, source, start))
+        return None if count is None else Tally(count, start + period)
+
+    def add(self, tracking_code: str, source: str, now: datetime, period: timedelta) -> Tally:
+        start = period_start(now, period)
+        self.counts[(tracking_code, source, start)] = self.counts.get((tracking_code, source, start), 0) + 1
+        return Tally(self.counts[(tracking_code, source, start)], start + period)
+
+
+@dataclass
 class MemoryStores:
     ratings: MemoryRatings = field(default_factory=MemoryRatings)
     tasks: MemoryTasks = field(default_factory=MemoryTasks)
@@ -220,6 +238,7 @@ class MemoryStores:
     notices: MemoryNotices = field(default_factory=MemoryNotices)
     queues: MemoryQueues = field(default_factory=MemoryQueues)
     evaluators: ReversibleSeal = field(default_factory=ReversibleSeal)
+    wrong_keys: MemoryWrongKeys = field(default_factory=MemoryWrongKeys)
     secret: bytes = b"MemoryStoresSigningSecret-not-used-anywhere-else"
 
     def signing_secret(self) -> bytes:

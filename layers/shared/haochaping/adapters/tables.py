@@ -114,8 +114,9 @@ class EvaluatorItem(Model):
 
 
 class MarkItem(Model):
-    """A one-time mark claimed in the same write as a rating: a used ticket, a device's
-    cool-down at a window, or the number of ratings a case has had."""
+    """A one-time mark claimed in the same write as a rating (a used ticket, a device's
+    cool-down at a window, the number of ratings a case has had), or a counter of one period
+    (wrong citizen keys from a source)."""
 
     class Meta:
         table_name = None  # bound by RatingsTable
@@ -127,6 +128,7 @@ class MarkItem(Model):
     rating_count = NumberAttribute(null=True)  # for cases: 1, then 2 after a follow-up rating
     first_rated_at = UTCDateTimeAttribute(null=True)
     tracking_codes = ListAttribute(of=UnicodeAttribute, null=True)
+    tally = NumberAttribute(null=True)  # for counters: how many in the period
     expires_at = TTLAttribute(null=True)
 
 

@@ -47,8 +47,12 @@ def get_rating(
     tracking_code: Annotated[str, Path(pattern=TRACKING_CODE_PATTERN)],
     lang: Annotated[str | None, Query(max_length=5)] = None,
     format: Annotated[str | None, Query(pattern="^(json|html)$")] = None,
+    key: Annotated[
+        str | None,
+        Query(max_length=100, description="the citizen's key, as the receipt's link carries it: the page's forms"),
+    ] = None,
 ) -> Response[Any]:
-    stores, _ = wired()
+    stores, rules = wired()
     rating = ratings.find_rating(tracking_code, stores)
     entry = ratings.window_entry(rating.window_code, stores)
     task, citizen_actions = followup.citizen_view(tracking_code, stores)
@@ -59,7 +63,10 @@ def get_rating(
         # JSON never needs them, and its cold start does without.
         from haochaping.web.pages import receipt_page
 
-        return html(receipt_page(rating, entry, language(lang), task, citizen_actions))
+        # The verdict and appeal forms come with the key in the link, and carry it; the key is
+        # checked when a form is sent, not here, so this page tells nothing about a guessed key.
+        page = receipt_page(rating, entry, language(lang), task, citizen_actions, key, rules.public_base_url)
+        return html(page)
     status = RatingStatus(
         tracking_code=rating.tracking_code,
         level=int(rating.level),

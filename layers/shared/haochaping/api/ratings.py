@@ -38,7 +38,8 @@ router = Router()
 )
 def post_rating(submission: RatingSubmission) -> Response[Any]:
     event = router.current_event
-    rating, created = ratings.submit_rating(submission, *wired(), device_token(event))
+    stores, rules = wired()
+    rating, created = ratings.submit_rating(submission, stores, rules, device_token(event))
     if created:
         metrics.add_metric(name="RatingsSubmitted", unit="Count", value=1)
         if rating.is_bad_review:
@@ -52,11 +53,13 @@ def post_rating(submission: RatingSubmission) -> Response[Any]:
             "real_name": rating.real_name,
         },
     )
+    receipt = ratings.receipt_for(rating, stores)
     if router.context.get("form_post"):
+        # The receipt page's link carries the citizen's key: the page they keep is what lets them act.
         lang = router.context.get("lang", "zh")
-        return redirect(f"/ratings/{rating.tracking_code}?{urlencode({'lang': lang})}")
+        return redirect(f"/ratings/{rating.tracking_code}?{urlencode({'lang': lang, 'key': receipt.citizen_key})}")
     return Response(
         status_code=HTTPStatus.CREATED if created else HTTPStatus.OK,
         content_type=content_types.APPLICATION_JSON,
-        body=ratings.receipt_for(rating).model_dump(),
+        body=receipt.model_dump(),
     )

@@ -50,6 +50,17 @@ def device_token(event: Any) -> str | None:
     return None
 
 
+def source_address(event: Any) -> str | None:
+    """The address the request came from, as API Gateway saw it (the hall's, behind shared Wi-Fi).
+
+    Personal data: it is only ever kept as a keyed hash.
+    """
+    try:
+        return str(event.request_context.http.source_ip) or None
+    except (AttributeError, KeyError):
+        return None
+
+
 def new_device_cookie(secure: bool) -> Cookie:
     """A random token naming this browser, so one device cannot rate one window over and over."""
     return Cookie(
@@ -89,6 +100,8 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": PAGE_CSP,
+    # A receipt page's link carries the citizen's key: no other site is ever told the address.
+    "Referrer-Policy": "same-origin",
 }
 
 

@@ -80,9 +80,13 @@ class RatingSubmission(BaseModel):
 
 
 class RatingReceipt(BaseModel):
-    """What the citizen gets back: the tracking code and what was recorded (no personal data)."""
+    """What the citizen gets back: the tracking code, their key, and what was recorded (no personal data)."""
 
-    tracking_code: str
+    tracking_code: str = Field(description="查询码: names the rating; staff see it too")
+    citizen_key: str = Field(
+        description="评价人密钥: only the citizen gets it, here and in the receipt page's link; "
+        "the verdict on a fix and an appeal need it (citizen_key). Keep it"
+    )
     level: int
     level_name: str
     window_code: str

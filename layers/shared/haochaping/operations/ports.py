@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # for the annotations only: a function imports the domain mod
     from datetime import datetime, timedelta
 
     from haochaping.domain.calendar import WorkingCalendar
+    from haochaping.domain.citizen_key import Tally
     from haochaping.domain.rating import Rating
     from haochaping.domain.registry import TagSet, WindowEntry
     from haochaping.domain.submission import PreparedRating
@@ -87,6 +88,14 @@ class EvaluatorSeal(Protocol):
     def unseal(self, ciphertext: bytes, tracking_code: str) -> dict[str, str]: ...
 
 
+class WrongKeyCounts(Protocol):
+    """Wrong citizen keys per rating and (hashed) source, counted in fixed periods."""
+
+    def tally(self, tracking_code: str, source: str, now: datetime, period: timedelta) -> Tally | None: ...
+
+    def add(self, tracking_code: str, source: str, now: datetime, period: timedelta) -> Tally: ...
+
+
 class Stores(Protocol):
     """Everything an operation may touch, built once per execution environment from the settings."""
 
@@ -110,5 +119,8 @@ class Stores(Protocol):
 
     @property
     def evaluators(self) -> EvaluatorSeal: ...
+
+    @property
+    def wrong_keys(self) -> WrongKeyCounts: ...
 
     def signing_secret(self) -> bytes: ...

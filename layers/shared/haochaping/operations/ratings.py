@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from haochaping.domain.citizen_key import citizen_key_for
 from haochaping.domain.errors import NotFound
 from haochaping.domain.rating import Rating, utc_now
 from haochaping.domain.registry import TagSet, WindowEntry
@@ -14,9 +15,11 @@ from haochaping.operations.rules import Rules
 NO_TAGS = TagSet(version="none", tags=())
 
 
-def receipt_for(rating: Rating) -> RatingReceipt:
+def receipt_for(rating: Rating, stores: Stores) -> RatingReceipt:
+    """The receipt of a rating, with its citizen's key (derived again, for a resubmission too)."""
     return RatingReceipt(
         tracking_code=rating.tracking_code,
+        citizen_key=citizen_key_for(rating.submission_id, stores.signing_secret()),
         level=int(rating.level),
         level_name=rating.level.name_zh,
         window_code=rating.window_code,

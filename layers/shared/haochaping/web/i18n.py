@@ -53,6 +53,11 @@ TEXT: dict[str, dict[str, str]] = {
         "send_verdict": "提交整改评价",
         "appeal_label": "对不予采纳的决定有异议？请说明理由（申诉复核）",
         "send_appeal": "提交申诉",
+        "keep_link": "请收藏或保存本页链接：凭此链接可对整改结果评价或提出申诉。"
+        "查询码只能查看进展，工作人员也能看到查询码。",
+        "key_needed": "如需评价整改结果或提出申诉，请打开评价后收到的链接（含密钥）。",
+        "error_citizen_key_refused": "链接中的密钥不正确，请打开评价后收到的完整链接。",
+        "error_too_many_wrong_keys": "密钥错误次数过多，请稍后再试。",
     },
     "en": {
         "html_lang": "en",
@@ -100,6 +105,11 @@ TEXT: dict[str, dict[str, str]] = {
         "send_verdict": "Send verdict",
         "appeal_label": "Disagree with the decision not to count your review? Say why (appeal)",
         "send_appeal": "Send appeal",
+        "keep_link": "Bookmark or save this page's link: it lets you rate the fix or appeal. "
+        "The tracking code only shows progress, and staff see it too.",
+        "key_needed": "To rate the fix or appeal, open the link you got when you rated (it carries your key).",
+        "error_citizen_key_refused": "The key in this link is not right: open the whole link you got when you rated.",
+        "error_too_many_wrong_keys": "Too many wrong keys: please try again later.",
     },
 }
 
