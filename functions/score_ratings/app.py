@@ -1,4 +1,5 @@
-"""score_ratings: the Ratings table's stream — sees every new rating exactly as stored.
+"""score_ratings: the Ratings table's stream — sees every new rating exactly as stored, and a held
+rating's release.
 
 For now it records that it saw each new rating (a metric and a log line without personal
 data); scoring arrives with the scores issue. Failed records are reported one by one so the
@@ -9,7 +10,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from haochaping.adapters.rating_items import rating_from_stream_image
+from haochaping.adapters.rating_items import rating_from_stream_image, review_of_stream_image
 from haochaping.observability import logger, metrics, tracer
 from haochaping.operations import stream
 from haochaping.wiring import wired
@@ -18,7 +19,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def record_handler(record: DynamoDBRecord) -> None:
-    stream.see_rating_change(record.raw_event, rating_from_stream_image, wired()[0].queues)
+    stream.see_rating_change(record.raw_event, rating_from_stream_image, wired()[0].queues, review_of_stream_image)
 
 
 @logger.inject_lambda_context

@@ -531,6 +531,7 @@ def test_the_tasks_deadlines_count_working_days_on_the_official_calendar(
         sig=plate_signature("640104-A017", district.stack.signing_secret),
         level=2,
         submission_id=f"deadline-{rated_at:%Y%m%d}",
+        channel="window_device",  # the window's pad: no form's cookie to carry
     )
     rating, _ = ratings.submit_rating(submission, *wired(), None, now=rated_at)
     code = rating.tracking_code
@@ -1159,6 +1160,7 @@ def test_deadlines_count_from_the_bad_review_not_the_handling_of_its_message(dis
         sig=plate_signature("640104-A017", district.stack.signing_secret),
         level=2,
         submission_id="late-message-0001",
+        channel="window_device",  # the window's pad: no form's cookie to carry
     )
     rating, _ = ratings.submit_rating(submission, *wired(), None, now=rated_at)
     followup.open_followup(rating.tracking_code, *wired(), now=datetime(2026, 2, 24, 2, 0, tzinfo=UTC))

@@ -168,13 +168,19 @@ def device_cookie(twin: LocalTwin, window_code: str, sig: str) -> str:
     return cookie.split(";", 1)[0]
 
 
-def rate(twin: LocalTwin, window_code: str, sig: str, level: int = 1, **fields: Any) -> tuple[int, dict[str, Any]]:
-    """A rating as a citizen's phone sends it as JSON: the plate's form opened first (for its
-    device cookie), then the rating with the cookie. (status, receipt or error)."""
-    body = {"window_code": window_code, "sig": sig, "level": level, "submission_id": uuid.uuid4().hex, **fields}
-    headers = {"Content-Type": "application/json", "Cookie": device_cookie(twin, window_code, sig)}
+def post_rating(twin: LocalTwin, body: dict[str, Any], cookie: str | None = None) -> tuple[int, dict[str, Any]]:
+    """POST /ratings as a citizen's phone sends it as JSON: with the device cookie of the form the
+    plate opens (opened first, unless the phone already holds ``cookie``). (status, receipt or error)."""
+    cookie = cookie or device_cookie(twin, str(body["window_code"]), str(body["sig"]))
+    headers = {"Content-Type": "application/json", "Cookie": cookie}
     status, _, raw = http("POST", f"{twin.url}/ratings", json.dumps(body, ensure_ascii=False).encode(), headers)
     return status, json.loads(raw)
+
+
+def rate(twin: LocalTwin, window_code: str, sig: str, level: int = 1, **fields: Any) -> tuple[int, dict[str, Any]]:
+    """A new rating from a new phone (the plate's form opened, then the rating sent as JSON)."""
+    body = {"window_code": window_code, "sig": sig, "level": level, "submission_id": uuid.uuid4().hex, **fields}
+    return post_rating(twin, body)
 
 
 def demo_staff(role: str, hall: str = "YC01") -> list[str]:

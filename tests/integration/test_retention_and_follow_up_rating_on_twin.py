@@ -28,6 +28,7 @@ from tests.integration.conftest import (
     http,
     plate_sig_of,
     post_json,
+    post_rating,
     rate,
     staff_act,
     staff_sign_in,
@@ -182,7 +183,7 @@ def _submit(
         "case_no": case_no,
         "submission_id": submission_id or uuid.uuid4().hex,
     }
-    return post_json(f"{twin.url}/ratings", body)
+    return post_rating(twin, body)
 
 
 def _rate_real_name(twin: LocalTwin, sig: str) -> tuple[str, str]:

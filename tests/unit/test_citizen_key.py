@@ -15,11 +15,11 @@ from haochaping.domain.citizen_key import (
     TooManyWrongKeys,
     citizen_key_for,
     citizen_key_matches,
-    period_start,
     source_of,
 )
 from haochaping.domain.errors import NotFound
 from haochaping.domain.followup import Action, Actor, Role
+from haochaping.domain.periods import period_start
 from haochaping.domain.rating import tracking_code_for
 from haochaping.domain.task import TaskState
 from haochaping.operations import citizen, followup, ratings

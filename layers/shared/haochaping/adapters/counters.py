@@ -12,7 +12,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from haochaping.adapters.keys import MARK_SORT_KEY, wrong_keys_key
 from haochaping.adapters.tables import MarkItem, RatingsTable
-from haochaping.domain.citizen_key import Tally, period_start
+from haochaping.domain.periods import Tally, period_start
 
 
 class WrongKeyCounts:

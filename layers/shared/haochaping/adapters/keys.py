@@ -21,7 +21,7 @@ PURGE_KEY = "PURGE"  # PurgeDue: an evaluator's data of a closed task, until rem
 
 _RATING, _TASK, _HALL, _REPORT = "RATING#", "TASK#", "HALL#", "REPORT#"
 _COOLDOWN, _TICKET, _CASE = "COOLDOWN#", "TICKET#", "CASE#"
-_WRONG_KEYS = "WRONGKEYS#"
+_WRONG_KEYS, _BUDGET, _HELD = "WRONGKEYS#", "BUDGET#", "HELD#"
 
 
 def rating_key(tracking_code: str) -> str:
@@ -78,3 +78,17 @@ def case_key(case_no: str) -> str:
 def wrong_keys_key(tracking_code: str, source: str, period_start: int) -> str:
     """Wrong citizen keys sent for a rating from one (hashed) source in the period starting then."""
     return f"{_WRONG_KEYS}{tracking_code}#{source}#{period_start}"
+
+
+def budget_key(window_code: str, source: str, source_id: str, period_start: int) -> str:
+    """The ratings of a window from one (hashed) source in the period starting then."""
+    return f"{_BUDGET}{window_code}#{source}#{source_id}#{period_start}"
+
+
+def held_key(hall_code: str) -> str:
+    """A hall's ratings held for review as suspected automated, one item each while held."""
+    return _HELD + hall_code
+
+
+def held_sort_key(rated_at_iso: str, tracking_code: str) -> str:
+    return f"{rated_at_iso}#{tracking_code}"

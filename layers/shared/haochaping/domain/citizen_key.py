@@ -19,10 +19,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from haochaping.domain.errors import Forbidden, TooManyRequests
+from haochaping.domain.periods import Tally
 
 CITIZEN_KEY_BYTES = 16  # 128 bits
 CITIZEN_KEY_LENGTH = 22  # base64url without padding
@@ -58,21 +58,6 @@ def source_of(address: str | None, secret: bytes) -> str:
     (an unkeyed hash of an IPv4 address is undone by trying all four billion)."""
     digest = hmac.new(secret, b"source\x00" + (address or "unknown").encode("utf-8"), hashlib.sha256).digest()
     return digest[:12].hex()
-
-
-@dataclass(frozen=True, slots=True)
-class Tally:
-    """How many times something was counted in the current period, and when that period ends."""
-
-    count: int
-    period_ends: datetime
-
-
-def period_start(now: datetime, period: timedelta) -> datetime:
-    """The start of the fixed period ``now`` falls in (periods are aligned to the epoch)."""
-    seconds = int(period.total_seconds())
-    epoch = int(now.timestamp())
-    return datetime.fromtimestamp(epoch - epoch % seconds, tz=now.tzinfo)
 
 
 def refuse_if_locked(tally: Tally | None, now: datetime) -> None:

@@ -13,9 +13,10 @@ if TYPE_CHECKING:  # for the annotations only: a function imports the domain mod
     from datetime import datetime, timedelta
 
     from haochaping.domain.calendar import WorkingCalendar
-    from haochaping.domain.citizen_key import Tally
+    from haochaping.domain.periods import Tally
     from haochaping.domain.rating import Rating
     from haochaping.domain.registry import TagSet, WindowEntry
+    from haochaping.domain.review import ReviewDecision
     from haochaping.domain.submission import PreparedRating
     from haochaping.domain.task import Report, Step, Task, TaskChange
 
@@ -32,6 +33,10 @@ class RatingStore(Protocol):
     def get(self, tracking_code: str) -> Rating | None: ...
 
     def evaluator_ciphertext(self, tracking_code: str) -> bytes | None: ...
+
+    def held_of_hall(self, hall_code: str, limit: int) -> list[Rating]: ...
+
+    def review_held(self, rating: Rating, decision: ReviewDecision) -> bool: ...
 
 
 class TaskStore(Protocol):

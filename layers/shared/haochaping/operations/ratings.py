@@ -26,6 +26,7 @@ def receipt_for(rating: Rating, stores: Stores) -> RatingReceipt:
         rated_at=rating.rated_at_china.isoformat(timespec="seconds"),
         bad_review=rating.is_bad_review,
         follow_up_rating=rating.is_follow_up,
+        held_for_review=rating.held_for_review,
     )
 
 
@@ -35,12 +36,17 @@ def submit_rating(
     rules: Rules,
     device_token: str | None,
     now: datetime | None = None,
+    address: str | None = None,
 ) -> tuple[Rating, bool]:
-    """Record a rating 提交评价; returns the stored rating and whether this call created it."""
+    """Record a rating 提交评价; returns the stored rating and whether this call created it.
+
+    ``device_token`` is the form's cookie and ``address`` the network address it came from: the
+    sources whose budgets the rating spends (beyond one, it is stored held for review).
+    """
     now = now or utc_now()
     entry, tag_set = stores.registry.window_and_tags(submission.window_code)
     prepared = prepare_rating(
-        submission, entry, tag_set or NO_TAGS, rules.rating, stores.signing_secret(), now, device_token
+        submission, entry, tag_set or NO_TAGS, rules.rating, stores.signing_secret(), now, device_token, address
     )
     ciphertext = None
     if submission.evaluator is not None:

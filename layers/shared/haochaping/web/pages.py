@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from haochaping.domain.rating import Level, Rating
 from haochaping.domain.registry import TagSet, WindowEntry
+from haochaping.domain.suspicion import Review
 from haochaping.domain.task import Task, Verdict
 from haochaping.web.i18n import FIELD_NAMES, LEVEL_NAMES, STATE_NAMES, TEXT, VERDICT_NAMES
 from haochaping.web.render import render
@@ -86,6 +87,14 @@ def _task_view(task: Task, lang: str) -> dict[str, Any]:
     }
 
 
+def _status_text(rating: Rating, text: dict[str, str]) -> str:
+    if rating.held_for_review:
+        return text["status_held"]
+    if rating.review == Review.REJECTED:
+        return text["status_rejected"]
+    return text["status_received"] if rating.is_bad_review else text["status_good"]
+
+
 def receipt_page(
     rating: Rating,
     entry: WindowEntry | None,
@@ -115,7 +124,7 @@ def receipt_page(
         level_name=level_name,
         where=where,
         rated_at=rating.rated_at_china.strftime("%Y-%m-%d %H:%M"),
-        status=text["status_received"] if rating.is_bad_review else text["status_good"],
+        status=_status_text(rating, text),
         task=_task_view(task, lang) if task else None,
         # The citizen's verdict and appeal: only with the task they belong to, and the key.
         actions=(actions or []) if task and citizen_key else [],
