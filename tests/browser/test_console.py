@@ -26,7 +26,7 @@ from localtwin.twin import LocalTwin, env_for_clients
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.browser.conftest import plate_url
-from tests.integration.conftest import staff_sign_in
+from tests.integration.conftest import post_rating, staff_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -86,7 +86,7 @@ def rate_badly(demo_twin: LocalTwin, staff_users: None) -> Callable[[], str]:
             "evaluator": EVALUATOR,
             "submission_id": uuid.uuid4().hex,
         }
-        status, receipt = call("POST", f"{demo_twin.url}/ratings", rating)
+        status, receipt = post_rating(demo_twin, rating)  # from a phone that opened the plate's form
         assert status == 201, receipt
         code = str(receipt["tracking_code"])
         # The task is opened from the queue: wait until the officer's list has it.

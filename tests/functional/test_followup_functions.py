@@ -128,6 +128,7 @@ class District:
     report_inbox: Inbox
     streamed: set[str] = field(default_factory=set)
     submissions: int = 0
+    citizen_keys: dict[str, str] = field(default_factory=dict)  # tracking code → the receipt's key
 
     # -- the citizen rates
     def rate(
@@ -156,7 +157,9 @@ class District:
         event["body"] = json.dumps(body, ensure_ascii=False)
         response = self.invoke("SubmitRatingFunction", event)
         assert response["statusCode"] in (200, 201), response["body"]
-        return str(json.loads(response["body"])["tracking_code"])
+        receipt = json.loads(response["body"])
+        self.citizen_keys[receipt["tracking_code"]] = receipt["citizen_key"]
+        return str(receipt["tracking_code"])
 
     # -- the stream consumer sees the new items
     def stream(self) -> dict[str, Any]:
@@ -266,11 +269,13 @@ class District:
         assert response["statusCode"] == 200, response["body"]
         return dict(json.loads(response["body"]))
 
-    # -- the citizen, by tracking code
+    # -- the citizen, by tracking code and with the key from their receipt (unless the body names one)
     def citizen(self, code: str, what: str, body: dict[str, Any]) -> dict[str, Any]:
         event = self.load_event(f"citizen_followup/post_{what}.json")
         event["rawPath"] = event["requestContext"]["http"]["path"] = f"/ratings/{code}/{what}"
         event["pathParameters"] = {"tracking_code": code}
+        if "citizen_key" not in body and code in self.citizen_keys:
+            body = {**body, "citizen_key": self.citizen_keys[code]}
         event["body"] = json.dumps(body, ensure_ascii=False)
         return dict(self.invoke("CitizenFollowupFunction", event))
 
@@ -527,6 +532,7 @@ def test_the_tasks_deadlines_count_working_days_on_the_official_calendar(
         sig=plate_signature("640104-A017", district.stack.signing_secret),
         level=2,
         submission_id=f"deadline-{rated_at:%Y%m%d}",
+        channel="window_device",  # the window's pad: no form's cookie to carry
     )
     rating, _ = ratings.submit_rating(submission, *wired(), None, now=rated_at)
     code = rating.tracking_code
@@ -772,10 +778,11 @@ def test_an_upheld_appeal_restores_the_rating(district: District) -> None:
     status = body_of(district.status(code))
     assert (status["not_adopted"], status["citizen_actions"]) == (True, ["appeal"])
     assert status["appeal_deadline"] is not None
-    # When the citizen appeals with the sample appeal
+    # When the citizen appeals with the sample appeal, and the key from their receipt
     event = district.load_event("citizen_followup/post_appeal.json")
     event["rawPath"] = event["requestContext"]["http"]["path"] = f"/ratings/{code}/appeal"
     event["pathParameters"] = {"tracking_code": code}
+    event["body"] = json.dumps({**json.loads(event["body"]), "citizen_key": district.citizen_keys[code]})
     appealed = district.invoke("CitizenFollowupFunction", event)
     assert appealed["statusCode"] == 200, appealed["body"]
     assert body_of(appealed) == {"tracking_code": code, "state": "closed"}
@@ -1160,6 +1167,7 @@ def test_deadlines_count_from_the_bad_review_not_the_handling_of_its_message(dis
         sig=plate_signature("640104-A017", district.stack.signing_secret),
         level=2,
         submission_id="late-message-0001",
+        channel="window_device",  # the window's pad: no form's cookie to carry
     )
     rating, _ = ratings.submit_rating(submission, *wired(), None, now=rated_at)
     followup.open_followup(rating.tracking_code, *wired(), now=datetime(2026, 2, 24, 2, 0, tzinfo=UTC))

@@ -70,7 +70,8 @@ def test_the_receipt_and_the_error_page_show_the_citizens_words_as_text() -> Non
     task = open_task("ABCD2345EFGH", "640104", "XQ01", "640104-A017", None, False, now, now, now, False)
     task = dataclasses.replace(task, feedback=MARKUP)
     # When the receipt and an error page with a field problem are made
-    receipt = receipt_page(rating, entry_named(MARKUP), "en", task, ["appeal"])
+    # (the citizen's key comes from the page's link, so anyone can make it anything)
+    receipt = receipt_page(rating, entry_named(MARKUP), "en", task, ["appeal"], MARKUP, "https://example.test")
     error = error_page("zh", MARKUP, [{"field": f"x{MARKUP}", "problem": MARKUP}], back=f"/r/x?{MARKUP}")
     # Then the markup is text on both
     for page in (receipt, error):

@@ -52,6 +52,7 @@ from haochaping.domain.scores import (
     task_counts,
     total,
 )
+from haochaping.domain.suspicion import Review
 from haochaping.domain.task import Task
 
 pytestmark = pytest.mark.unit
@@ -246,6 +247,21 @@ def test_a_not_adopted_rating_leaves_every_figure_as_if_it_never_counted() -> No
     assert replace(result, ratings=10, not_adopted=0) == THE_DAY
     assert (result.ratings, result.not_adopted) == (11, 1)
     assert difference(counts, the_day()) == {Count.NOT_ADOPTED: 1, Count.OUTCOME_NOT_ADOPTED: 1}
+
+
+def test_a_rating_held_for_review_counts_for_nothing_until_released_and_as_not_adopted_once_rejected() -> None:
+    # Given a bad review from a source over its budget, held as suspected automated 疑似刷评
+    held = a_rating(21, 1, review=Review.HELD)
+    # Then while held it counts for nothing, on any sheet
+    assert rating_counts(held, not_adopted=False) == {}
+    assert placed(held, rating_counts(held, not_adopted=False)) == {}
+    # When a supervisor releases it, the change counts it as any rating of its level
+    released = replace(held, review=Review.RELEASED)
+    change = RatingChanged(RatingState(held, False), RatingState(released, False))
+    assert change.counts() == {Count.VERY_DISSATISFIED: 1, Count.VALID: 1}
+    # When a supervisor rejects it instead (the same write marks the rating not adopted), it is not adopted
+    rejected = replace(held, review=Review.REJECTED)
+    assert rating_counts(rejected, not_adopted=True) == {Count.NOT_ADOPTED: 1}
 
 
 def test_an_upheld_appeal_restores_the_rating_exactly() -> None:

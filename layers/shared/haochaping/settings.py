@@ -51,6 +51,10 @@ class Settings(BaseModel):
     rating_cooldown_minutes: int = Field(ge=0)
     follow_up_rating_days: int = Field(ge=1)
     ticket_validity_hours: int = Field(ge=1)
+    # 疑似刷评: ratings of one window from one source in one period before the rest are held for review
+    rating_budget_minutes: int = Field(ge=1)
+    rating_budget_per_address: int = Field(ge=1)
+    rating_budget_per_device: int = Field(ge=1)
     escalation_queue_url: str
     escalation_topic_arn: str
     reminder_working_days: int = Field(ge=1)  # before a deadline 到期提醒

@@ -34,7 +34,15 @@ from haochaping.adapters.keys import (
     tracking_code_of_rating,
     tracking_code_of_task,
 )
-from haochaping.adapters.tables import AuditItem, EvaluatorItem, RatingItem, RatingsTable, ReportItem, TaskItem
+from haochaping.adapters.tables import (
+    AuditItem,
+    EvaluatorItem,
+    RatingItem,
+    RatingsTable,
+    ReportItem,
+    TaskItem,
+    report_item,
+)
 from haochaping.domain.followup import ChangedMeanwhile
 from haochaping.domain.task import (
     AttemptOutcome,
@@ -433,20 +441,7 @@ class TaskStore:
             raise
 
     def _report_item(self, report: Report) -> ReportItem:
-        return self.table.report(
-            pk=report_key(report.division_code),
-            sk=f"{report.decided_at.astimezone(UTC).isoformat()}#{report.tracking_code}",
-            tracking_code=report.tracking_code,
-            hall_code=report.hall_code,
-            window_code=report.window_code,
-            reason=report.reason,
-            evidence=report.evidence,
-            proposed_by=report.proposed_by,
-            approved_by=report.approved_by,
-            decided_at=report.decided_at,
-            rated_staff=report.rated_staff,
-            appeal_to_division=report.appeal_to_division,
-        )
+        return report_item(self.table, report)
 
     def mark_officers_notified(self, tracking_code: str, at: datetime) -> None:
         self._update(tracking_code, [TaskItem.notified_at.set(at)])

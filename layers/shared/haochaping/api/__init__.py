@@ -213,8 +213,10 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
         if app.context.get("form_post") or accept.startswith("text/html"):
             lang = app.context.get("lang") or language(app.current_event.get_query_string_value("lang"))
             text = TEXT[lang]
-            shown = {403: text["forbidden"], 404: text["not_found"]}.get(int(status), message)
-            if status == HTTPStatus.TOO_MANY_REQUESTS and headers:
+            shown = text.get(f"error_{code}") or {403: text["forbidden"], 404: text["not_found"]}.get(
+                int(status), message
+            )
+            if status == HTTPStatus.TOO_MANY_REQUESTS and headers and code == "too_many_requests":
                 shown = text["retry_after"].format(minutes=max(1, int(headers["Retry-After"]) // 60))
             referer = app.current_event.headers.get("referer")
             return html(error_page(lang, shown, fields, back=referer), status, headers=headers)

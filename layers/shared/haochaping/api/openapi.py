@@ -14,6 +14,7 @@ from haochaping.api import (
     ratings,
     staff,
     staff_session,
+    suspected,
 )
 
 ALL_ROUTERS: tuple[Router, ...] = (
@@ -21,6 +22,7 @@ ALL_ROUTERS: tuple[Router, ...] = (
     rating_form.form_router,
     rating_status.status_router,
     staff.router,
+    suspected.router,
     staff_session.router,
     citizen_followup.router,
     console.router,

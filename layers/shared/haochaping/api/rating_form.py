@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from haochaping.api.web import device_token, html, new_device_cookie
 from haochaping.domain.errors import Forbidden
-from haochaping.domain.plates import verify_plate, verify_ticket
+from haochaping.domain.plates import device_token_valid, verify_plate, verify_ticket
 from haochaping.domain.rating import WINDOW_CODE_PATTERN, Level, utc_now
 from haochaping.operations import ratings
 from haochaping.web.i18n import language
@@ -42,8 +42,9 @@ def get_form(
     else:
         raise Forbidden("open this page by scanning the window's QR plate")
     cookies = []
-    if device_token(form_router.current_event) is None:
-        cookies.append(new_device_cookie(secure=rules.public_base_url.startswith("https://")))
+    # A browser without the stack's signed device token (none yet, or an older unsigned one) gets one.
+    if not device_token_valid(device_token(form_router.current_event), secret):
+        cookies.append(new_device_cookie(rules.public_base_url.startswith("https://"), secret))
     page = form_page(
         entry,
         tag_set,

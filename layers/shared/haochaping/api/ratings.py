@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from haochaping.api.web import device_token, redirect
+from haochaping.api.web import device_token, redirect, source_address
 from haochaping.domain.submission import RatingReceipt, RatingSubmission
 from haochaping.observability import logger, metrics
 from haochaping.operations import ratings
@@ -24,10 +24,18 @@ router = Router()
     description="JSON, or a browser's form post (answered with a 303 to the receipt page).",
     responses={
         201: {"description": "Rating recorded", "content": {"application/json": {"model": RatingReceipt}}},
+        202: {
+            "description": "Rating recorded and held for review (held_for_review): its source gave this window "
+            "more ratings than its budget; counted once a supervisor releases it",
+            "content": {"application/json": {"model": RatingReceipt}},
+        },
         200: {"description": "The same submission_id again: the rating already recorded"},
         303: {"description": "Form post recorded: see the receipt page"},
         400: {"description": "Malformed JSON"},
-        403: {"description": "Missing or wrong plate signature; expired or used ticket"},
+        403: {
+            "description": "Missing or wrong plate signature; expired or used ticket; a QR rating without the "
+            "device cookie of the form the plate opens (device_evidence_required)"
+        },
         404: {"description": "Unknown or inactive window"},
         409: {"description": "The case was already rated and rated again (追评)"},
         413: {"description": "Body over 16 KB"},
@@ -38,9 +46,14 @@ router = Router()
 )
 def post_rating(submission: RatingSubmission) -> Response[Any]:
     event = router.current_event
-    rating, created = ratings.submit_rating(submission, *wired(), device_token(event))
+    stores, rules = wired()
+    rating, created = ratings.submit_rating(
+        submission, stores, rules, device_token(event), address=source_address(event)
+    )
     if created:
         metrics.add_metric(name="RatingsSubmitted", unit="Count", value=1)
+        if rating.held_for_review:
+            metrics.add_metric(name="RatingsHeldForReview", unit="Count", value=1)
         if rating.is_bad_review:
             metrics.add_metric(name="BadReviewsSubmitted", unit="Count", value=1)
     logger.info(
@@ -50,13 +63,18 @@ def post_rating(submission: RatingSubmission) -> Response[Any]:
             "rating_level": int(rating.level),
             "window_code": rating.window_code,
             "real_name": rating.real_name,
+            "held_for_review": rating.held_for_review,
         },
     )
+    receipt = ratings.receipt_for(rating, stores)
     if router.context.get("form_post"):
+        # The receipt page's link carries the citizen's key: the page they keep is what lets them act.
         lang = router.context.get("lang", "zh")
-        return redirect(f"/ratings/{rating.tracking_code}?{urlencode({'lang': lang})}")
+        return redirect(f"/ratings/{rating.tracking_code}?{urlencode({'lang': lang, 'key': receipt.citizen_key})}")
+    # Held for review is still recorded, and said so: 202, never a silent drop.
+    status = HTTPStatus.OK if not created else HTTPStatus.ACCEPTED if rating.held_for_review else HTTPStatus.CREATED
     return Response(
-        status_code=HTTPStatus.CREATED if created else HTTPStatus.OK,
+        status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=ratings.receipt_for(rating).model_dump(),
+        body=receipt.model_dump(),
     )

@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from enum import IntEnum, StrEnum
 from zoneinfo import ZoneInfo
 
+from haochaping.domain.suspicion import Review, Suspicion
+
 CHINA_TIME = ZoneInfo("Asia/Shanghai")
 COMMENT_MAX_LENGTH = 500
 
@@ -102,10 +104,34 @@ class Rating:
     real_name: bool  # 是否实名
     assess_number: int  # 评价次数: 1 first, 2 追评
     rated_at: datetime  # always UTC; reported in Asia/Shanghai
+    # Suspected automated 疑似刷评: held for a supervisor's review, then released or rejected.
+    review: Review | None = None
+    suspicion: Suspicion | None = None  # the budgets it went over: the evidence
+    released_at: datetime | None = None
 
     @property
     def is_bad_review(self) -> bool:
         return self.level.is_bad_review
+
+    @property
+    def held_for_review(self) -> bool:
+        return self.review == Review.HELD
+
+    @property
+    def counts(self) -> bool:
+        """Whether scores count it: not while held for review, never once rejected (a rating not
+        adopted after its follow-up is marked on the stored rating as well)."""
+        return self.review not in (Review.HELD, Review.REJECTED)
+
+    @property
+    def opens_follow_up(self) -> bool:
+        """A bad review opens its follow-up task once it counts: a held one waits for its release."""
+        return self.is_bad_review and self.counts
+
+    @property
+    def followed_up_from(self) -> datetime:
+        """When the follow-up's deadlines start: the rating, or its release (nobody could work it before)."""
+        return self.released_at or self.rated_at
 
     @property
     def is_follow_up(self) -> bool:

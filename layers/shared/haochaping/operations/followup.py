@@ -43,13 +43,14 @@ def open_followup(tracking_code: str, stores: Stores, rules: Rules, now: datetim
     rating = stores.ratings.get(tracking_code)
     if rating is None:
         raise NotFound(f"no rating {tracking_code}")
-    if not rating.is_bad_review:
+    if not rating.opens_follow_up:  # a good review, or one held for review or rejected as automated
         return False
     calendar = stores.calendar.for_hall(rating.hall_code)
     officers = responsible_officers(rating.hall_code, rating.department_code, rating.staff_job_number, stores)
 
-    # Deadlines count from the bad review itself, however late its message was handled.
-    deadlines = rules.deadlines(calendar, rating.rated_at)
+    # Deadlines count from the bad review itself (or its release from review), however late its
+    # message was handled.
+    deadlines = rules.deadlines(calendar, rating.followed_up_from)
     task = open_task(
         tracking_code=rating.tracking_code,
         division_code=rating.division_code,

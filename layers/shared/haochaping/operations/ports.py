@@ -13,9 +13,11 @@ if TYPE_CHECKING:  # for the annotations only: a function imports the domain mod
     from datetime import datetime, timedelta
 
     from haochaping.domain.calendar import WorkingCalendar
+    from haochaping.domain.periods import Tally
     from haochaping.domain.rating import Rating
     from haochaping.domain.registry import TagSet, WindowEntry
     from haochaping.domain.scores import Period, ScoreSheet, SheetCounts, SheetKey
+    from haochaping.domain.review import ReviewDecision
     from haochaping.domain.submission import PreparedRating
     from haochaping.domain.task import Report, Step, Task, TaskChange
 
@@ -34,6 +36,10 @@ class RatingStore(Protocol):
     def get_many(self, tracking_codes: Collection[str]) -> dict[str, Rating]: ...
 
     def evaluator_ciphertext(self, tracking_code: str) -> bytes | None: ...
+
+    def held_of_hall(self, hall_code: str, limit: int) -> list[Rating]: ...
+
+    def review_held(self, rating: Rating, decision: ReviewDecision) -> bool: ...
 
 
 class TaskStore(Protocol):
@@ -113,6 +119,14 @@ class EvaluatorSeal(Protocol):
     def unseal(self, ciphertext: bytes, tracking_code: str) -> dict[str, str]: ...
 
 
+class WrongKeyCounts(Protocol):
+    """Wrong citizen keys per rating and (hashed) source, counted in fixed periods."""
+
+    def tally(self, tracking_code: str, source: str, now: datetime, period: timedelta) -> Tally | None: ...
+
+    def add(self, tracking_code: str, source: str, now: datetime, period: timedelta) -> Tally: ...
+
+
 class Stores(Protocol):
     """Everything an operation may touch, built once per execution environment from the settings."""
 
@@ -139,5 +153,8 @@ class Stores(Protocol):
 
     @property
     def evaluators(self) -> EvaluatorSeal: ...
+
+    @property
+    def wrong_keys(self) -> WrongKeyCounts: ...
 
     def signing_secret(self) -> bytes: ...

@@ -31,12 +31,18 @@ class Rules:
     @cached_property
     def rating(self) -> RatingRules:
         from haochaping.domain.submission import RatingRules
+        from haochaping.domain.suspicion import FloodRules
 
         return RatingRules(
             division_code=self.settings.division_code,
             cooldown=timedelta(minutes=self.settings.rating_cooldown_minutes),
             follow_up_period=timedelta(days=self.settings.follow_up_rating_days),
             ticket_validity=timedelta(hours=self.settings.ticket_validity_hours),
+            floods=FloodRules(
+                period=timedelta(minutes=self.settings.rating_budget_minutes),
+                per_address=self.settings.rating_budget_per_address,
+                per_device=self.settings.rating_budget_per_device,
+            ),
         )
 
     @cached_property

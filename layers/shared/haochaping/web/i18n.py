@@ -38,6 +38,8 @@ TEXT: dict[str, dict[str, str]] = {
         "status": "处理进展",
         "status_received": "已受理，回访专员将在规定时限内联系核实。",
         "status_good": "无需处理。",
+        "status_held": "已收到。同一来源对该窗口的评价较多，本条评价待工作人员核实后计入；差评核实后进入回访。",
+        "status_rejected": "经核实为异常的重复评价，不予采纳。",
         "follow_up_rating": "追评",
         "error_title": "无法提交",
         "back": "返回",
@@ -53,6 +55,12 @@ TEXT: dict[str, dict[str, str]] = {
         "send_verdict": "提交整改评价",
         "appeal_label": "对不予采纳的决定有异议？请说明理由（申诉复核）",
         "send_appeal": "提交申诉",
+        "keep_link": "请收藏或保存本页链接：凭此链接可对整改结果评价或提出申诉。"
+        "查询码只能查看进展，工作人员也能看到查询码。",
+        "key_needed": "如需评价整改结果或提出申诉，请打开评价后收到的链接（含密钥）。",
+        "error_citizen_key_refused": "链接中的密钥不正确，请打开评价后收到的完整链接。",
+        "error_device_evidence_required": "请用手机扫描窗口的评价二维码，在打开的评价页中评价（需允许 Cookie）。",
+        "error_too_many_wrong_keys": "密钥错误次数过多，请稍后再试。",
     },
     "en": {
         "html_lang": "en",
@@ -85,6 +93,9 @@ TEXT: dict[str, dict[str, str]] = {
         "status": "Follow-up",
         "status_received": "Received: a follow-up officer will contact you within the time limit.",
         "status_good": "Nothing to follow up.",
+        "status_held": "Received. This window had many ratings from the same source, so this one is held "
+        "until staff check it; then it counts, and a bad review is followed up.",
+        "status_rejected": "Checked and found to be one of many repeated ratings: not counted.",
         "follow_up_rating": "follow-up rating",
         "error_title": "Could not send",
         "back": "Back",
@@ -100,6 +111,13 @@ TEXT: dict[str, dict[str, str]] = {
         "send_verdict": "Send verdict",
         "appeal_label": "Disagree with the decision not to count your review? Say why (appeal)",
         "send_appeal": "Send appeal",
+        "keep_link": "Bookmark or save this page's link: it lets you rate the fix or appeal. "
+        "The tracking code only shows progress, and staff see it too.",
+        "key_needed": "To rate the fix or appeal, open the link you got when you rated (it carries your key).",
+        "error_citizen_key_refused": "The key in this link is not right: open the whole link you got when you rated.",
+        "error_device_evidence_required": "Scan the window's QR code and rate on the page it opens "
+        "(cookies must be allowed).",
+        "error_too_many_wrong_keys": "Too many wrong keys: please try again later.",
     },
 }
 

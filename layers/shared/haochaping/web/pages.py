@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from haochaping.domain.rating import Level, Rating
 from haochaping.domain.registry import TagSet, WindowEntry
+from haochaping.domain.suspicion import Review
 from haochaping.domain.task import Task, Verdict
 from haochaping.web.i18n import FIELD_NAMES, LEVEL_NAMES, STATE_NAMES, TEXT, VERDICT_NAMES
 from haochaping.web.render import render
@@ -86,10 +87,27 @@ def _task_view(task: Task, lang: str) -> dict[str, Any]:
     }
 
 
+def _status_text(rating: Rating, text: dict[str, str]) -> str:
+    if rating.held_for_review:
+        return text["status_held"]
+    if rating.review == Review.REJECTED:
+        return text["status_rejected"]
+    return text["status_received"] if rating.is_bad_review else text["status_good"]
+
+
 def receipt_page(
-    rating: Rating, entry: WindowEntry | None, lang: str, task: Task | None = None, actions: list[str] | None = None
+    rating: Rating,
+    entry: WindowEntry | None,
+    lang: str,
+    task: Task | None = None,
+    actions: list[str] | None = None,
+    citizen_key: str | None = None,
+    public_base_url: str = "",
 ) -> str:
+    """The receipt and status of a rating. With the citizen's key (from the receipt's link) it
+    offers the citizen's verdict and appeal, each form carrying the key; without it, only shows."""
     text = TEXT[lang]
+    link = f"/ratings/{rating.tracking_code}?{urlencode({'key': citizen_key, 'lang': lang})}" if citizen_key else None
     level_name = LEVEL_NAMES[lang][rating.level]
     if rating.is_follow_up:
         level_name += f" ({text['follow_up_rating']})"
@@ -106,10 +124,16 @@ def receipt_page(
         level_name=level_name,
         where=where,
         rated_at=rating.rated_at_china.strftime("%Y-%m-%d %H:%M"),
-        status=text["status_received"] if rating.is_bad_review else text["status_good"],
+        status=_status_text(rating, text),
         task=_task_view(task, lang) if task else None,
-        # The citizen's verdict and appeal: only with the task they belong to.
-        actions=(actions or []) if task else [],
+        # The citizen's verdict and appeal: only with the task they belong to, and the key.
+        actions=(actions or []) if task and citizen_key else [],
+        # Without the key, say where it is, when there is something the key would allow.
+        key_needed=bool(task and actions and not citizen_key),
+        citizen_key=citizen_key,
+        link=link,
+        shown_link=f"{public_base_url.rstrip('/')}{link}" if link else None,
+        bad_review=rating.is_bad_review,
         verdicts=[(v.value, VERDICT_NAMES[lang][v]) for v in Verdict],
     )
 
