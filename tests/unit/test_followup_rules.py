@@ -681,9 +681,9 @@ def decided(hall_supervisors: tuple[str, ...] = HALL_SUPERVISORS, approver: Acto
     return move(task, approver, Action.APPROVE_NOT_ADOPTED, hall_supervisors=hall_supervisors)
 
 
-def appealed_against(task: Task) -> Task:
-    """The decision told to the citizen, who appeals it."""
-    told = move(task, OFFICER, Action.GIVE_FEEDBACK, text="经核实为恶意差评，不予采纳")
+def appealed_against(task: Task, by: Actor = OFFICER) -> Task:
+    """The decision told to the citizen by ``by`` (the task's holder), who appeals it."""
+    told = move(task, by, Action.GIVE_FEEDBACK, text="经核实为恶意差评，不予采纳")
     return appeal_at(told, OPENED_AT + timedelta(days=1))
 
 
@@ -695,7 +695,7 @@ def test_the_approver_is_recorded_and_neither_they_nor_the_proposer_may_decide_t
     assert (task.proposed_by, task.approved_by) == (OFFICER_AND_SUPERVISOR.identity, SUPERVISOR.identity)
     assert took_part(task) == {OFFICER_AND_SUPERVISOR.identity, SUPERVISOR.identity}
     assert task.appeal_to_division is False  # SECOND_SUPERVISOR took no part
-    appealed = appealed_against(task)
+    appealed = appealed_against(task, by=OFFICER_AND_SUPERVISOR)  # who proposed it holds it
     for part_of_it in (SUPERVISOR, OFFICER_AND_SUPERVISOR):
         # When one who took part tries to decide the appeal
         assert not may_decide_appeal(appealed, part_of_it)

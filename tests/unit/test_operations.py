@@ -272,7 +272,7 @@ def test_an_approval_by_the_halls_only_independent_supervisor_sends_the_appeal_t
     assert followup.reports(OTHER_HALL_SUPERVISOR, stores) == [report]
     followup.act(OFFICER, code, Action.GIVE_FEEDBACK, 3, stores, rules, text="经核实不予采纳")
     followup.act(Actor.citizen(), code, Action.APPEAL, None, stores, rules, text="我没有恶意")
-    assert followup.view_task(SUPERVISOR, code, stores).allowed == ["close"]  # the approver decides no appeal
+    assert followup.view_task(SUPERVISOR, code, stores).allowed == ["close", "assign"]  # and decides no appeal
     assert followup.view_task(OTHER_HALL_SUPERVISOR, code, stores).allowed == ["uphold_appeal", "dismiss_appeal"]
     dismissed = followup.act(OTHER_HALL_SUPERVISOR, code, Action.DISMISS_APPEAL, 5, stores, rules, text="维持")
     assert dismissed.appeal_decided and dismissed.audit[-1].actor == "XQ3101"

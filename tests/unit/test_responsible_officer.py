@@ -477,7 +477,9 @@ def test_the_management_office_reads_every_report_of_the_division(stores: Memory
     followup.act(OFFICER, code, Action.PROPOSE_NOT_ADOPTED, 1, stores, rules, reason="malicious", text="监控为证")
     followup.act(SUPERVISOR, code, Action.APPROVE_NOT_ADOPTED, 2, stores, rules)
     (report,) = stores.tasks.reports_written
-    stores.tasks.reports_written.append(replace(report, tracking_code="OTHERHALL234", hall_code=OTHER_HALL))
+    stores.tasks.reports_written.append(
+        replace(report, tracking_code="OTHERHALL234", hall_code=OTHER_HALL, appeal_to_division=False)
+    )
     # Then the office reads both, the hall's supervisor their hall's, another division's office none
     assert {r.tracking_code for r in followup.reports(OVERSEER, stores)} == {code, "OTHERHALL234"}
     assert [r.tracking_code for r in followup.reports(SUPERVISOR, stores)] == [code]

@@ -122,6 +122,7 @@ class RegistryStore:
         registry was loaded before they were recorded, so that its appeals go to the division."""
         body = self._body(SUPERVISORS, hall_code)
         return list(json.loads(body)) if body else []
+
     def followup_officers(self, hall_code: str, department_code: str) -> list[str]:
         """Job numbers of the officers a bad review of this department's window in this hall goes to
         (Registry.followup_officers); the hall's officers when the registry was loaded before

@@ -357,6 +357,8 @@ def may_decide_appeal(task: Task, actor: Actor) -> bool:
 def may_close(task: Task) -> bool:
     """A real-name task closes only after the call-back after the fix, or enough attempts at it."""
     return not task.real_name or task.called_back or task.unreachable
+
+
 # ---------------------------------------------------------------- who holds a task 专人
 
 

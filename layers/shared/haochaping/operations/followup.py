@@ -21,8 +21,8 @@ from haochaping.domain.followup import (
     allowed_actions,
     apply,
     check_access,
-    may_see,
     may_hold,
+    may_see,
     may_see_evaluator,
     open_task,
 )
