@@ -12,6 +12,10 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 DEVICE_COOKIE = "hcp_device"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+# The routes the citizen pages post forms to (API Gateway's route keys); every other route reads JSON only.
+FORM_ROUTES = frozenset(
+    {"POST /ratings", "POST /ratings/{tracking_code}/verdict", "POST /ratings/{tracking_code}/appeal"}
+)
 # Fields a form sends flat that the JSON body nests under "evaluator".
 EVALUATOR_FIELDS = {"evaluator_name": "name", "evaluator_phone": "phone", "evaluator_consent": "consent"}
 LIST_FIELDS = {"tags"}

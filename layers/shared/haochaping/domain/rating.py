@@ -127,6 +127,10 @@ TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read alou
 TRACKING_CODE_LENGTH = 12
 TRACKING_CODE_PATTERN = f"^[{TRACKING_ALPHABET}]{{{TRACKING_CODE_LENGTH}}}$"
 
+# A required text must say something: a field of spaces alone is refused (stripped, it is empty),
+# and this pattern says so in the API's schema.
+NON_BLANK = r"\S"
+
 
 def within_follow_up_period(first_rated_at: datetime, now: datetime, period: timedelta) -> bool:
     """一事一评: a case may be rated once more (追评) within the period after its first rating."""
