@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from haochaping.domain.rating import NON_BLANK
 
 pytestmark = [
     pytest.mark.functional,
@@ -225,7 +226,7 @@ def test_what_the_code_refuses_the_schema_refuses(document: dict[str, Any]) -> N
         ("AppealRequest", "text"),
         ("Evaluator", "name"),
     ]:
-        assert schemas[model]["properties"][field]["pattern"] == r"\S", (model, field)
+        assert schemas[model]["properties"][field]["pattern"] == NON_BLANK, (model, field)
         assert schemas[model]["properties"][field]["minLength"] == 1, (model, field)
     # And a call-back needs consent: true, on a bad review only
     assert schemas["Evaluator"]["properties"]["consent"]["const"] is True
