@@ -17,7 +17,7 @@ TRANSFORMED   := build/template.transformed.json
 ESLINT       := infra/eslint
 ESLINT_STAMP := $(ESLINT)/node_modules/.installed-stamp
 
-.PHONY: run test lint scan bench bench-load samconfig install system-deps clean
+.PHONY: run test fuzz lint scan bench bench-load samconfig install system-deps clean
 
 # Installers write to INSTALL_LOG, not the terminal, which gets one line per phase; when one fails,
 # the log's last lines and its path, so the CI still shows why. VERBOSE=1 shows everything instead.
@@ -85,6 +85,13 @@ run: install
 
 test: install system-deps
 	$(PY) -m pytest
+
+# The API against its OpenAPI document, at length: schemathesis with 1,000 test cases per operation and
+# phase instead of make test's 25 (README, Checks).
+CONTRACT_EXAMPLES ?= 1000
+fuzz: install
+	@bash infra/system-deps.sh twin
+	CONTRACT_EXAMPLES=$(CONTRACT_EXAMPLES) $(PY) -m pytest tests/integration/test_api_contract.py
 
 # The twin needs Java for DynamoDB Local, the browser tier Debian's chromium; install them where
 # we can, never skip silently.

@@ -930,10 +930,13 @@ def test_an_action_body_is_validated(district: District) -> None:
         {"action": "record_contact", "version": 0},
         {"action": "record_contact", "version": 1, "extra": "x"},
         {"action": "explain", "version": 1, "text": "长" * 2001},
+        # Not a reason the document names (mistaken, malicious)
+        {"action": "propose_not_adopted", "version": 1, "reason": "dislike", "text": "证据"},
     ):
         response = district.staff(OFFICER, "POST", f"/staff/tasks/{code}/actions", body)
         assert response["statusCode"] == 422, body
-    refused = district.act(code, OFFICER, "propose_not_adopted", reason="dislike", text="")
+    # Every input a move lacks is named in one refusal
+    refused = district.act(code, OFFICER, "propose_not_adopted", text="  ")
     assert refused["statusCode"] == 422
     assert sorted(f["field"] for f in error_of(refused)["fields"]) == ["reason", "text"]
 

@@ -27,7 +27,6 @@ from tests.integration.conftest import (
     demo_staff,
     http,
     plate_sig_of,
-    post_json,
     post_rating,
     rate,
     staff_act,

@@ -16,6 +16,7 @@ from haochaping.domain.followup import ChangedMeanwhile
 from haochaping.domain.periods import Tally, period_start
 from haochaping.domain.rating import Rating
 from haochaping.domain.registry import TagSet, WindowEntry
+from haochaping.domain.review import ReviewDecision
 from haochaping.domain.scores import (
     Count,
     CountedMeanwhile,
@@ -26,7 +27,6 @@ from haochaping.domain.scores import (
     SheetKey,
     add_to,
 )
-from haochaping.domain.review import ReviewDecision
 from haochaping.domain.submission import PreparedRating
 from haochaping.domain.suspicion import Review, Suspicion
 from haochaping.domain.task import Report, Step, Task, TaskChange

@@ -21,7 +21,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from haochaping.api.web import FORM_CONTENT_TYPE, PAGE_HEADERS, form_to_submission, html
+from haochaping.api.contract import ErrorDetail, ErrorResponse, FieldProblem
+from haochaping.api.web import FORM_CONTENT_TYPE, FORM_ROUTES, PAGE_HEADERS, form_to_submission, html
 from haochaping.domain.errors import (
     Conflict,
     DomainError,
@@ -44,16 +45,20 @@ def error_response(
     code: str,
     message: str,
     fields: list[dict[str, str]] | None = None,
-    extra: dict[str, Any] | None = None,
+    allowed: list[str] | None = None,
 ) -> Response:
-    """The one JSON shape of every error the API returns."""
-    error: dict[str, Any] = {"status": int(status), "code": code, "message": message, **(extra or {})}
-    if fields is not None:
-        error["fields"] = fields
+    """The one JSON shape of every error the API returns (contract.ErrorResponse)."""
+    detail = ErrorDetail(
+        status=int(status),
+        code=code,
+        message=message,
+        fields=[FieldProblem(**field) for field in fields] if fields is not None else None,
+        allowed=allowed,
+    )
     return Response(
         status_code=int(status),
         content_type=content_types.APPLICATION_JSON,
-        body={"error": error},
+        body=ErrorResponse(error=detail).body(),
     )
 
 
@@ -78,8 +83,15 @@ def error_page(lang: str, message: str, fields: list[dict[str, str]] | None = No
 
 
 # The bodies the API reads; any other content type is refused before anything parses the body.
-READABLE_MEDIA_TYPES = (content_types.APPLICATION_JSON, FORM_CONTENT_TYPE)
+# Forms only where the citizen pages post them (web.FORM_ROUTES): every other route reads JSON alone.
 METHODS_WITH_BODY = {"POST", "PUT", "PATCH"}
+
+
+def readable_media_types(route_key: str) -> tuple[str, ...]:
+    """The media types the route with this key ("POST /ratings") reads."""
+    if route_key in FORM_ROUTES:
+        return (content_types.APPLICATION_JSON, FORM_CONTENT_TYPE)
+    return (content_types.APPLICATION_JSON,)
 
 
 def media_type(content_type: str) -> str:
@@ -87,9 +99,9 @@ def media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def unsupported_message(content_type: str) -> str:
+def unsupported_message(content_type: str, readable: tuple[str, ...]) -> str:
     shown = content_type if len(content_type) <= 80 else content_type[:80] + "…"
-    return f"content type {shown!r} is not accepted; send {' or '.join(READABLE_MEDIA_TYPES)}"
+    return f"content type {shown!r} is not accepted; send {' or '.join(readable)}"
 
 
 def _plain_error(status: HTTPStatus, code: str, message: str, accept: str = "") -> dict[str, Any]:
@@ -116,6 +128,14 @@ class DistrictResolver(APIGatewayHttpResolver):
     _district_routers: tuple[Router, ...] = ()
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        accept = headers.get("accept", "")
+        method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
+        if method not in METHODS_WITH_BODY:
+            # No route of a GET reads a body: whatever came is dropped unread, with its type, so
+            # that a GET is answered the same with or without one.
+            headers.pop("content-type", None)
+            event = {**event, "headers": headers, "body": None, "isBase64Encoded": False}
         # Checked before anything parses the body, so an oversized one costs nothing more.
         body = event.get("body") or ""
         size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8"))
@@ -124,27 +144,23 @@ class DistrictResolver(APIGatewayHttpResolver):
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                 "payload_too_large",
                 f"the body is larger than {MAX_BODY_BYTES // 1024} KB",
+                accept,
             )
-        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-        accept = headers.get("accept", "")
-        content_type = headers.get("content-type", "").strip()
-        method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
-        if not body and method not in METHODS_WITH_BODY:
-            # Nothing to read, whatever the header says (a GET, say): nothing downstream parses one.
-            headers.pop("content-type", None)
-            content_type = ""
-        elif not content_type:
-            content_type = content_types.APPLICATION_JSON  # a body without a type is read as JSON
-        elif media_type(content_type) in READABLE_MEDIA_TYPES:
-            content_type = media_type(content_type)
-        else:
-            # Refused here, by media type: the validation downstream would try other types itself
-            # (multipart without its boundary raised there, a 500).
-            return _plain_error(
-                HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_content_type", unsupported_message(content_type), accept
-            )
-        if content_type:
-            headers["content-type"] = content_type
+        content_type = ""
+        if method in METHODS_WITH_BODY:
+            readable = readable_media_types(str(event.get("routeKey", "")))
+            content_type = headers.get("content-type", "").strip() or content_types.APPLICATION_JSON
+            if media_type(content_type) not in readable:
+                # Refused here, by media type, even when the body is empty: the validation downstream
+                # would try other types itself (multipart without its boundary raised there, a 500).
+                return _plain_error(
+                    HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_content_type",
+                    unsupported_message(content_type, readable),
+                    accept,
+                )
+            # A body without a type is read as JSON; JSON whatever its parameters and case.
+            content_type = headers["content-type"] = media_type(content_type)
         event = {**event, "headers": headers}
         text = body
         if body and event.get("isBase64Encoded"):
@@ -206,7 +222,7 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
         message: str,
         fields: list[dict[str, str]] | None = None,
         headers: dict[str, str] | None = None,
-        extra: dict[str, Any] | None = None,
+        allowed: list[str] | None = None,
     ) -> Response:
         """JSON for programs; a page for a browser's form post or page request."""
         accept = app.current_event.headers.get("accept", "")
@@ -220,7 +236,7 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
                 shown = text["retry_after"].format(minutes=max(1, int(headers["Retry-After"]) // 60))
             referer = app.current_event.headers.get("referer")
             return html(error_page(lang, shown, fields, back=referer), status, headers=headers)
-        response = error_response(status, code, message, fields, extra)
+        response = error_response(status, code, message, fields, allowed)
         response.headers.update(headers or {})
         return response
 
@@ -240,7 +256,9 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported(_: RequestUnsupportedContentType) -> Response:
         content_type = app.current_event.headers.get("content-type", "")
-        return respond(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_content_type", unsupported_message(content_type))
+        readable = readable_media_types(str(app.current_event.raw_event.get("routeKey", "")))
+        message = unsupported_message(content_type, readable)
+        return respond(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_content_type", message)
 
     @app.exception_handler(ServiceError)
     def _service_error(error: ServiceError) -> Response:
@@ -264,7 +282,7 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
             HTTPStatus.UNPROCESSABLE_ENTITY,
         )
         allowed = getattr(error, "allowed", None)
-        return respond(status, error.code, error.message, extra={"allowed": allowed} if allowed is not None else None)
+        return respond(status, error.code, error.message, allowed=allowed)
 
     @app.not_found
     def _no_route(_: Exception) -> Response:

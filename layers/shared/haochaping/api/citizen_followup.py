@@ -6,7 +6,7 @@ page, a form field): the tracking code names the rating, and staff see it too.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -14,16 +14,14 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from haochaping.api.contract import answers, json_answer, see_other
 from haochaping.api.web import redirect, source_address
 from haochaping.domain.followup import TEXT_LIMIT, Action
-from haochaping.domain.rating import TRACKING_CODE_PATTERN
-from haochaping.domain.task import Task, Verdict
+from haochaping.domain.rating import NON_BLANK, TRACKING_CODE_PATTERN
+from haochaping.domain.task import TaskState, Verdict
 from haochaping.observability import logger
 from haochaping.operations import citizen
 from haochaping.wiring import wired
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 router = Router()
 
@@ -34,16 +32,6 @@ KEY_FIELD = Field(
     description="the citizen's key from the receipt (citizen_key); missing or wrong: 403",
 )
 
-RESPONSES: dict[int, OpenAPIResponse] = {
-    200: {"description": "Recorded; the task's state"},
-    303: {"description": "Form post recorded: back to the receipt page"},
-    403: {"description": "The citizen's key is missing or wrong (citizen_key_refused)"},
-    404: {"description": "No rating or no follow-up task has this tracking code"},
-    409: {"description": "Not allowed in the task's state; the allowed moves are named"},
-    422: {"description": "Invalid fields, each named"},
-    429: {"description": "Too many wrong keys for this rating from here lately; see Retry-After"},
-}
-
 
 class VerdictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -53,11 +41,36 @@ class VerdictRequest(BaseModel):
 
 class AppealRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    text: str = Field(min_length=1, max_length=TEXT_LIMIT, description="why the decision is wrong")
+    text: str = Field(min_length=1, max_length=TEXT_LIMIT, pattern=NON_BLANK, description="why the decision is wrong")
     citizen_key: str | None = KEY_FIELD
 
 
-def _answer(tracking_code: str, key: str | None, task: Task) -> Response[Any]:
+class FollowUpAnswer(BaseModel):
+    """The citizen's move, taken: the task's state after it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tracking_code: str
+    state: TaskState
+
+
+def _answers(taken: str) -> dict[int, Any]:
+    return answers(
+        {200: json_answer(taken, FollowUpAnswer), 303: see_other(taken + " (a form post): the status page")},
+        {
+            403: "the citizen's key is missing or wrong (citizen_key_refused)",
+            404: "no follow-up task for this tracking code (no such rating, or not a bad review)",
+            409: "not allowed in the task's state (transition_refused), or the appeal period is over",
+            422: "invalid fields, each named",
+            429: "too many wrong keys for this rating from here lately; see Retry-After",
+        },
+        body=True,
+        path_parameters=True,
+        retry_after=True,
+    )
+
+
+def _answer(tracking_code: str, key: str | None, state: TaskState) -> Response[Any]:
     if router.context.get("form_post"):
         # Back to the page the form was on: its link carries the key, so the citizen can act again.
         lang = router.context.get("lang", "zh")
@@ -65,12 +78,14 @@ def _answer(tracking_code: str, key: str | None, task: Task) -> Response[Any]:
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
-        body={"tracking_code": tracking_code, "state": task.state.value},
+        body=FollowUpAnswer(tracking_code=tracking_code, state=state).model_dump(mode="json"),
     )
 
 
 @router.post(
-    "/ratings/<tracking_code>/verdict", summary="The citizen's verdict on the fix 整改满意度", responses=RESPONSES
+    "/ratings/<tracking_code>/verdict",
+    summary="The citizen's verdict on the fix 整改满意度",
+    responses=_answers("Verdict recorded"),
 )
 def post_verdict(
     tracking_code: Annotated[str, Path(pattern=TRACKING_CODE_PATTERN)], request: VerdictRequest
@@ -84,10 +99,14 @@ def post_verdict(
         verdict=request.verdict.value,
     )
     logger.info("citizen verdict", extra={"tracking_code": tracking_code, "verdict": request.verdict.value})
-    return _answer(tracking_code, request.citizen_key, task)
+    return _answer(tracking_code, request.citizen_key, task.state)
 
 
-@router.post("/ratings/<tracking_code>/appeal", summary="Appeal a not-adopted decision 申诉复核", responses=RESPONSES)
+@router.post(
+    "/ratings/<tracking_code>/appeal",
+    summary="Appeal a not-adopted decision 申诉复核",
+    responses=_answers("Appeal recorded"),
+)
 def post_appeal(
     tracking_code: Annotated[str, Path(pattern=TRACKING_CODE_PATTERN)], request: AppealRequest
 ) -> Response[Any]:
@@ -100,4 +119,4 @@ def post_appeal(
         text=request.text,
     )
     logger.info("citizen appeal", extra={"tracking_code": tracking_code})
-    return _answer(tracking_code, request.citizen_key, task)
+    return _answer(tracking_code, request.citizen_key, task.state)

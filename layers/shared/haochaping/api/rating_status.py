@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from haochaping.api.contract import answers, json_or_page_answer
 from haochaping.api.web import html
+from haochaping.domain.followup import Action
 from haochaping.domain.rating import TRACKING_CODE_PATTERN, Rating
 from haochaping.domain.suspicion import Review
-from haochaping.domain.task import STATE_NAMES_ZH, Task
+from haochaping.domain.task import STATE_NAMES_ZH, Task, TaskState, Verdict
 from haochaping.operations import followup, ratings
 from haochaping.web.i18n import LEVEL_NAMES, language
 from haochaping.wiring import wired
@@ -20,46 +22,61 @@ from haochaping.wiring import wired
 status_router = Router()
 
 
+# Where a rating's follow-up stands, as the status answers it.
+FollowUpStatus = Literal["none", "received", "held_for_review", "not_adopted"] | TaskState
+
+
 class RatingStatus(BaseModel):
     """Where a rating stands; no personal data."""
 
+    model_config = ConfigDict(extra="forbid")
+
     tracking_code: str
-    level: int
+    level: int = Field(ge=1, le=5)
     level_name: str
     window_code: str
     window_name: str | None
     hall_name: str | None
-    rated_at: str
+    rated_at: str = Field(description="time of the rating, Asia/Shanghai, ISO 8601")
     bad_review: bool
     follow_up_rating: bool
-    follow_up_status: str = Field(
-        description="none (a good review); for a bad review: received, held_for_review, not_adopted (rejected "
-        "as automated), or the follow-up task's state"
+    follow_up_status: FollowUpStatus = Field(
+        description="none (not a bad review); for a bad review: received (its task not opened yet), "
+        "held_for_review, not_adopted (rejected as automated), or the follow-up task's state"
     )
     follow_up_state_name: str | None = None
-    outcome: str | None = None
+    outcome: TaskState | None = None
     feedback: str | None = Field(default=None, description="what the follow-up officer tells the citizen")
-    verdict: str | None = None
+    verdict: Verdict | None = None
     not_adopted: bool = False
     appeal_open: bool = False
     appeal_deadline: str | None = None
-    citizen_actions: list[str] = Field(default_factory=list, description="give_verdict, appeal")
+    citizen_actions: list[Action] = Field(default_factory=list, description="give_verdict, appeal")
     held_for_review: bool = Field(
         default=False, description="疑似刷评: held for a supervisor's review; counted once released"
     )
 
 
-def _follow_up_status(rating: Rating, task: Task | None) -> str:
+def _follow_up_status(rating: Rating, task: Task | None) -> FollowUpStatus:
     if not rating.is_bad_review:
         return "none"
     if rating.held_for_review:
         return "held_for_review"
     if rating.review == Review.REJECTED:
         return "not_adopted"
-    return task.state.value if task else "received"
+    return task.state if task else "received"
 
 
-@status_router.get("/ratings/<tracking_code>", summary="A rating's receipt and status 评价查询")
+@status_router.get(
+    "/ratings/<tracking_code>",
+    summary="A rating's receipt and status 评价查询",
+    description="A page, or JSON with format=json (or an Accept header that asks for JSON and not HTML).",
+    responses=answers(
+        {200: json_or_page_answer("The rating and its follow-up", RatingStatus)},
+        {404: "no rating has this tracking code", 422: "a parameter is invalid, named"},
+        path_parameters=True,
+    ),
+)
 def get_rating(
     tracking_code: Annotated[str, Path(pattern=TRACKING_CODE_PATTERN)],
     lang: Annotated[str | None, Query(max_length=5)] = None,
@@ -96,13 +113,13 @@ def get_rating(
         follow_up_rating=rating.is_follow_up,
         follow_up_status=_follow_up_status(rating, task),
         follow_up_state_name=STATE_NAMES_ZH[task.state] if task else None,
-        outcome=task.outcome.value if task and task.outcome else None,
+        outcome=task.outcome if task else None,
         feedback=task.feedback if task and task.feedback else None,
-        verdict=task.verdict.value if task and task.verdict else None,
+        verdict=task.verdict if task else None,
         not_adopted=bool(task and task.rating_void) or rating.review == Review.REJECTED,
         appeal_open=bool(task and task.appeal_open),
         appeal_deadline=task.appeal_deadline.isoformat() if task and task.appeal_deadline else None,
-        citizen_actions=citizen_actions,
+        citizen_actions=[Action(action) for action in citizen_actions],
         held_for_review=rating.held_for_review,
     )
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=status.model_dump())
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=status.model_dump(mode="json"))

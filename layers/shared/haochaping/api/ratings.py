@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from haochaping.api.contract import answers, json_answer, see_other
 from haochaping.api.web import device_token, redirect, source_address
 from haochaping.domain.submission import RatingReceipt, RatingSubmission
 from haochaping.observability import logger, metrics
@@ -22,27 +23,31 @@ router = Router()
     "/ratings",
     summary="Submit a rating 提交评价",
     description="JSON, or a browser's form post (answered with a 303 to the receipt page).",
-    responses={
-        201: {"description": "Rating recorded", "content": {"application/json": {"model": RatingReceipt}}},
-        202: {
-            "description": "Rating recorded and held for review (held_for_review): its source gave this window "
-            "more ratings than its budget; counted once a supervisor releases it",
-            "content": {"application/json": {"model": RatingReceipt}},
+    responses=answers(
+        {
+            201: json_answer("Rating recorded", RatingReceipt),
+            202: json_answer(
+                "Rating recorded and held for review (held_for_review): its source gave this window more ratings "
+                "than its budget; counted once a supervisor releases it",
+                RatingReceipt,
+            ),
+            200: json_answer("The same submission_id again: the rating already recorded", RatingReceipt),
+            303: see_other("A form post recorded: the receipt page"),
         },
-        200: {"description": "The same submission_id again: the rating already recorded"},
-        303: {"description": "Form post recorded: see the receipt page"},
-        400: {"description": "Malformed JSON"},
-        403: {
-            "description": "Missing or wrong plate signature; expired or used ticket; a QR rating without the "
-            "device cookie of the form the plate opens (device_evidence_required)"
+        {
+            403: "no plate signature nor ticket; a signature that does not match the window; a ticket expired, "
+            "used, or for another window; a QR rating without the device cookie of the form the plate opens "
+            "(device_evidence_required)",
+            404: "the window is unknown or not in service",
+            409: "the case was already rated and rated again (追评), its follow-up period is over, or it is being "
+            "rated at this moment",
+            422: "invalid fields, each named; besides what the schema says: tags not of the rated level in the "
+            "current tag set, an item the window does not serve",
+            429: "this device rated this window moments ago",
         },
-        404: {"description": "Unknown or inactive window"},
-        409: {"description": "The case was already rated and rated again (追评)"},
-        413: {"description": "Body over 16 KB"},
-        415: {"description": "Unsupported content type"},
-        422: {"description": "Invalid fields, each named"},
-        429: {"description": "This device rated this window moments ago; see Retry-After"},
-    },
+        body=True,
+        retry_after=True,
+    ),
 )
 def post_rating(submission: RatingSubmission) -> Response[Any]:
     event = router.current_event

@@ -6,7 +6,6 @@ write (a task of another hall is a 404, as if it did not exist).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -14,11 +13,22 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from haochaping.api.contract import NO_STORE, answers, json_answer
 from haochaping.domain.errors import Forbidden
 from haochaping.domain.escalation import current_level
-from haochaping.domain.followup import TEXT_LIMIT, Action, Actor, Role
-from haochaping.domain.rating import JOB_NUMBER_PATTERN, TRACKING_CODE_PATTERN, utc_now
-from haochaping.domain.task import STATE_NAMES_ZH, Escalation, Task, TaskState
+from haochaping.domain.followup import MOVE_INPUTS, TEXT_LIMIT, TRANSITIONS, Action, Actor, Role
+from haochaping.domain.rating import JOB_NUMBER_PATTERN, NON_BLANK, TRACKING_CODE_PATTERN, utc_now
+from haochaping.domain.task import (
+    STATE_NAMES_ZH,
+    AttemptOutcome,
+    DeadlineKind,
+    Escalation,
+    NotAdoptedReason,
+    Rung,
+    Task,
+    TaskState,
+    Verdict,
+)
 from haochaping.observability import logger, metrics
 from haochaping.operations import followup
 from haochaping.wiring import wired
@@ -60,6 +70,7 @@ def actor_from_claims(claims: dict[str, Any]) -> Actor:
 
 
 STAFF_SECURITY: list[dict[str, list[str]]] = [{"StaffJwt": []}]
+NO_ROLE = "this account has no staff role for follow-up tasks"
 
 
 def current_actor() -> Actor:
@@ -72,26 +83,66 @@ def actor_of(event: dict[str, Any]) -> Actor:
     claims = (authorizer.get("jwt") or {}).get("claims") or {}
     actor = actor_from_claims(claims)
     if not actor.identity or not actor.roles:
-        raise Forbidden("this account has no staff role for follow-up tasks")
+        raise Forbidden(NO_ROLE)
     return actor
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+# A moment as the staff API gives it: ISO 8601 with its offset.
+Moment = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 
 
-def task_summary(task: Task) -> dict[str, Any]:
+class Answer(BaseModel):
+    """What a staff route answers: exactly these fields, as the OpenAPI document states them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class EscalationStep(Answer):
+    """A 督办 step taken on a task."""
+
+    rung: Rung
+    level: int = Field(description="0 a reminder, 1 the hall supervisor, 2 the district bureau, 3 the city")
+    rung_name: str
+    deadline: DeadlineKind = Field(description="the deadline it belongs to")
+    due_at: Moment
+    at: Moment = Field(description="when the step was taken")
+
+
+class TaskSummary(Answer):
+    """A follow-up task 回访核实任务 as the hall's list shows it."""
+
+    tracking_code: str
+    hall_code: str
+    window_code: str
+    state: TaskState
+    state_name: str
+    version: int = Field(description="send it back with a move: a move on a changed task is refused (409)")
+    real_name: bool
+    opened_at: Moment
+    first_contact_due: Moment
+    rectification_due: Moment
+    deadlines_provisional: bool = Field(description="counted on a provisional calendar (no official schedule)")
+    contacted: bool
+    escalation: EscalationStep | None = Field(description="the highest 督办 step taken, if any")
+    holder: str | None = Field(description="the job number of the officer responsible 专人; null: not taken on yet")
+
+    @classmethod
+    def of(cls, task: Task) -> TaskSummary:
+        return cls(**_summary_fields(task))
+
+
+def _summary_fields(task: Task) -> dict[str, Any]:
     return {
         "tracking_code": task.tracking_code,
         "hall_code": task.hall_code,
         "window_code": task.window_code,
-        "state": task.state.value,
+        "state": task.state,
         "state_name": STATE_NAMES_ZH[task.state],
         "version": task.version,
         "real_name": task.real_name,
-        "opened_at": _iso(task.opened_at),
-        "first_contact_due": _iso(task.first_contact_due),
-        "rectification_due": _iso(task.rectification_due),
+        "opened_at": task.opened_at.isoformat(),
+        "first_contact_due": task.first_contact_due.isoformat(),
+        "rectification_due": task.rectification_due.isoformat(),
         "deadlines_provisional": task.deadlines_provisional,
         "contacted": task.contacted_at is not None,
         "escalation": _escalation(current_level(task)),
@@ -99,72 +150,180 @@ def task_summary(task: Task) -> dict[str, Any]:
     }
 
 
-def _escalation(escalation: Escalation | None) -> dict[str, Any] | None:
-    if escalation is None:
-        return None
-    return {
-        "rung": escalation.rung.value,
-        "level": escalation.rung.level,
-        "rung_name": escalation.rung.name_zh,
-        "deadline": escalation.deadline.value,
-        "due_at": _iso(escalation.due_at),
-        "at": _iso(escalation.at),
-    }
+def _escalation(escalation: Escalation | None) -> EscalationStep | None:
+    return _step(escalation) if escalation is not None else None
 
 
-def task_detail(view: followup.TaskView, rating: dict[str, Any] | None) -> dict[str, Any]:
-    task = view.task
-    return {
-        **task_summary(task),
-        "outcome": task.outcome.value if task.outcome else None,
-        "explanation": task.explanation,
-        "feedback": task.feedback,
-        "verdict": task.verdict.value if task.verdict else None,
-        "not_adopted_reason": task.not_adopted_reason.value if task.not_adopted_reason else None,
-        "evidence": task.evidence,
-        "proposed_by": task.proposed_by,
-        "approved_by": task.approved_by,
-        "appeal": task.appeal,
-        "appeal_open": task.appeal_open,
-        "appeal_to_division": task.appeal_to_division,
-        "called_back": task.called_back,
-        "call_back_attempts": [
-            {"at": _iso(a.at), "by": a.by, "outcome": a.outcome.value} for a in task.call_back_attempts
-        ],
-        "unreachable": task.unreachable,
-        "reopenings": task.reopenings,
-        "rating_void": task.rating_void,
-        "officers": list(task.officers),  # whom the task went to: who may take it on
-        "allowed_actions": view.allowed,
-        "evaluator": view.evaluator,
-        "rating": rating,
-        "escalations": [_escalation(e) for e in task.escalations],
-        "audit": [
-            {
-                "sequence": e.sequence,
-                "actor": e.actor,
-                "role": e.role,
-                "at": _iso(e.at),
-                "action": e.action,
-                "from_state": e.from_state,
-                "to_state": e.to_state,
-                "reason": e.reason,
-            }
-            for e in task.audit
-        ],
-    }
+def _step(escalation: Escalation) -> EscalationStep:
+    return EscalationStep(
+        rung=escalation.rung,
+        level=escalation.rung.level,
+        rung_name=escalation.rung.name_zh,
+        deadline=escalation.deadline,
+        due_at=escalation.due_at.isoformat(),
+        at=escalation.at.isoformat(),
+    )
 
 
-def _json(body: Any, status: int = 200) -> Response[Any]:
+class TaskList(Answer):
+    now: Moment = Field(description="the server's time: count down from it, not from the PC's clock")
+    recent: int = Field(description="how many of the newest tasks are listed beside every open one")
+    tasks: list[TaskSummary]
+
+
+class EvaluatorContact(Answer):
+    """评价人: shown only to the hall's officers and supervisors, on a real-name task."""
+
+    name: str
+    phone: str
+
+
+class TagName(Answer):
+    code: str
+    name: str
+    name_en: str
+
+
+class RatedService(Answer):
+    """What was rated 评价 (never who rated)."""
+
+    level: int = Field(ge=1, le=5)
+    level_name: str
+    tags: list[TagName]
+    comment: str
+    channel: str
+    rated_at: Moment
+    staff_job_number: str | None
+
+
+class AuditLine(Answer):
+    """One line of the audit trail 操作记录."""
+
+    sequence: int
+    actor: str
+    role: str
+    at: Moment
+    action: str
+    from_state: str
+    to_state: str
+    reason: str
+
+
+class CallBackAttemptLine(Answer):
+    """A call-back after the fix that reached no verdict 回访未果."""
+
+    at: Moment
+    by: str
+    outcome: AttemptOutcome
+
+
+class TaskDetail(TaskSummary):
+    """One task, with what this staff member may do now and may see."""
+
+    outcome: TaskState | None
+    explanation: str
+    feedback: str
+    verdict: Verdict | None
+    not_adopted_reason: NotAdoptedReason | None
+    evidence: str
+    proposed_by: str | None
+    approved_by: str | None
+    appeal: str
+    appeal_open: bool
+    appeal_to_division: bool = Field(description="no supervisor of the hall is independent: the division decides")
+    called_back: bool = Field(description="called back after the fix, with the citizen's verdict 已回访")
+    call_back_attempts: list[CallBackAttemptLine]
+    unreachable: bool = Field(description="enough unsuccessful call-back attempts: may close without a verdict")
+    reopenings: int = Field(description="times a 不满意 verdict sent the task back to rectification")
+    rating_void: bool
+    officers: list[str] = Field(description="whom the task went to: who may take it on")
+    allowed_actions: list[Action]
+    evaluator: EvaluatorContact | None
+    rating: RatedService | None
+    escalations: list[EscalationStep]
+    audit: list[AuditLine]
+    now: Moment
+
+    @classmethod
+    def of_view(cls, view: followup.TaskView, rating: dict[str, Any] | None) -> TaskDetail:
+        task = view.task
+        return cls(
+            **_summary_fields(task),
+            outcome=task.outcome,
+            explanation=task.explanation,
+            feedback=task.feedback,
+            verdict=task.verdict,
+            not_adopted_reason=task.not_adopted_reason,
+            evidence=task.evidence,
+            proposed_by=task.proposed_by,
+            approved_by=task.approved_by,
+            appeal=task.appeal,
+            appeal_open=task.appeal_open,
+            appeal_to_division=task.appeal_to_division,
+            called_back=task.called_back,
+            call_back_attempts=[
+                CallBackAttemptLine(at=a.at.isoformat(), by=a.by, outcome=a.outcome) for a in task.call_back_attempts
+            ],
+            unreachable=task.unreachable,
+            reopenings=task.reopenings,
+            rating_void=task.rating_void,
+            officers=list(task.officers),
+            allowed_actions=[Action(action) for action in view.allowed],
+            evaluator=EvaluatorContact(**view.evaluator) if view.evaluator is not None else None,
+            rating=RatedService(**rating) if rating is not None else None,
+            escalations=[_step(e) for e in task.escalations],
+            audit=[
+                AuditLine(
+                    sequence=e.sequence,
+                    actor=e.actor,
+                    role=e.role,
+                    at=e.at.isoformat(),
+                    action=e.action,
+                    from_state=e.from_state,
+                    to_state=e.to_state,
+                    reason=e.reason,
+                )
+                for e in task.audit
+            ],
+            now=utc_now().isoformat(),
+        )
+
+
+class NotAdoptedReport(Answer):
+    """A not-adopted decision 不予采纳通报, as the division's staff are told of it."""
+
+    tracking_code: str
+    hall_code: str
+    window_code: str
+    reason: NotAdoptedReason
+    proposed_by: str
+    approved_by: str
+    decided_at: Moment
+
+
+class ReportList(Answer):
+    reports: list[NotAdoptedReport]
+
+
+def _json(answer: Answer, status: int = 200) -> Response[Any]:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=body,
+        body=answer.model_dump(mode="json"),
         headers={"Cache-Control": "no-store"},
     )
 
 
-@router.get("/staff/tasks", summary="Follow-up tasks of my hall 本大厅回访核实任务", security=STAFF_SECURITY)
+@router.get(
+    "/staff/tasks",
+    summary="Follow-up tasks of my hall 本大厅回访核实任务",
+    security=STAFF_SECURITY,
+    responses=answers(
+        {200: json_answer("The hall's open tasks and its newest ones", TaskList, NO_STORE)},
+        {403: NO_ROLE, 422: "a query parameter is invalid, named"},
+        staff=True,
+    ),
+)
 def list_tasks(
     state: Annotated[TaskState | None, Query()] = None,
     due: Annotated[str | None, Query(pattern="^(soon|overdue)$")] = None,
@@ -176,13 +335,26 @@ def list_tasks(
 ) -> Response[Any]:
     actor = current_actor()
     tasks = followup.list_tasks(actor, wired()[0], state.value if state else None, due, real_name, holder=holder)
-    # The server's time beside the deadlines: the console counts down from it, not from the PC's clock.
-    # `recent`: how many of the newest tasks are listed beside every open one.
-    body = {"now": _iso(utc_now()), "recent": followup.RECENT_TASKS, "tasks": [task_summary(t) for t in tasks]}
-    return _json(body)
+    return _json(
+        TaskList(now=utc_now().isoformat(), recent=followup.RECENT_TASKS, tasks=[TaskSummary.of(t) for t in tasks])
+    )
 
 
-@router.get("/staff/tasks/<tracking_code>", summary="One follow-up task 任务详情", security=STAFF_SECURITY)
+@router.get(
+    "/staff/tasks/<tracking_code>",
+    summary="One follow-up task 任务详情",
+    security=STAFF_SECURITY,
+    responses=answers(
+        {200: json_answer("The task", TaskDetail, NO_STORE)},
+        {
+            403: NO_ROLE,
+            404: "no such task, or not one of this staff member's hall (or one they were rated in)",
+            422: "the tracking code is malformed",
+        },
+        path_parameters=True,
+        staff=True,
+    ),
+)
 def get_task(tracking_code: Annotated[str, Path(pattern=TRACKING_CODE_PATTERN)]) -> Response[Any]:
     actor = current_actor()
     stores, _ = wired()
@@ -191,29 +363,84 @@ def get_task(tracking_code: Annotated[str, Path(pattern=TRACKING_CODE_PATTERN)])
     if view.evaluator is not None:
         # Who saw personal data is itself worth knowing; what they saw is not logged.
         logger.info("evaluator shown", extra={"tracking_code": tracking_code, "actor": actor.identity})
-    return _json({**task_detail(view, rating), "now": _iso(utc_now())})
+    return _json(TaskDetail.of_view(view, rating))
+
+
+# The staff's moves; the citizen's (their verdict, an appeal) are made on the status page, and a
+# staff member sending one is refused (403).
+STAFF_MOVES = [action.value for action, (_, roles, _) in TRANSITIONS.items() if roles - {Role.CITIZEN}]
+
+
+def _what_each_move_needs(schema: dict[str, Any]) -> None:
+    """The inputs MOVE_INPUTS asks of each move, stated in the body's schema: the domain refuses a
+    move without them (422), and the console builds its forms from the same table."""
+    schema["properties"]["action"]["enum"] = STAFF_MOVES
+    conditions = []
+    for action, needs in MOVE_INPUTS.items():
+        if action.value not in STAFF_MOVES:
+            continue
+        required: list[str] = []
+        properties: dict[str, Any] = {}
+        if needs.text_required:
+            required.append("text")
+            properties["text"] = {"minLength": 1, "pattern": NON_BLANK, "description": needs.text_required}
+        if needs.reasons:
+            required.append("reason")
+            properties["reason"] = {"enum": list(needs.reasons)}
+        if needs.verdicts:
+            required.append("verdict")
+            properties["verdict"] = {"enum": list(needs.verdicts)}
+        if needs.assignee:
+            required.append("assignee")
+            properties["assignee"] = {"description": needs.assignee}
+        if required:
+            conditions.append(
+                {
+                    "if": {"properties": {"action": {"const": action.value}}, "required": ["action"]},
+                    "then": {"required": required, "properties": properties},
+                }
+            )
+    schema["allOf"] = conditions
 
 
 class TaskActionRequest(BaseModel):
     """One move on a task: the version seen guards against two people acting at once."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra=_what_each_move_needs)
 
-    action: Action
+    action: Action = Field(description="one of the staff's moves")
     version: int = Field(ge=1, description="the task's version as you saw it")
     text: str = Field(default="", max_length=TEXT_LIMIT, description="what was done, feedback, evidence or reason")
-    reason: str | None = Field(
+    reason: NotAdoptedReason | AttemptOutcome | None = Field(
         default=None,
         description="for propose_not_adopted: mistaken or malicious; "
-        "for record_call_back_attempt: no_answer, unavailable or refused",
+        "for record_call_back_attempt: what happened (no_answer, unavailable or refused)",
     )
-    verdict: str | None = Field(default=None, description="for record_call_back: the citizen's verdict")
+    verdict: Verdict | None = Field(default=None, description="for record_call_back: the citizen's verdict")
     assignee: str | None = Field(
         default=None, pattern=JOB_NUMBER_PATTERN, description="for assign: the job number of the officer who takes it"
     )
 
 
-@router.post("/staff/tasks/<tracking_code>/actions", summary="Act on a task 办理", security=STAFF_SECURITY)
+@router.post(
+    "/staff/tasks/<tracking_code>/actions",
+    summary="Act on a task 办理",
+    security=STAFF_SECURITY,
+    responses=answers(
+        {200: json_answer("The task as the move left it", TaskDetail, NO_STORE)},
+        {
+            403: NO_ROLE + "; or the move needs another role; or the task is another officer's (not_holder); or "
+            "the supervisor took part in the decision the appeal is against (not_independent)",
+            404: "no such task, or not one of this staff member's hall (or one they were rated in)",
+            409: "the task changed since that version (stale_version); or the move is not allowed now "
+            "(transition_refused, with the moves that are)",
+            422: "invalid fields, each named",
+        },
+        body=True,
+        path_parameters=True,
+        staff=True,
+    ),
+)
 def act_on_task(
     tracking_code: Annotated[str, Path(pattern=TRACKING_CODE_PATTERN)], request: TaskActionRequest
 ) -> Response[Any]:
@@ -227,8 +454,8 @@ def act_on_task(
         stores,
         rules,
         text=request.text,
-        reason=request.reason,
-        verdict=request.verdict,
+        reason=request.reason.value if request.reason else None,
+        verdict=request.verdict.value if request.verdict else None,
         assignee=request.assignee,
     )
     metrics.add_metric(name=f"TaskAction_{request.action.value}", unit="Count", value=1)
@@ -244,26 +471,35 @@ def act_on_task(
     view = followup.view_of(actor, task, stores)  # the task as the move left it: no second read
     if view.evaluator is not None:
         logger.info("evaluator shown", extra={"tracking_code": tracking_code, "actor": actor.identity})
-    return _json(task_detail(view, followup.rating_for_task(tracking_code, stores)))
+    return _json(TaskDetail.of_view(view, followup.rating_for_task(tracking_code, stores)))
 
 
-@router.get("/staff/reports", summary="Not-adopted reports 不予采纳通报", security=STAFF_SECURITY)
+@router.get(
+    "/staff/reports",
+    summary="Not-adopted reports 不予采纳通报",
+    security=STAFF_SECURITY,
+    responses=answers(
+        {200: json_answer("The not-adopted decisions this staff member may see", ReportList, NO_STORE)},
+        {403: NO_ROLE},
+        staff=True,
+    ),
+)
 def list_reports() -> Response[Any]:
     actor = current_actor()
-    items = followup.reports(actor, wired()[0])
+    reports = followup.reports(actor, wired()[0])
     return _json(
-        {
-            "reports": [
-                {
-                    "tracking_code": r.tracking_code,
-                    "hall_code": r.hall_code,
-                    "window_code": r.window_code,
-                    "reason": r.reason,
-                    "proposed_by": r.proposed_by,
-                    "approved_by": r.approved_by,
-                    "decided_at": r.decided_at.isoformat(),
-                }
-                for r in items
+        ReportList(
+            reports=[
+                NotAdoptedReport(
+                    tracking_code=r.tracking_code,
+                    hall_code=r.hall_code,
+                    window_code=r.window_code,
+                    reason=NotAdoptedReason(r.reason),
+                    proposed_by=r.proposed_by,
+                    approved_by=r.approved_by,
+                    decided_at=r.decided_at.isoformat(),
+                )
+                for r in reports
             ]
-        }
+        )
     )

@@ -14,6 +14,10 @@ from haochaping.domain.plates import issue_device_token
 
 DEVICE_COOKIE = "hcp_device"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+# The routes the citizen pages post forms to (API Gateway's route keys); every other route reads JSON only.
+FORM_ROUTES = frozenset(
+    {"POST /ratings", "POST /ratings/{tracking_code}/verdict", "POST /ratings/{tracking_code}/appeal"}
+)
 # Fields a form sends flat that the JSON body nests under "evaluator".
 EVALUATOR_FIELDS = {"evaluator_name": "name", "evaluator_phone": "phone", "evaluator_consent": "consent"}
 LIST_FIELDS = {"tags"}

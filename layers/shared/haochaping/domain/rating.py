@@ -155,6 +155,11 @@ TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read alou
 TRACKING_CODE_LENGTH = 12
 TRACKING_CODE_PATTERN = f"^[{TRACKING_ALPHABET}]{{{TRACKING_CODE_LENGTH}}}$"
 
+# A required text must say something: a field of blanks alone is refused (stripped, it is empty),
+# and this pattern says so in the API's schema. Its one character is blank neither to a schema's
+# regular expressions (ECMA-262's \s) nor to Python's str.strip, which also trims \x1c-\x1f and \x85.
+NON_BLANK = r"[^\s\x1c-\x1f\x85]"
+
 
 def within_follow_up_period(first_rated_at: datetime, now: datetime, period: timedelta) -> bool:
     """一事一评: a case may be rated once more (追评) within the period after its first rating."""

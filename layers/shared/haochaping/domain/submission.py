@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -19,6 +19,7 @@ from haochaping.domain.errors import Forbidden, InvalidFields, NotFound
 from haochaping.domain.plates import Ticket, device_token_valid, verify_plate, verify_ticket
 from haochaping.domain.rating import (
     COMMENT_MAX_LENGTH,
+    NON_BLANK,
     WINDOW_CODE_PATTERN,
     Channel,
     Level,
@@ -43,9 +44,13 @@ class Evaluator(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=EVALUATOR_NAME_MAX_LENGTH, description="name for the call-back")
+    name: str = Field(
+        min_length=1, max_length=EVALUATOR_NAME_MAX_LENGTH, pattern=NON_BLANK, description="name for the call-back"
+    )
     phone: str = Field(pattern=r"^1[3-9]\d{9}$", description="mainland mobile number, 11 digits")
-    consent: bool = Field(description="the evaluator agrees to be called back")
+    consent: bool = Field(
+        strict=True, json_schema_extra={"const": True}, description="the evaluator agrees to be called back: true"
+    )
 
     @field_validator("consent")
     @classmethod
@@ -55,10 +60,28 @@ class Evaluator(BaseModel):
         return value
 
 
+def _rules_in_schema(schema: dict[str, Any]) -> None:
+    """What ``prepare_rating`` refuses of any submission, stated in its schema too, from the same
+    constants: the self-service channels, a call-back for bad reviews only, a plate signature or a
+    ticket. (Which tags a level has is the registry's tag set: data, not schema.)"""
+    schema["properties"]["channel"]["enum"] = [channel.value for channel in SELF_SERVICE_CHANNELS]
+    good_reviews = [int(level) for level in Level if not level.is_bad_review]
+    schema["allOf"] = [
+        {
+            "if": {"properties": {"level": {"minimum": min(good_reviews)}}, "required": ["level"]},
+            "then": {"properties": {"evaluator": {"type": "null"}}},
+        }
+    ]
+    schema["anyOf"] = [
+        {"required": [credential], "properties": {credential: {"type": "string", "minLength": 1}}}
+        for credential in ("sig", "ticket")
+    ]
+
+
 class RatingSubmission(BaseModel):
     """One rating as submitted 评价提交."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra=_rules_in_schema)
 
     window_code: str = Field(pattern=WINDOW_CODE_PATTERN, description="window 窗口 code from the QR plate")
     sig: str | None = Field(default=None, max_length=64, description="the plate's signature")

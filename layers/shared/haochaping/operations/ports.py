@@ -16,8 +16,8 @@ if TYPE_CHECKING:  # for the annotations only: a function imports the domain mod
     from haochaping.domain.periods import Tally
     from haochaping.domain.rating import Rating
     from haochaping.domain.registry import TagSet, WindowEntry
-    from haochaping.domain.scores import Period, ScoreSheet, SheetCounts, SheetKey
     from haochaping.domain.review import ReviewDecision
+    from haochaping.domain.scores import Period, ScoreSheet, SheetCounts, SheetKey
     from haochaping.domain.submission import PreparedRating
     from haochaping.domain.task import Report, Step, Task, TaskChange
 
