@@ -200,6 +200,8 @@ def allowed_actions(task: Task, actor: Actor, now: datetime | None = None) -> li
                 continue
             if action == Action.RECORD_CALL_BACK and task.state == TaskState.CALLED_BACK and task.called_back:
                 continue
+            if action == Action.GIVE_VERDICT and task.outcome == TaskState.NOT_ADOPTED:
+                continue  # a verdict is on a fix or an explanation: after not adopted there is neither
             if action in (Action.UPHOLD_APPEAL, Action.DISMISS_APPEAL) and not task.appeal_open:
                 continue
             if action == Action.CLOSE and task.real_name and not task.called_back:
@@ -261,7 +263,11 @@ def apply(
     changes: dict = {}
     if action == Action.RECORD_CONTACT:
         # A recorded call with the citizen: the real-name call-back the 100% rule asks for.
-        changes.update(contacted_at=task.contacted_at or now, called_back=task.called_back or task.real_name)
+        changes.update(
+            contacted_at=task.contacted_at or now,
+            contact_recorded_at=task.contact_recorded_at or now,
+            called_back=task.called_back or task.real_name,
+        )
     elif action in (Action.RESOLVE_ON_SPOT, Action.MARK_RECTIFIED, Action.EXPLAIN):
         changes.update(explanation=text, outcome=target, contacted_at=task.contacted_at or now)
     elif action == Action.START_RECTIFICATION:
@@ -314,7 +320,8 @@ def apply(
         action=action.value,
         from_state=task.state.value,
         to_state=new_state.value,
-        reason=" ".join(x for x in (reason or "", verdict or "", text) if x)[:TEXT_LIMIT],
+        reason=text[:TEXT_LIMIT],
+        codes=tuple((name, value) for name, value in (("reason", reason), ("verdict", verdict)) if value),
     )
     return replace(task, **changes, state=new_state, version=task.version + 1, audit=(*task.audit, entry))
 
@@ -328,6 +335,8 @@ def _why_refused(task: Task, actor: Actor, action: Action, states: frozenset[Tas
         return "a second person must approve"
     if action == Action.APPEAL:
         return "only a not-adopted decision can be appealed, once"
+    if action == Action.GIVE_VERDICT and task.outcome == TaskState.NOT_ADOPTED:
+        return "a verdict is given on a fix or an explanation, and a not-adopted review has neither"
     return "not in this state"
 
 
@@ -343,8 +352,10 @@ def open_task(
     rectification_due: datetime,
     provisional: bool,
     counted_from: datetime | None = None,
+    level: int | None = None,
+    tags: tuple[str, ...] = (),
 ) -> Task:
-    opened = AuditEntry(1, "system", "system", opened_at, "open", "", TaskState.VERIFYING.value, "bad review 差评")
+    opened = AuditEntry(1, "system", "system", opened_at, "open", "", TaskState.VERIFYING.value)
     return Task(
         tracking_code=tracking_code,
         division_code=division_code,
@@ -359,6 +370,8 @@ def open_task(
         rectification_due=rectification_due,
         deadlines_provisional=provisional,
         counted_from=counted_from,
+        level=level,
+        tags=tags,
         audit=(opened,),
     )
 

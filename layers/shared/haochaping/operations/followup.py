@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from haochaping.domain.errors import NotFound
-from haochaping.domain.escalation import due_day
+from haochaping.domain.escalation import TaskDeadlines, due_day, running_deadlines
 from haochaping.domain.followup import (
     Action,
     Actor,
@@ -22,7 +22,7 @@ from haochaping.domain.followup import (
     check_access,
     open_task,
 )
-from haochaping.domain.rating import utc_now
+from haochaping.domain.rating import Rating, utc_now
 from haochaping.domain.task import Report, Task, TaskChange, TaskState
 from haochaping.observability import metrics
 from haochaping.operations.ports import Stores
@@ -59,6 +59,8 @@ def open_followup(tracking_code: str, stores: Stores, rules: Rules, now: datetim
         rectification_due=deadlines.rectification_due,
         provisional=deadlines.provisional,
         counted_from=deadlines.counted_from,
+        level=int(rating.level),
+        tags=rating.tags,
     )
 
     created = stores.tasks.create(task, officers, rules.step_ahead(task, calendar))
@@ -114,6 +116,15 @@ def view_of(actor: Actor, task: Task, stores: Stores) -> TaskView:
     return TaskView(task=task, allowed=[a.value for a in allowed_actions(task, actor, utc_now())], evaluator=evaluator)
 
 
+def awaiting_supervisor(task: Task) -> bool:
+    """The next move is a supervisor's: a not-adopted proposal to decide, or an appeal."""
+    return task.state == TaskState.PROPOSED_NOT_ADOPTED or task.appeal_open
+
+
+# The list's flags: what the task waits for, named as the list's filter names them.
+FLAGS = {"awaiting_supervisor": awaiting_supervisor, "appeal_open": lambda task: task.appeal_open}
+
+
 def list_tasks(
     actor: Actor,
     stores: Stores,
@@ -121,21 +132,26 @@ def list_tasks(
     due: str | None = None,
     real_name: bool | None = None,
     now: datetime | None = None,
+    flag: str | None = None,
 ) -> list[Task]:
-    """The actor's hall's tasks, filtered: by state, due soon (within a day), overdue, real-name."""
+    """The actor's hall's tasks, filtered: by state, due soon (within a day), overdue (by the
+    deadline that still runs), real-name, and what they wait for (FLAGS)."""
     if not actor.hall_code or not actor.roles & {Role.OFFICER, Role.SUPERVISOR, Role.ADMIN}:
         return []
     now = now or utc_now()
     result = []
     for task in stores.tasks.tasks_of_hall(actor.hall_code, RECENT_TASKS):
-        due_at = task.first_contact_due if task.contacted_at is None else task.rectification_due
+        running = running_deadlines(task)
+        due_at = running[0][1] if running else None
         if state and task.state.value != state:
             continue
-        if due == "overdue" and not (task.open and due_at < now):
+        if due == "overdue" and not (due_at is not None and due_at < now):
             continue
-        if due == "soon" and not (task.open and now <= due_at <= now + timedelta(days=1)):
+        if due == "soon" and not (due_at is not None and now <= due_at <= now + timedelta(days=1)):
             continue
         if real_name is not None and task.real_name != real_name:
+            continue
+        if flag is not None and not FLAGS[flag](task):
             continue
         result.append(task)
     return result
@@ -242,6 +258,12 @@ def citizen_view(tracking_code: str, stores: Stores) -> tuple[Task | None, list[
     if task is None:
         return None, []
     return task, [a.value for a in allowed_actions(task, Actor.citizen(), utc_now())]
+
+
+def deadlines_ahead(rating: Rating, stores: Stores, rules: Rules) -> TaskDeadlines:
+    """The deadlines a bad review's task will have, before the task is opened (the receipt
+    names them at once): counted from the rating on its hall's calendar, as the opening counts them."""
+    return rules.deadlines(stores.calendar.for_hall(rating.hall_code), rating.rated_at)
 
 
 def rating_for_task(tracking_code: str, stores: Stores) -> dict[str, Any] | None:
