@@ -34,10 +34,11 @@ class AppealRequest(BaseModel):
     text: str = Field(min_length=1, max_length=TEXT_LIMIT, description="why the decision is wrong")
 
 
-def _answer(tracking_code: str, state: str) -> Response[Any]:
+def _answer(tracking_code: str, state: str, done: str) -> Response[Any]:
     if router.context.get("form_post"):
+        # Back to the status page, which confirms the move as the task now records it.
         lang = router.context.get("lang", "zh")
-        return redirect(f"/ratings/{tracking_code}?{urlencode({'lang': lang})}")
+        return redirect(f"/ratings/{tracking_code}?{urlencode({'lang': lang, 'done': done})}")
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
@@ -53,7 +54,7 @@ def post_verdict(
         Actor.citizen(), tracking_code, Action.GIVE_VERDICT, None, *wired(), verdict=request.verdict.value
     )
     logger.info("citizen verdict", extra={"tracking_code": tracking_code, "verdict": request.verdict.value})
-    return _answer(tracking_code, task.state.value)
+    return _answer(tracking_code, task.state.value, "verdict")
 
 
 @router.post("/ratings/<tracking_code>/appeal", summary="Appeal a not-adopted decision 申诉复核")
@@ -62,4 +63,4 @@ def post_appeal(
 ) -> Response[Any]:
     task = followup.act(Actor.citizen(), tracking_code, Action.APPEAL, None, *wired(), text=request.text)
     logger.info("citizen appeal", extra={"tracking_code": tracking_code})
-    return _answer(tracking_code, task.state.value)
+    return _answer(tracking_code, task.state.value, "appeal")

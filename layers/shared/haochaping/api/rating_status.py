@@ -47,8 +47,14 @@ def get_rating(
     tracking_code: Annotated[str, Path(pattern=TRACKING_CODE_PATTERN)],
     lang: Annotated[str | None, Query(max_length=5)] = None,
     format: Annotated[str | None, Query(pattern="^(json|html)$")] = None,
+    done: Annotated[
+        str | None,
+        Query(
+            pattern="^(verdict|appeal)$", description="the citizen's move just made, confirmed as the task records it"
+        ),
+    ] = None,
 ) -> Response[Any]:
-    stores, _ = wired()
+    stores, rules = wired()
     rating = ratings.find_rating(tracking_code, stores)
     entry = ratings.window_entry(rating.window_code, stores)
     task, citizen_actions = followup.citizen_view(tracking_code, stores)
@@ -59,7 +65,11 @@ def get_rating(
         # JSON never needs them, and its cold start does without.
         from haochaping.web.pages import receipt_page
 
-        return html(receipt_page(rating, entry, language(lang), task, citizen_actions))
+        # A bad review whose task is not opened yet: its deadlines as the opening will count them.
+        deadlines = followup.deadlines_ahead(rating, stores, rules) if rating.is_bad_review and task is None else None
+        status_url = f"{rules.public_base_url.rstrip('/')}/ratings/{rating.tracking_code}"
+        page = receipt_page(rating, entry, language(lang), task, citizen_actions, deadlines, status_url, done)
+        return html(page)
     status = RatingStatus(
         tracking_code=rating.tracking_code,
         level=int(rating.level),
