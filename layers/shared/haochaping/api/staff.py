@@ -15,10 +15,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from haochaping.domain.errors import Forbidden
-from haochaping.domain.escalation import current_level
+from haochaping.domain.escalation import current_level, due_day, running_deadlines
 from haochaping.domain.followup import TEXT_LIMIT, Action, Actor, Role
 from haochaping.domain.rating import TRACKING_CODE_PATTERN, utc_now
-from haochaping.domain.task import STATE_NAMES_ZH, Escalation, Task, TaskState
+from haochaping.domain.task import STATE_NAMES_ZH, DeadlineKind, Escalation, Task, TaskState
 from haochaping.observability import logger, metrics
 from haochaping.operations import followup
 from haochaping.wiring import wired
@@ -71,7 +71,14 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def task_summary(task: Task) -> dict[str, Any]:
+def _deadline(kind: DeadlineKind, due_at: datetime) -> dict[str, Any]:
+    # The day as well as the moment: a deadline is the end of its working day (24:00 China time).
+    return {"kind": kind.value, "due_at": _iso(due_at), "day": due_day(due_at).date().isoformat()}
+
+
+def task_summary(task: Task, tags: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """What the list shows of a task, each fact as recorded: codes, never names."""
+    running = running_deadlines(task)
     return {
         "tracking_code": task.tracking_code,
         "hall_code": task.hall_code,
@@ -80,11 +87,23 @@ def task_summary(task: Task) -> dict[str, Any]:
         "state_name": STATE_NAMES_ZH[task.state],
         "version": task.version,
         "real_name": task.real_name,
+        "level": task.level,
+        "tags": tags if tags is not None else [{"code": code} for code in task.tags],
         "opened_at": _iso(task.opened_at),
         "first_contact_due": _iso(task.first_contact_due),
+        "first_contact_day": due_day(task.first_contact_due).date().isoformat(),
         "rectification_due": _iso(task.rectification_due),
+        "rectification_day": due_day(task.rectification_due).date().isoformat(),
         "deadlines_provisional": task.deadlines_provisional,
-        "contacted": task.contacted_at is not None,
+        # Only a recorded contact: verification moving on meets the deadline but reaches nobody.
+        "contacted": task.contact_recorded_at is not None,
+        "contacted_at": _iso(task.contact_recorded_at),
+        "first_contact_met": task.contacted_at is not None,
+        # The deadline whose clock runs now, if any (first contact first); none once closed or not adopted.
+        "running_deadline": _deadline(*running[0]) if running else None,
+        "awaiting_supervisor": followup.awaiting_supervisor(task),
+        "appeal_open": task.appeal_open,
+        "rating_void": task.rating_void,
         "escalation": _escalation(current_level(task)),
     }
 
@@ -105,7 +124,7 @@ def _escalation(escalation: Escalation | None) -> dict[str, Any] | None:
 def task_detail(view: followup.TaskView, rating: dict[str, Any] | None) -> dict[str, Any]:
     task = view.task
     return {
-        **task_summary(task),
+        **task_summary(task, rating["tags"] if rating else None),
         "outcome": task.outcome.value if task.outcome else None,
         "explanation": task.explanation,
         "feedback": task.feedback,
@@ -131,6 +150,7 @@ def task_detail(view: followup.TaskView, rating: dict[str, Any] | None) -> dict[
                 "from_state": e.from_state,
                 "to_state": e.to_state,
                 "reason": e.reason,
+                "codes": dict(e.codes),
             }
             for e in task.audit
         ],
@@ -151,12 +171,23 @@ def list_tasks(
     state: Annotated[TaskState | None, Query()] = None,
     due: Annotated[str | None, Query(pattern="^(soon|overdue)$")] = None,
     real_name: Annotated[bool | None, Query()] = None,
+    flag: Annotated[
+        str | None,
+        Query(pattern="^(awaiting_supervisor|appeal_open)$", description="what the task waits for"),
+    ] = None,
 ) -> Response[Any]:
     actor = current_actor()
-    tasks = followup.list_tasks(actor, wired()[0], state.value if state else None, due, real_name)
+    stores = wired()[0]
+    tasks = followup.list_tasks(actor, stores, state.value if state else None, due, real_name, flag=flag)
+    names = followup.tag_names(tuple({code for t in tasks for code in t.tags}), stores)
+    tags = {tag["code"]: tag for tag in names}
     # The server's time beside the deadlines: the console counts down from it, not from the PC's clock.
     # `recent`: how many of the newest tasks are listed beside every open one.
-    body = {"now": _iso(utc_now()), "recent": followup.RECENT_TASKS, "tasks": [task_summary(t) for t in tasks]}
+    body = {
+        "now": _iso(utc_now()),
+        "recent": followup.RECENT_TASKS,
+        "tasks": [task_summary(t, [tags[code] for code in t.tags]) for t in tasks],
+    }
     return _json(body)
 
 
