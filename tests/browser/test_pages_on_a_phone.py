@@ -93,32 +93,40 @@ def test_the_form_and_its_details_step_fit_a_phone(phone: tuple[str, bool, Page]
         expect(page.locator("main")).to_contain_text(text["details_note"])
 
 
-def test_a_refused_form_comes_back_as_it_was_typed_with_each_problem_in_words(
-    phone_js: tuple[str, Page], demo_twin: LocalTwin, staff_users: None
+def test_a_refused_form_keeps_what_was_typed_and_says_each_problem_in_words(
+    phone: tuple[str, bool, Page], demo_twin: LocalTwin, staff_users: None
 ) -> None:
-    lang, page = phone_js
+    lang, javascript, page = phone
     text = TEXT[lang]
+    comment, name = ("Waited an hour", "Li Lei") if lang == "en" else ("等了一个小时", "李雷")
     # Given the details step of a bad review, filled with a name, a wrong mobile number and no consent
     page.goto(form_url(demo_twin, lang))
     page.locator(".face").nth(3).click()
     page.locator("fieldset:not([disabled]) input[name=tags]").first.check()
-    page.get_by_label(text["comment"]).fill("Waited an hour" if lang == "en" else "等了一个小时")
-    page.get_by_label(text["name"], exact=True).fill("Li Lei" if lang == "en" else "李雷")
+    page.get_by_label(text["comment"]).fill(comment)
+    page.get_by_label(text["name"], exact=True).fill(name)
     page.get_by_label(text["phone"]).fill("1391234")
     # When it is sent
     page.get_by_role("button", name=text["submit"]).click()
-    # Then the form comes back with everything as typed, and says what is wrong, field by field
+    # Then what is wrong is said field by field, in words, in the page's language …
     problems = page.locator("#problems")
     expect(problems).to_be_visible()
     expect(problems).to_contain_text(FIELD_NAMES[lang]["evaluator.phone"])
     expect(problems).to_contain_text(field_problem(lang, "evaluator.phone", "string_pattern_mismatch"))
     expect(problems).to_contain_text(field_problem(lang, "evaluator.consent", "value_error"))
     assert not MACHINE_WORDS.search(page.locator("main").inner_text())
-    expect(page.get_by_label(text["comment"])).to_have_value("Waited an hour" if lang == "en" else "等了一个小时")
-    expect(page.get_by_label(text["name"], exact=True)).to_have_value("Li Lei" if lang == "en" else "李雷")
-    expect(page.get_by_label(text["phone"])).to_have_value("1391234")
-    expect(page.locator("fieldset:not([disabled]) input[name=tags]").first).to_be_checked()
     expect(page.get_by_label(text["phone"])).to_have_attribute("aria-invalid", "true")
+    # … and what was typed is still there: all of it, checked before sending; or, when the server
+    # refused it (no JavaScript), all but the name and the number, which it never sends back
+    expect(page.get_by_label(text["comment"])).to_have_value(comment)
+    expect(page.locator("fieldset:not([disabled]) input[name=tags]").first).to_be_checked()
+    if javascript:
+        expect(page.get_by_label(text["name"], exact=True)).to_have_value(name)
+        expect(page.get_by_label(text["phone"])).to_have_value("1391234")
+    else:
+        expect(page.get_by_label(text["name"], exact=True)).to_have_value("")
+        expect(page.locator("#retype")).to_have_text(text["retype_personal"])
+        page.get_by_label(text["name"], exact=True).fill(name)
     check_page(page, lang, "the rating form, refused")
     # When the citizen puts it right and sends it again
     page.get_by_label(text["phone"]).fill("13912345678")

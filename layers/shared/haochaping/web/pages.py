@@ -44,6 +44,9 @@ FORM_CONTROLS = {
 }
 
 
+CALL_BACK_FIELDS = ("evaluator.name", "evaluator.phone", "evaluator.consent")
+
+
 def _other(lang: str) -> str:
     return "en" if lang == "zh" else "zh"
 
@@ -127,7 +130,7 @@ def form_page(
         text=text,
         other_text=TEXT[_other(lang)],
         title=text["title"],
-        script=None if step_two else "form.js",
+        script="form.js",
         code=code,
         switch_query=urlencode({**credentials, "lang": _other(lang)}),
         hall=_named(lang, entry.hall.name, entry.hall.name_en),
@@ -141,11 +144,16 @@ def form_page(
         back=f"/r/{code}?{urlencode({**credentials, 'lang': lang})}",
         faces=faces,
         tag_groups=tag_groups,
-        values={
-            "comment": str(values.get("comment") or ""),
-            "name": str(evaluator.get("name") or ""),
-            "phone": str(evaluator.get("phone") or ""),
-            "consent": evaluator.get("consent") is True,
+        # What was typed comes back, but for the name and the number: personal data never leaves
+        # the server in a response, not even to the browser that sent it (form.js checks them first).
+        values={"comment": str(values.get("comment") or ""), "consent": evaluator.get("consent") is True},
+        retype_personal=bool(evaluator.get("name") or evaluator.get("phone")),
+        field_names={field: field_name(lang, field) for field in CALL_BACK_FIELDS},
+        client_problems={
+            "name": field_problem(lang, "evaluator.name", "missing"),
+            "phone_missing": field_problem(lang, "evaluator.phone", "missing"),
+            "phone": field_problem(lang, "evaluator.phone", "string_pattern_mismatch"),
+            "consent": field_problem(lang, "evaluator.consent", "value_error"),
         },
         message=message,
         problems=shown,
