@@ -116,16 +116,17 @@ def test_a_refused_form_keeps_what_was_typed_and_says_each_problem_in_words(
     expect(problems).to_contain_text(field_problem(lang, "evaluator.consent", "value_error"))
     assert not MACHINE_WORDS.search(page.locator("main").inner_text())
     expect(page.get_by_label(text["phone"])).to_have_attribute("aria-invalid", "true")
-    # … and what was typed is still there: all of it, checked before sending; or, when the server
-    # refused it (no JavaScript), all but the name and the number, which it never sends back
-    expect(page.get_by_label(text["comment"])).to_have_value(comment)
+    # … and what was given is still there: all of it, checked before sending; or, when the server
+    # refused it (no JavaScript), what was chosen, since it never sends back what was written
     expect(page.locator("fieldset:not([disabled]) input[name=tags]").first).to_be_checked()
     if javascript:
+        expect(page.get_by_label(text["comment"])).to_have_value(comment)
         expect(page.get_by_label(text["name"], exact=True)).to_have_value(name)
         expect(page.get_by_label(text["phone"])).to_have_value("1391234")
     else:
         expect(page.get_by_label(text["name"], exact=True)).to_have_value("")
         expect(page.locator("#retype")).to_have_text(text["retype_personal"])
+        page.get_by_label(text["comment"]).fill(comment)
         page.get_by_label(text["name"], exact=True).fill(name)
     check_page(page, lang, "the rating form, refused")
     # When the citizen puts it right and sends it again

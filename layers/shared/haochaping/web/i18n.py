@@ -21,7 +21,7 @@ TEXT: dict[str, dict[str, str]] = {
         "voluntary": "评价自愿、免费，您的评价受到保护。",
         "tap_good": "轻触一个表情即可评价。",
         "details_note": "问题和补充说明均为选填，填好后请点“提交评价”。",
-        "retype_personal": "为保护您的个人信息，刚才填写的姓名和手机号没有保留，如需回访请重新填写。",
+        "retype_personal": "为保护您的个人信息，刚才填写的补充说明、姓名和手机号没有保留，请重新填写。",
         "details_heading": "哪里让您不满意？",
         "tags_legend": "问题（可多选）",
         "comment": "补充说明（选填，最多500字）",
@@ -131,8 +131,8 @@ TEXT: dict[str, dict[str, str]] = {
         "voluntary": "Rating is voluntary and free, and you are protected.",
         "tap_good": "Tap a face to rate.",
         "details_note": "Both the problems and the note are optional; then press “Send rating”.",
-        "retype_personal": "To protect your personal data, the name and mobile number you gave were not kept: "
-        "enter them again to be called back.",
+        "retype_personal": "To protect your personal data, the note, name and mobile number you wrote "
+        "were not kept: please enter them again.",
         "details_heading": "What went wrong?",
         "tags_legend": "Problems (choose any)",
         "comment": "Anything else (optional, up to 500 characters)",

@@ -144,10 +144,11 @@ def form_page(
         back=f"/r/{code}?{urlencode({**credentials, 'lang': lang})}",
         faces=faces,
         tag_groups=tag_groups,
-        # What was typed comes back, but for the name and the number: personal data never leaves
-        # the server in a response, not even to the browser that sent it (form.js checks them first).
-        values={"comment": str(values.get("comment") or ""), "consent": evaluator.get("consent") is True},
-        retype_personal=bool(evaluator.get("name") or evaluator.get("phone")),
+        # What was chosen comes back (the face, the tags, the consent); what was written does not:
+        # a submitted text is never sent back, since it may hold a name or a number (form.js checks
+        # the call-back's fields before sending, so with JavaScript nothing typed is lost to them).
+        values={"consent": evaluator.get("consent") is True},
+        retype_personal=bool(values.get("comment") or evaluator.get("name") or evaluator.get("phone")),
         field_names={field: field_name(lang, field) for field in CALL_BACK_FIELDS},
         client_problems={
             "name": field_problem(lang, "evaluator.name", "missing"),
