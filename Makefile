@@ -16,6 +16,9 @@ TRANSFORMED   := build/template.transformed.json
 # ESLint (pinned, from npm) for the pages' scripts and style sheets, which the shared layer inlines.
 ESLINT       := infra/eslint
 ESLINT_STAMP := $(ESLINT)/node_modules/.installed-stamp
+# axe-core (pinned, from npm): the browser tier injects it into the pages it checks for accessibility.
+AXE       := infra/axe
+AXE_STAMP := $(AXE)/node_modules/.installed-stamp
 
 .PHONY: run test fuzz lint scan bench bench-load samconfig install system-deps clean
 
@@ -62,6 +65,12 @@ $(ESLINT_STAMP): $(ESLINT)/package-lock.json
 	  npm ci --prefix $(ESLINT) --no-audit --no-fund)
 	@touch $@
 
+$(AXE_STAMP): $(AXE)/package-lock.json
+	@command -v npm >/dev/null || { echo "the browser tier checks the pages with axe-core from npm: install npm (Debian package npm) and rerun" >&2; exit 1; }
+	$(call logged,installing axe-core from npm into $(AXE),\
+	  npm ci --prefix $(AXE) --no-audit --no-fund)
+	@touch $@
+
 $(CHECKOV_STAMP): $(CHECKOV_REQS)
 	$(call logged,installing checkov into $(CHECKOV_VENV) (first run only: about a minute),\
 	  { test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV); } && \
@@ -83,7 +92,7 @@ run: install
 	  --after 'echo "staff console {url}/console: sign in as above with the demo password $(DEMO_PASSWORD)"' \
 	  --after 'echo "rating form, window YC01-A001: $$($(VENV)/bin/haochaping qr url YC01-A001 --stack {stack})"'
 
-test: install system-deps
+test: install $(AXE_STAMP) system-deps
 	$(PY) -m pytest
 
 # The API against its OpenAPI document, at length: schemathesis with 1,000 test cases per operation and
@@ -130,4 +139,5 @@ samconfig: install
 	$(PY) -c "from localtwin.divisions import samconfig_text; open('samconfig.toml', 'w', encoding='utf-8').write(samconfig_text())"
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache $(DYNAMODB_LOCAL)/node_modules $(ESLINT)/node_modules
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache $(DYNAMODB_LOCAL)/node_modules $(ESLINT)/node_modules \
+	  $(AXE)/node_modules

@@ -141,11 +141,27 @@ def test_a_new_task_is_verifying_with_its_first_audit_line() -> None:
 def test_recording_the_first_contact_keeps_the_state() -> None:
     task = move(new_task(), OFFICER, Action.RECORD_CONTACT)
     assert (task.state, task.version) == (TaskState.VERIFYING, 2)
-    assert task.contacted_at == OPENED_AT + timedelta(hours=1)
+    assert task.contacted_at == task.contact_recorded_at == OPENED_AT + timedelta(hours=1)
     # a second contact does not move the first one
     again = move(task, OFFICER, Action.RECORD_CONTACT)
     assert again.contacted_at == task.contacted_at
     assert again.version == 3
+
+
+@pytest.mark.parametrize("real_name", [True, False])
+def test_verification_moving_on_meets_the_deadline_but_records_no_contact(real_name: bool) -> None:
+    # Given a task whose officer started the rectification without recording a contact
+    task = move(new_task(real_name), OFFICER, Action.START_RECTIFICATION, text="加强培训")
+    # Then the first-contact deadline is met, but nobody is said to have been contacted
+    assert task.contacted_at == OPENED_AT + timedelta(hours=1)
+    assert task.contact_recorded_at is None
+    # And its deadline no longer runs for it, nor does the contact move come back
+    assert "record_contact" not in names(allowed_actions(task, OFFICER))
+
+
+def test_a_task_opened_from_a_rating_keeps_what_was_rated() -> None:
+    task = replace(new_task(), level=2, tags=("201", "203"))
+    assert (task.level, task.tags) == (2, ("201", "203"))
 
 
 # ---------------------------------------------------------------- every outcome, to closed
@@ -561,6 +577,17 @@ def appeal_at(task: Task, at: datetime) -> Task:
     return apply(task, CITIZEN, Action.APPEAL, task.version, at, text="我确实在该窗口办理过，有受理单")
 
 
+def test_no_verdict_is_asked_after_not_adopted() -> None:
+    # Given a not-adopted review whose feedback was given, and a resolved one
+    decided = not_adopted(closed=False)
+    resolved = feedback_given(real_name=False)
+    # Then the citizen may appeal the first and rate the fix of the second, never the other way
+    assert names(allowed_actions(decided, CITIZEN, decided.audit[-1].at)) == ["appeal"]
+    assert names(allowed_actions(resolved, CITIZEN)) == ["give_verdict"]
+    with pytest.raises(Conflict, match="neither"):
+        apply(decided, CITIZEN, Action.GIVE_VERDICT, decided.version, decided.audit[-1].at, verdict="satisfied")
+
+
 def test_only_a_not_adopted_decision_can_be_appealed() -> None:
     # Given tasks whose feedback was given: one resolved, one not adopted
     resolved = feedback_given(real_name=False)
@@ -744,7 +771,7 @@ def test_an_appeal_goes_to_the_division_when_no_supervisor_of_the_hall_took_no_p
             (SUPERVISOR.identity, "approve_not_adopted", "proposed_not_adopted", "not_adopted"),
             ("system", "appeal_to_division", "not_adopted", "not_adopted"),
         ]
-        assert "区级督办员复核" in task.audit[-1].reason
+        assert (task.audit[-1].reason, task.audit[-1].codes) == ("", ())  # the action says it all
     else:
         assert lines[-1][:2] == (SUPERVISOR.identity, "approve_not_adopted")
 
@@ -909,7 +936,7 @@ def test_attempts_on_one_working_day_do_not_let_a_real_name_task_close_and_a_sec
         (OFFICER.identity, "record_call_back_attempt"),
         ("system", "mark_unreachable"),
     ]
-    assert "4 attempts on 2 working days" in task.audit[-1].reason
+    assert dict(task.audit[-1].codes) == {"attempts": "4", "working_days": "2"}
     assert names(allowed_actions(task, OFFICER)) == ["record_call_back", "close"]
     closed = move(task, OFFICER, Action.CLOSE)
     assert (closed.state, closed.verdict, closed.called_back) == (TaskState.CLOSED, None, False)
@@ -1030,8 +1057,8 @@ def test_a_dissatisfied_verdict_reopens_the_fix_once(outcome: Action) -> None:
         (OFFICER.identity, "record_call_back", "feedback_given", "called_back"),
         ("system", "reopen", "called_back", "rectifying"),
     ]
-    assert reopened.audit[-2].reason == "dissatisfied 仍需排队很久"
-    assert "1 of 1" in reopened.audit[-1].reason
+    assert (reopened.audit[-2].reason, dict(reopened.audit[-2].codes)) == ("仍需排队很久", {"verdict": "dissatisfied"})
+    assert dict(reopened.audit[-1].codes) == {"reopening": "1", "reopenings_allowed": "1"}
     assert names(allowed_actions(reopened, OFFICER)) == ["mark_rectified", "explain"]
     # When it is fixed again and the citizen is still 不满意
     again = move(reopened, OFFICER, Action.MARK_RECTIFIED, text="增设窗口")
@@ -1131,19 +1158,40 @@ def test_every_move_appends_one_audit_line_in_order() -> None:
     for before, after in itertools.pairwise(history):
         assert after.audit[: len(before.audit)] == before.audit
         assert len(after.audit) == len(before.audit) + 1
-    # And each line says who, in which role, when, from and to, and why
-    lines = [(e.sequence, e.actor, e.role, e.action, e.from_state, e.to_state, e.reason) for e in task.audit]
+    # And each line says who, in which role, when, from and to, and why: what a person wrote is
+    # the reason, what they chose is kept as codes beside it
+    lines = [
+        (e.sequence, e.actor, e.role, e.action, e.from_state, e.to_state, e.reason, dict(e.codes)) for e in task.audit
+    ]
     assert lines == [
-        (1, "system", "system", "open", "", "verifying", "bad review 差评"),
-        (2, "XQ2001", "officer", "record_contact", "verifying", "verifying", ""),
-        (3, "XQ2001", "officer", "propose_not_adopted", "verifying", "proposed_not_adopted", "malicious 重复差评"),
-        (4, "XQ3001", "supervisor", "reject_not_adopted", "proposed_not_adopted", "verifying", "证据不足"),
-        (5, "XQ3001", "supervisor", "assign", "verifying", "verifying", "XQ2001 → XQ2002 原回访专员休假"),
-        (6, "XQ2002", "officer", "start_rectification", "verifying", "rectifying", "培训"),
-        (7, "XQ2002", "officer", "mark_rectified", "rectifying", "rectified", "已培训"),
-        (8, "XQ2002", "officer", "give_feedback", "rectified", "feedback_given", "已整改"),
-        (9, "XQ2002", "officer", "record_call_back", "feedback_given", "called_back", "satisfied"),
-        (10, "XQ3009", "officer,supervisor", "close", "called_back", "closed", ""),
+        (1, "system", "system", "open", "", "verifying", "", {}),
+        (2, "XQ2001", "officer", "record_contact", "verifying", "verifying", "", {}),
+        (
+            3,
+            "XQ2001",
+            "officer",
+            "propose_not_adopted",
+            "verifying",
+            "proposed_not_adopted",
+            "重复差评",
+            {"reason": "malicious"},
+        ),
+        (4, "XQ3001", "supervisor", "reject_not_adopted", "proposed_not_adopted", "verifying", "证据不足", {}),
+        (
+            5,
+            "XQ3001",
+            "supervisor",
+            "assign",
+            "verifying",
+            "verifying",
+            "原回访专员休假",
+            {"holder_from": "XQ2001", "holder_to": "XQ2002"},
+        ),
+        (6, "XQ2002", "officer", "start_rectification", "verifying", "rectifying", "培训", {}),
+        (7, "XQ2002", "officer", "mark_rectified", "rectifying", "rectified", "已培训", {}),
+        (8, "XQ2002", "officer", "give_feedback", "rectified", "feedback_given", "已整改", {}),
+        (9, "XQ2002", "officer", "record_call_back", "feedback_given", "called_back", "", {"verdict": "satisfied"}),
+        (10, "XQ3009", "officer,supervisor", "close", "called_back", "closed", "", {}),
     ]
     assert [e.at for e in task.audit] == [OPENED_AT + timedelta(hours=h) for h in range(10)]
 

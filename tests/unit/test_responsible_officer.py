@@ -241,7 +241,7 @@ def test_a_supervisor_reassigns_a_held_task_and_the_trail_says_from_whom_to_whom
     assert (assigned.holder, assigned.state, assigned.version) == ("XQ2002", TaskState.VERIFYING, task.version + 1)
     line = assigned.audit[-1]
     assert (line.actor, line.role, line.action) == ("XQ3001", "supervisor", "assign")
-    assert line.reason == "XQ2001 → XQ2002 原回访专员休假"
+    assert (line.reason, dict(line.codes)) == ("原回访专员休假", {"holder_from": "XQ2001", "holder_to": "XQ2002"})
     assert assigned.contacted_at == task.contacted_at
     # And the work is now the second officer's, not the first's
     assert Action.START_RECTIFICATION in allowed_actions(assigned, SECOND_OFFICER)
@@ -256,7 +256,7 @@ def test_a_supervisor_may_assign_an_officer_of_the_hall_the_task_did_not_go_to()
     assigned = move(task, SUPERVISOR, Action.ASSIGN, assignee="xq2001", assignable=HALL_OFFICERS)
     # Then that officer holds it and works it
     assert assigned.holder == "XQ2001"
-    assert assigned.audit[-1].reason == "— → XQ2001"
+    assert dict(assigned.audit[-1].codes) == {"holder_to": "XQ2001"}  # nobody held it before
     assert move(assigned, OFFICER, Action.RECORD_CONTACT).contacted_at is not None
 
 
@@ -439,7 +439,12 @@ def test_a_supervisor_assigns_any_officer_of_the_hall_from_the_registry(stores: 
     assert task.holder == "XQ2003"
     stored = stores.tasks.get(code)
     assert stored is not None and stored.holder == "XQ2003"
-    assert (stored.audit[-1].actor, stored.audit[-1].reason) == ("XQ3001", "XQ2001 → XQ2003 熟悉该业务")
+    line = stored.audit[-1]
+    assert (line.actor, line.reason, dict(line.codes)) == (
+        "XQ3001",
+        "熟悉该业务",
+        {"holder_from": "XQ2001", "holder_to": "XQ2003"},
+    )
 
 
 def test_the_evaluator_is_shown_to_the_holder_not_to_the_other_officers(stores: MemoryStores, rules: Rules) -> None:

@@ -247,7 +247,8 @@ class AuditItem(Model):
     action = UnicodeAttribute()
     from_state = UnicodeAttribute()
     to_state = UnicodeAttribute()
-    reason = UnicodeAttribute(default="")
+    reason = UnicodeAttribute(default="")  # what the person wrote
+    codes = UnicodeAttribute(null=True)  # what the move chose, as codes (JSON): named by each reader
 
 
 M = TypeVar("M", bound=Model)

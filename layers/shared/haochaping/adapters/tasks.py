@@ -82,6 +82,9 @@ _BODY_FIELDS = (
     "rating_void",
     "counted_from",
     "holder",
+    "contact_recorded_at",
+    "level",
+    "tags",
 )
 
 
@@ -90,6 +93,8 @@ def _encode(value: Any) -> Any:
         return value.astimezone(UTC).isoformat()
     if isinstance(value, StrEnum):
         return value.value
+    if isinstance(value, tuple):
+        return list(value)
     return value
 
 
@@ -212,6 +217,9 @@ def _from_items(item: TaskItem, audit: list[AuditItem]) -> Task:
         closed_at=moment("closed_at"),
         rating_void=bool(body.get("rating_void")),
         counted_from=moment("counted_from"),
+        contact_recorded_at=moment("contact_recorded_at") or _recorded_contact(audit),
+        level=int(body["level"]) if body.get("level") else None,
+        tags=tuple(str(tag) for tag in body.get("tags", [])),
         escalations=tuple(_decode_escalation(e) for e in body.get("escalations", [])),
         officers=tuple(str(officer) for officer in item.officers or []),
         officers_notified_at=item.notified_at,
@@ -227,6 +235,7 @@ def _from_items(item: TaskItem, audit: list[AuditItem]) -> Task:
                 from_state=a.from_state,
                 to_state=a.to_state,
                 reason=a.reason or "",
+                codes=tuple((str(k), str(v)) for k, v in json.loads(a.codes or "{}").items()),
             )
             for a in audit
         ),
@@ -240,6 +249,11 @@ def task_from_stream_image(image: dict[str, Any]) -> Task | None:
     return _from_items(TaskItem.from_raw_data(image), [])
 
 
+def _recorded_contact(audit: list[AuditItem]) -> datetime | None:
+    """When a task written before its contact was kept apart had one recorded, from its trail."""
+    return next((a.at for a in audit if a.action == "record_contact"), None)
+
+
 def _audit_item(model: type[AuditItem], tracking_code: str, entry: AuditEntry) -> AuditItem:
     return model(
         pk=task_key(tracking_code),
@@ -251,6 +265,7 @@ def _audit_item(model: type[AuditItem], tracking_code: str, entry: AuditEntry) -
         from_state=entry.from_state,
         to_state=entry.to_state,
         reason=entry.reason,
+        codes=json.dumps(dict(entry.codes), ensure_ascii=False) if entry.codes else None,
     )
 
 

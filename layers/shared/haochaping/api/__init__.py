@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -33,7 +33,7 @@ from haochaping.domain.errors import (
     Unauthorized,
 )
 from haochaping.observability import logger
-from haochaping.web.i18n import TEXT, language
+from haochaping.web.i18n import TEXT, error_message, language
 
 MAX_BODY_BYTES = 16 * 1024
 API_TITLE = "haochaping 好差评 district API"
@@ -75,11 +75,24 @@ def _field_name(location: tuple | list) -> str:
     return ".".join(str(part) for part in parts) or "body"
 
 
-def error_page(lang: str, message: str, fields: list[dict[str, str]] | None = None, back: str | None = None) -> str:
+def error_page(
+    lang: str,
+    message: str,
+    problems: list[tuple[str, str]] | None = None,
+    back: str | None = None,
+    posted: bool = False,
+) -> str:
     """The error as a page. The pages module loads with the first page: most calls want JSON."""
     from haochaping.web import pages
 
-    return pages.error_page(lang, message, fields, back=back)
+    return pages.error_page(lang, message, problems or [], back=back, posted=posted)
+
+
+# A route whose form is shown again, as it was filled in, when its post is refused: the route key
+# ("POST /ratings") → a function of the posted values, the problems ((field, kind) pairs), the
+# message for the whole form and the page's language, returning the page (None: it cannot be shown).
+FormAgain = Callable[[dict[str, Any], list[tuple[str, str]], str | None, str], str | None]
+FORMS_AGAIN: dict[str, FormAgain] = {}
 
 
 # The bodies the API reads; any other content type is refused before anything parses the body.
@@ -110,7 +123,7 @@ def _plain_error(status: HTTPStatus, code: str, message: str, accept: str = "") 
         return {
             "statusCode": int(status),
             "headers": dict(PAGE_HEADERS),
-            "body": error_page("zh", message),
+            "body": error_page("zh", error_message("zh", code, int(status))),
             "isBase64Encoded": False,
         }
     response = error_response(status, code, message)
@@ -181,7 +194,8 @@ class DistrictResolver(APIGatewayHttpResolver):
             submission, lang = form_to_submission(text)
             headers["content-type"] = content_types.APPLICATION_JSON
             event = {**event, "body": json.dumps(submission), "isBase64Encoded": False}
-            self.append_context(form_post=True, lang=language(lang))
+            # What was typed stays with the request, for the form to be shown again if it is refused.
+            self.append_context(form_post=True, lang=language(lang), form_values=submission)
         # Routers are module-level and may have been included in another resolver in this
         # process (the OpenAPI document's): point them back at this one before routing.
         for router in self._district_routers:
@@ -223,19 +237,25 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
         fields: list[dict[str, str]] | None = None,
         headers: dict[str, str] | None = None,
         allowed: list[str] | None = None,
+        problems: list[tuple[str, str]] | None = None,
     ) -> Response:
-        """JSON for programs; a page for a browser's form post or page request."""
+        """JSON for programs; a page for a browser's form post or page request, in its language:
+        the message by its code, each field's problem by the field and its kind (``problems``)."""
         accept = app.current_event.headers.get("accept", "")
-        if app.context.get("form_post") or accept.startswith("text/html"):
+        posted = bool(app.context.get("form_post"))
+        if posted or accept.startswith("text/html"):
             lang = app.context.get("lang") or language(app.current_event.get_query_string_value("lang"))
-            text = TEXT[lang]
-            shown = text.get(f"error_{code}") or {403: text["forbidden"], 404: text["not_found"]}.get(
-                int(status), message
-            )
+            shown = error_message(lang, code, int(status))
             if status == HTTPStatus.TOO_MANY_REQUESTS and headers and code == "too_many_requests":
-                shown = text["retry_after"].format(minutes=max(1, int(headers["Retry-After"]) // 60))
+                shown = TEXT[lang]["retry_after"].format(minutes=max(1, int(headers["Retry-After"]) // 60))
+            again = FORMS_AGAIN.get(str(app.current_event.raw_event.get("routeKey", ""))) if posted else None
+            if again is not None and status in (HTTPStatus.UNPROCESSABLE_ENTITY, HTTPStatus.TOO_MANY_REQUESTS):
+                # The form again with what was typed: the way back keeps it.
+                page = again(app.context.get("form_values") or {}, problems or [], None if problems else shown, lang)
+                if page is not None:
+                    return html(page, status, headers=headers)
             referer = app.current_event.headers.get("referer")
-            return html(error_page(lang, shown, fields, back=referer), status, headers=headers)
+            return html(error_page(lang, shown, problems, back=referer, posted=posted), status, headers=headers)
         response = error_response(status, code, message, fields, allowed)
         response.headers.update(headers or {})
         return response
@@ -251,7 +271,8 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
             for problem in problems
         ]
         message = "some fields are missing or invalid: " + ", ".join(f["field"] for f in fields)
-        return respond(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_fields", message, fields)
+        kinds = [(f["field"], str(problem["type"])) for f, problem in zip(fields, problems, strict=True)]
+        return respond(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_fields", message, fields, problems=kinds)
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported(_: RequestUnsupportedContentType) -> Response:
@@ -268,7 +289,8 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
     @app.exception_handler(InvalidFields)
     def _invalid_fields(error: InvalidFields) -> Response:
         fields = [{"field": field, "problem": problem} for field, problem in error.problems.items()]
-        return respond(HTTPStatus.UNPROCESSABLE_ENTITY, error.code, error.message, fields)
+        kinds = [(field, "invalid") for field in error.problems]
+        return respond(HTTPStatus.UNPROCESSABLE_ENTITY, error.code, error.message, fields, problems=kinds)
 
     @app.exception_handler(TooManyRequests)
     def _too_many(error: TooManyRequests) -> Response:

@@ -70,11 +70,12 @@ def _answers(taken: str) -> dict[int, Any]:
     )
 
 
-def _answer(tracking_code: str, key: str | None, state: TaskState) -> Response[Any]:
+def _answer(tracking_code: str, key: str | None, state: TaskState, done: str) -> Response[Any]:
     if router.context.get("form_post"):
-        # Back to the page the form was on: its link carries the key, so the citizen can act again.
+        # Back to the status page, which confirms the move as the task now records it; its link
+        # carries the key, so the citizen can act again.
         lang = router.context.get("lang", "zh")
-        return redirect(f"/ratings/{tracking_code}?{urlencode({'lang': lang, 'key': key or ''})}")
+        return redirect(f"/ratings/{tracking_code}?{urlencode({'lang': lang, 'key': key or '', 'done': done})}")
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
@@ -99,7 +100,7 @@ def post_verdict(
         verdict=request.verdict.value,
     )
     logger.info("citizen verdict", extra={"tracking_code": tracking_code, "verdict": request.verdict.value})
-    return _answer(tracking_code, request.citizen_key, task.state)
+    return _answer(tracking_code, request.citizen_key, task.state, "verdict")
 
 
 @router.post(
@@ -119,4 +120,4 @@ def post_appeal(
         text=request.text,
     )
     logger.info("citizen appeal", extra={"tracking_code": tracking_code})
-    return _answer(tracking_code, request.citizen_key, task.state)
+    return _answer(tracking_code, request.citizen_key, task.state, "appeal")

@@ -85,6 +85,12 @@ def get_rating(
         str | None,
         Query(max_length=100, description="the citizen's key, as the receipt's link carries it: the page's forms"),
     ] = None,
+    done: Annotated[
+        str | None,
+        Query(
+            pattern="^(verdict|appeal)$", description="the citizen's move just made, confirmed as the task records it"
+        ),
+    ] = None,
 ) -> Response[Any]:
     stores, rules = wired()
     rating = ratings.find_rating(tracking_code, stores)
@@ -99,7 +105,12 @@ def get_rating(
 
         # The verdict and appeal forms come with the key in the link, and carry it; the key is
         # checked when a form is sent, not here, so this page tells nothing about a guessed key.
-        page = receipt_page(rating, entry, language(lang), task, citizen_actions, key, rules.public_base_url)
+        # A bad review whose task is not opened yet: its deadlines as the opening will count them.
+        deadlines = followup.deadlines_ahead(rating, stores, rules) if rating.is_bad_review and task is None else None
+        status_url = f"{rules.public_base_url.rstrip('/')}/ratings/{rating.tracking_code}"
+        page = receipt_page(
+            rating, entry, language(lang), task, citizen_actions, deadlines, status_url, done, citizen_key=key
+        )
         return html(page)
     status = RatingStatus(
         tracking_code=rating.tracking_code,

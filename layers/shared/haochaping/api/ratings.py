@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
@@ -9,8 +11,12 @@ from urllib.parse import urlencode
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from haochaping.api import FORMS_AGAIN
 from haochaping.api.contract import answers, json_answer, see_other
 from haochaping.api.web import device_token, redirect, source_address
+from haochaping.domain.errors import DomainError
+from haochaping.domain.plates import verify_plate, verify_ticket
+from haochaping.domain.rating import WINDOW_CODE_PATTERN, Level, utc_now
 from haochaping.domain.submission import RatingReceipt, RatingSubmission
 from haochaping.observability import logger, metrics
 from haochaping.operations import ratings
@@ -83,3 +89,47 @@ def post_rating(submission: RatingSubmission) -> Response[Any]:
         content_type=content_types.APPLICATION_JSON,
         body=receipt.model_dump(),
     )
+
+
+def form_again(values: dict[str, Any], problems: list[tuple[str, str]], message: str | None, lang: str) -> str | None:
+    """The rating form as the citizen filled it in, with what was wrong, after a refused form post:
+    only for a window in service and a plate or ticket that still holds (else the error page)."""
+    window_code = str(values.get("window_code") or "")
+    if not re.match(WINDOW_CODE_PATTERN, window_code) or not (values.get("sig") or values.get("ticket")):
+        return None  # not a form this page gave: nothing to show again
+    stores, rules = wired()
+    now = utc_now()
+    try:
+        entry, tag_set, secret = ratings.window_for_form(window_code, stores)
+        if values.get("ticket"):
+            verify_ticket(str(values["ticket"]), window_code, now, rules.rating.ticket_validity, secret)
+            credentials = {"ticket": str(values["ticket"])}
+        else:
+            verify_plate(window_code, str(values.get("sig") or ""), secret)
+            credentials = {"sig": str(values.get("sig") or "")}
+    except DomainError:
+        return None
+    try:
+        chosen: Level | None = Level(int(str(values.get("level"))))
+    except ValueError:
+        chosen = None  # no face, or none that exists: the form from its first step
+    submission_id = str(values.get("submission_id") or "")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{8,64}", submission_id):
+        submission_id = secrets.token_urlsafe(16)
+    from haochaping.web.pages import form_page
+
+    return form_page(
+        entry,
+        tag_set,
+        lang,
+        credentials,
+        submission_id,  # the same one: sent again, the form is still the one rating
+        entry.staff_on_duty(now),
+        chosen_level=chosen,
+        values=values,
+        problems=problems,
+        message=message,
+    )
+
+
+FORMS_AGAIN["POST /ratings"] = form_again

@@ -6,6 +6,7 @@ write (a task of another hall is a 404, as if it did not exist).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from haochaping.api.contract import NO_STORE, answers, json_answer
 from haochaping.domain.errors import Forbidden
-from haochaping.domain.escalation import current_level
+from haochaping.domain.escalation import current_level, due_day, running_deadlines
 from haochaping.domain.followup import MOVE_INPUTS, TEXT_LIMIT, TRANSITIONS, Action, Actor, Role
 from haochaping.domain.rating import JOB_NUMBER_PATTERN, NON_BLANK, TRACKING_CODE_PATTERN, utc_now
 from haochaping.domain.task import (
@@ -108,6 +109,20 @@ class EscalationStep(Answer):
     at: Moment = Field(description="when the step was taken")
 
 
+class TagName(Answer):
+    """A tag 标签 by its code, with its names when the tag set still has it."""
+
+    code: str
+    name: str | None = None
+    name_en: str | None = None
+
+
+class RunningDeadline(Answer):
+    kind: DeadlineKind
+    due_at: Moment
+    day: str = Field(description="the deadline's day: it ends at 24:00 China time")
+
+
 class TaskSummary(Answer):
     """A follow-up task 回访核实任务 as the hall's list shows it."""
 
@@ -122,16 +137,33 @@ class TaskSummary(Answer):
     first_contact_due: Moment
     rectification_due: Moment
     deadlines_provisional: bool = Field(description="counted on a provisional calendar (no official schedule)")
-    contacted: bool
     escalation: EscalationStep | None = Field(description="the highest 督办 step taken, if any")
     holder: str | None = Field(description="the job number of the officer responsible 专人; null: not taken on yet")
+    level: int | None = Field(description="the bad review's level (null: a task from before it was kept)")
+    tags: list[TagName]
+    first_contact_day: str = Field(description="the first-contact deadline's day: it ends at 24:00 China time")
+    rectification_day: str = Field(description="the rectification deadline's day: it ends at 24:00 China time")
+    contacted: bool = Field(description="a contact with the citizen was recorded (never said of an anonymous task)")
+    contacted_at: Moment | None
+    first_contact_met: bool = Field(description="the first-contact deadline was met: a contact or an outcome")
+    running_deadline: RunningDeadline | None = Field(description="the deadline whose clock runs now, if any")
+    awaiting_supervisor: bool = Field(description="the next move is a supervisor's: a proposal or an appeal")
+    appeal_open: bool
+    rating_void: bool
 
     @classmethod
-    def of(cls, task: Task) -> TaskSummary:
-        return cls(**_summary_fields(task))
+    def of(cls, task: Task, tags: list[dict[str, str]] | None = None) -> TaskSummary:
+        return cls(**_summary_fields(task, tags))
 
 
-def _summary_fields(task: Task) -> dict[str, Any]:
+def _deadline(kind: DeadlineKind, due_at: datetime) -> RunningDeadline:
+    # The day as well as the moment: a deadline is the end of its working day (24:00 China time).
+    return RunningDeadline(kind=kind, due_at=due_at.isoformat(), day=due_day(due_at).date().isoformat())
+
+
+def _summary_fields(task: Task, tags: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """What the list shows of a task, each fact as recorded: codes, never names."""
+    running = running_deadlines(task)
     return {
         "tracking_code": task.tracking_code,
         "hall_code": task.hall_code,
@@ -140,11 +172,23 @@ def _summary_fields(task: Task) -> dict[str, Any]:
         "state_name": STATE_NAMES_ZH[task.state],
         "version": task.version,
         "real_name": task.real_name,
+        "level": task.level,
+        "tags": tags if tags is not None else [{"code": code} for code in task.tags],
         "opened_at": task.opened_at.isoformat(),
         "first_contact_due": task.first_contact_due.isoformat(),
+        "first_contact_day": due_day(task.first_contact_due).date().isoformat(),
         "rectification_due": task.rectification_due.isoformat(),
+        "rectification_day": due_day(task.rectification_due).date().isoformat(),
         "deadlines_provisional": task.deadlines_provisional,
-        "contacted": task.contacted_at is not None,
+        # Only a recorded contact: verification moving on meets the deadline but reaches nobody.
+        "contacted": task.contact_recorded_at is not None,
+        "contacted_at": task.contact_recorded_at.isoformat() if task.contact_recorded_at else None,
+        "first_contact_met": task.contacted_at is not None,
+        # The deadline whose clock runs now, if any (first contact first); none once closed or not adopted.
+        "running_deadline": _deadline(*running[0]) if running else None,
+        "awaiting_supervisor": followup.awaiting_supervisor(task),
+        "appeal_open": task.appeal_open,
+        "rating_void": task.rating_void,
         "escalation": _escalation(current_level(task)),
         "holder": task.holder,  # the job number of the officer responsible 专人; None: not yet taken on
     }
@@ -178,12 +222,6 @@ class EvaluatorContact(Answer):
     phone: str
 
 
-class TagName(Answer):
-    code: str
-    name: str
-    name_en: str
-
-
 class RatedService(Answer):
     """What was rated 评价 (never who rated)."""
 
@@ -206,7 +244,8 @@ class AuditLine(Answer):
     action: str
     from_state: str
     to_state: str
-    reason: str
+    reason: str = Field(description="what the person wrote, as they wrote it")
+    codes: dict[str, str] = Field(description="what the move chose or the system decided, as codes to be named")
 
 
 class CallBackAttemptLine(Answer):
@@ -229,13 +268,11 @@ class TaskDetail(TaskSummary):
     proposed_by: str | None
     approved_by: str | None
     appeal: str
-    appeal_open: bool
     appeal_to_division: bool = Field(description="no supervisor of the hall is independent: the division decides")
     called_back: bool = Field(description="called back after the fix, with the citizen's verdict 已回访")
     call_back_attempts: list[CallBackAttemptLine]
     unreachable: bool = Field(description="enough unsuccessful call-back attempts: may close without a verdict")
     reopenings: int = Field(description="times a 不满意 verdict sent the task back to rectification")
-    rating_void: bool
     officers: list[str] = Field(description="whom the task went to: who may take it on")
     allowed_actions: list[Action]
     evaluator: EvaluatorContact | None
@@ -248,7 +285,7 @@ class TaskDetail(TaskSummary):
     def of_view(cls, view: followup.TaskView, rating: dict[str, Any] | None) -> TaskDetail:
         task = view.task
         return cls(
-            **_summary_fields(task),
+            **_summary_fields(task, rating["tags"] if rating else None),
             outcome=task.outcome,
             explanation=task.explanation,
             feedback=task.feedback,
@@ -258,7 +295,6 @@ class TaskDetail(TaskSummary):
             proposed_by=task.proposed_by,
             approved_by=task.approved_by,
             appeal=task.appeal,
-            appeal_open=task.appeal_open,
             appeal_to_division=task.appeal_to_division,
             called_back=task.called_back,
             call_back_attempts=[
@@ -266,7 +302,6 @@ class TaskDetail(TaskSummary):
             ],
             unreachable=task.unreachable,
             reopenings=task.reopenings,
-            rating_void=task.rating_void,
             officers=list(task.officers),
             allowed_actions=[Action(action) for action in view.allowed],
             evaluator=EvaluatorContact(**view.evaluator) if view.evaluator is not None else None,
@@ -282,6 +317,7 @@ class TaskDetail(TaskSummary):
                     from_state=e.from_state,
                     to_state=e.to_state,
                     reason=e.reason,
+                    codes=dict(e.codes),
                 )
                 for e in task.audit
             ],
@@ -332,11 +368,22 @@ def list_tasks(
         str | None,
         Query(pattern="^(me|nobody)$", description="me: the tasks I hold; nobody: open tasks no one holds yet"),
     ] = None,
+    flag: Annotated[
+        str | None,
+        Query(pattern="^(awaiting_supervisor|appeal_open)$", description="what the task waits for"),
+    ] = None,
 ) -> Response[Any]:
     actor = current_actor()
-    tasks = followup.list_tasks(actor, wired()[0], state.value if state else None, due, real_name, holder=holder)
+    stores = wired()[0]
+    tasks = followup.list_tasks(actor, stores, state.value if state else None, due, real_name, holder=holder, flag=flag)
+    names = followup.tag_names(tuple({code for t in tasks for code in t.tags}), stores)
+    tags = {tag["code"]: tag for tag in names}
     return _json(
-        TaskList(now=utc_now().isoformat(), recent=followup.RECENT_TASKS, tasks=[TaskSummary.of(t) for t in tasks])
+        TaskList(
+            now=utc_now().isoformat(),
+            recent=followup.RECENT_TASKS,
+            tasks=[TaskSummary.of(t, [tags[code] for code in t.tags]) for t in tasks],
+        )
     )
 
 

@@ -439,19 +439,6 @@ def _check_holder(task: Task, actor: Actor, action: Action, now: datetime) -> No
     raise NotHolder(f"{action.value}: {why}", allowed)
 
 
-def _audit_line(task: Task, actor: Actor, now: datetime, action: Action, reason: str) -> AuditEntry:
-    return AuditEntry(
-        sequence=len(task.audit) + 1,
-        actor=actor.identity,
-        role=",".join(sorted(r.value for r in actor.roles)),
-        at=now,
-        action=action.value,
-        from_state=task.state.value,
-        to_state=task.state.value,
-        reason=reason[:TEXT_LIMIT],
-    )
-
-
 def _taken_on_by_first_move(task: Task, actor: Actor, action: Action) -> Task:
     """An officer's first move on a task nobody holds takes it on: the move's own audit line says
     who made it, and so who has held the task since."""
@@ -466,8 +453,9 @@ def _hold(
     """Claim or assign: the holder changes, the state stays, the audit trail says from whom to whom."""
     if len(text) > TEXT_LIMIT:
         raise InvalidFields({"text": f"at most {TEXT_LIMIT} characters"})
+    codes: tuple[tuple[str, str], ...] = ()
     if action == Action.CLAIM:
-        holder, reason = actor.identity, text
+        holder = actor.identity
     else:
         holder = (assignee or "").strip().upper()
         candidates = {*assignable, *task.officers}
@@ -479,9 +467,9 @@ def _hold(
             raise InvalidFields({"assignee": f"{holder} is not a follow-up officer of the hall"})
         if holder == task.holder:
             raise InvalidFields({"assignee": f"{holder} already holds the task"})
-        # Who had it and who has it now, then why: a reassignment answers for itself in the trail.
-        reason = " ".join(x for x in (f"{task.holder or '—'} → {holder}", text) if x)
-    line = _audit_line(task, actor, now, action, reason)
+        # Who had it and who has it now, beside why: a reassignment answers for itself in the trail.
+        codes = (*((("holder_from", task.holder),) if task.holder else ()), ("holder_to", holder))
+    line = _entry(task, len(task.audit) + 1, actor, now, action.value, task.state, text, codes)
     return replace(task, holder=holder, version=task.version + 1, audit=(*task.audit, line))
 
 
@@ -507,6 +495,9 @@ def allowed_actions(task: Task, actor: Actor, now: datetime | None = None) -> li
                 not task.real_name or task.called_back or task.unreachable
             ):
                 continue
+            if action == Action.GIVE_VERDICT and task.outcome == TaskState.NOT_ADOPTED:
+                continue  # a verdict is on a fix or an explanation: after not adopted there is neither
+                continue
             if action in APPEAL_DECISIONS and not (task.appeal_open and may_decide_appeal(task, actor)):
                 continue
             if action == Action.CLOSE and not may_close(task):
@@ -525,9 +516,17 @@ def check_access(task: Task | None, actor: Actor) -> Task:
 
 
 def _entry(
-    task: Task, sequence: int, actor: Actor | None, at: datetime, action: str, to: TaskState, why: str
+    task: Task,
+    sequence: int,
+    actor: Actor | None,
+    at: datetime,
+    action: str,
+    to: TaskState,
+    text: str,
+    codes: tuple[tuple[str, str], ...] = (),
 ) -> AuditEntry:
-    """An audit line; a line the rules add by themselves is the system's."""
+    """An audit line: what a person wrote as ``text``, what was chosen or decided as ``codes``
+    (each reader names them in their own language); a line the rules add by themselves is the system's."""
     return AuditEntry(
         sequence=sequence,
         actor=actor.identity if actor else "system",
@@ -536,7 +535,8 @@ def _entry(
         action=action,
         from_state=task.state.value,
         to_state=to.value,
-        reason=why[:TEXT_LIMIT],
+        reason=text[:TEXT_LIMIT],
+        codes=codes,
     )
 
 
@@ -598,11 +598,11 @@ def apply(
     task = _taken_on_by_first_move(task, actor, action)
     changes: dict = {}
     new_state = target or task.state
-    # What the rules themselves add after the move's own line: (action, state it leads to, why).
-    follows: list[tuple[str, TaskState, str]] = []
+    # What the rules themselves add after the move's own line: (action, state it leads to, codes).
+    follows: list[tuple[str, TaskState, tuple[tuple[str, str], ...]]] = []
     if action == Action.RECORD_CONTACT:
         # The contact made to verify the complaint 回访核实: not the call-back after the fix.
-        changes["contacted_at"] = task.contacted_at or now
+        changes.update(contacted_at=task.contacted_at or now, contact_recorded_at=task.contact_recorded_at or now)
     elif action in (Action.RESOLVE_ON_SPOT, Action.MARK_RECTIFIED, Action.EXPLAIN):
         changes.update(explanation=text, outcome=target, contacted_at=task.contacted_at or now)
     elif action == Action.START_RECTIFICATION:
@@ -627,10 +627,9 @@ def apply(
         if to_division:
             follows.append(
                 (
-                    "appeal_to_division",
+                    "appeal_to_division",  # no supervisor of the hall is independent of the decision
                     new_state,
-                    "本大厅没有未参与该决定的督办员，申诉由区级督办员复核 (no supervisor of the hall "
-                    "took no part in the decision: the division's supervisors decide an appeal)",
+                    (),
                 )
             )
     elif action == Action.REJECT_NOT_ADOPTED:
@@ -645,10 +644,9 @@ def apply(
             days = working_days_tried(attempts, calendar)
             follows.append(
                 (
-                    "mark_unreachable",
+                    "mark_unreachable",  # may close without a verdict
                     new_state,
-                    f"多次回访未果：{len(attempts)} 次，{days} 个工作日 "
-                    f"({len(attempts)} attempts on {days} working days: may close without a verdict)",
+                    (("attempts", str(len(attempts))), ("working_days", str(days))),
                 )
             )
     elif action in (Action.RECORD_CALL_BACK, Action.GIVE_VERDICT):
@@ -666,10 +664,9 @@ def apply(
             )
             follows.append(
                 (
-                    "reopen",
+                    "reopen",  # dissatisfied with the fix: rectified again
                     TaskState.RECTIFYING,
-                    f"评价人对整改不满意，重新整改（第 {task.reopenings + 1} 次，最多 {call_back.reopenings} 次） "
-                    f"(dissatisfied with the fix: rectified again, {task.reopenings + 1} of {call_back.reopenings})",
+                    (("reopening", str(task.reopenings + 1)), ("reopenings_allowed", str(call_back.reopenings))),
                 )
             )
     elif action == Action.CLOSE:
@@ -708,12 +705,14 @@ def apply(
             now,
             action.value,
             new_state,
-            " ".join(x for x in (reason or "", verdict or "", text) if x),
+            text,
+            tuple((name, value) for name, value in (("reason", reason), ("verdict", verdict)) if value),
         )
     ]
     state = new_state
-    for name, to, why in follows:
-        entries.append(_entry(replace(task, state=state), len(task.audit) + len(entries) + 1, None, now, name, to, why))
+    for name, to, codes in follows:
+        line = _entry(replace(task, state=state), len(task.audit) + len(entries) + 1, None, now, name, to, "", codes)
+        entries.append(line)
         state = to
     return replace(task, **changes, state=state, version=task.version + 1, audit=(*task.audit, *entries))
 
@@ -744,6 +743,8 @@ def _why_refused(task: Task, actor: Actor, action: Action, states: frozenset[Tas
         return "a second person must approve"
     if action == Action.APPEAL:
         return "only a not-adopted decision can be appealed, once"
+    if action == Action.GIVE_VERDICT and task.outcome == TaskState.NOT_ADOPTED:
+        return "a verdict is given on a fix or an explanation, and a not-adopted review has neither"
     return "not in this state"
 
 
@@ -760,9 +761,11 @@ def open_task(
     provisional: bool,
     counted_from: datetime | None = None,
     officers: Iterable[str] = (),
+    level: int | None = None,
+    tags: tuple[str, ...] = (),
 ) -> Task:
     """A new task, verifying; it goes to ``officers`` (never the staff member who was rated)."""
-    opened = AuditEntry(1, "system", "system", opened_at, "open", "", TaskState.VERIFYING.value, "bad review 差评")
+    opened = AuditEntry(1, "system", "system", opened_at, "open", "", TaskState.VERIFYING.value)
     task = Task(
         tracking_code=tracking_code,
         division_code=division_code,
@@ -777,6 +780,8 @@ def open_task(
         rectification_due=rectification_due,
         deadlines_provisional=provisional,
         counted_from=counted_from,
+        level=level,
+        tags=tags,
         audit=(opened,),
     )
     return replace(task, officers=tuple(addressees(task, officers)))

@@ -135,7 +135,12 @@ class Escalation:
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
-    """One line of the task's trail: who, in which role, when, from and to, and why."""
+    """One line of the task's trail: who, in which role, when, from and to, and why.
+
+    ``reason`` holds only what a person wrote; what a move chose or the system decided (a reason
+    for not adopting, a verdict, the deadline an escalation step belongs to) is kept as codes in
+    ``codes``, so that every reader names them in their own language.
+    """
 
     sequence: int
     actor: str
@@ -145,6 +150,7 @@ class AuditEntry:
     from_state: str
     to_state: str
     reason: str = ""
+    codes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +171,12 @@ class Task:
     rectification_due: datetime
     deadlines_provisional: bool = False
     counted_from: datetime | None = None  # when the deadlines started running (the rating; a reopening)
+    # The first-contact deadline is met when verification moves on (a contact, or an outcome);
+    # whether the citizen was actually reached is only what a recorded contact says.
     contacted_at: datetime | None = None
+    contact_recorded_at: datetime | None = None  # the first recorded contact with the citizen 已联系
+    level: int | None = None  # what was rated: the bad review's level and tags (None: a task from before)
+    tags: tuple[str, ...] = ()
     outcome: TaskState | None = None
     explanation: str = ""  # what was done / why it cannot be solved
     feedback: str = ""  # what the citizen is told 反馈

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from haochaping.domain.errors import NotFound
-from haochaping.domain.escalation import due_day
+from haochaping.domain.escalation import TaskDeadlines, due_day, running_deadlines
 from haochaping.domain.followup import (
     Action,
     Actor,
@@ -26,7 +26,7 @@ from haochaping.domain.followup import (
     may_see_evaluator,
     open_task,
 )
-from haochaping.domain.rating import utc_now
+from haochaping.domain.rating import Rating, utc_now
 from haochaping.domain.task import Report, Task, TaskChange, TaskState
 from haochaping.observability import metrics
 from haochaping.operations.ports import Stores
@@ -65,6 +65,8 @@ def open_followup(tracking_code: str, stores: Stores, rules: Rules, now: datetim
         counted_from=deadlines.counted_from,
         # 谁办理、谁负责: the department's officers follow up, never the staff member who was rated.
         officers=officers,
+        level=int(rating.level),
+        tags=rating.tags,
     )
 
     created = stores.tasks.create(task, list(task.officers), rules.step_ahead(task, calendar))
@@ -135,6 +137,15 @@ def view_of(actor: Actor, task: Task, stores: Stores) -> TaskView:
     return TaskView(task=task, allowed=[a.value for a in allowed_actions(task, actor, utc_now())], evaluator=evaluator)
 
 
+def awaiting_supervisor(task: Task) -> bool:
+    """The next move is a supervisor's: a not-adopted proposal to decide, or an appeal."""
+    return task.state == TaskState.PROPOSED_NOT_ADOPTED or task.appeal_open
+
+
+# The list's flags: what the task waits for, named as the list's filter names them.
+FLAGS = {"awaiting_supervisor": awaiting_supervisor, "appeal_open": lambda task: task.appeal_open}
+
+
 def list_tasks(
     actor: Actor,
     stores: Stores,
@@ -143,10 +154,12 @@ def list_tasks(
     real_name: bool | None = None,
     now: datetime | None = None,
     holder: str | None = None,
+    flag: str | None = None,
 ) -> list[Task]:
-    """The actor's hall's tasks they may see, filtered: by state, due soon (within a day), overdue,
-    real-name, and by holder: ``me`` (the tasks the actor holds), ``nobody`` (open tasks no one
-    holds yet; for an officer, those they may take on). Never the bad reviews of the actor themselves."""
+    """The actor's hall's tasks they may see, filtered: by state, due soon (within a day), overdue (by
+    the deadline that still runs), real-name, what they wait for (FLAGS), and by holder: ``me``
+    (the tasks the actor holds), ``nobody`` (open tasks no one holds yet; for an officer, those they
+    may take on). Never the bad reviews of the actor themselves."""
     if not actor.hall_code or not actor.roles & {Role.OFFICER, Role.SUPERVISOR, Role.ADMIN}:
         return []
     now = now or utc_now()
@@ -154,18 +167,21 @@ def list_tasks(
     for task in stores.tasks.tasks_of_hall(actor.hall_code, RECENT_TASKS):
         if not may_see(task, actor):
             continue
-        due_at = task.first_contact_due if task.contacted_at is None else task.rectification_due
+        running = running_deadlines(task)
+        due_at = running[0][1] if running else None
         if state and task.state.value != state:
             continue
-        if due == "overdue" and not (task.open and due_at < now):
+        if due == "overdue" and not (due_at is not None and due_at < now):
             continue
-        if due == "soon" and not (task.open and now <= due_at <= now + timedelta(days=1)):
+        if due == "soon" and not (due_at is not None and now <= due_at <= now + timedelta(days=1)):
             continue
         if real_name is not None and task.real_name != real_name:
             continue
         if holder == "me" and task.holder != actor.identity:
             continue
         if holder == "nobody" and not _unheld_for(task, actor):
+            continue
+        if flag is not None and not FLAGS[flag](task):
             continue
         result.append(task)
     return result
@@ -290,6 +306,12 @@ def citizen_view(tracking_code: str, stores: Stores) -> tuple[Task | None, list[
     if task is None:
         return None, []
     return task, [a.value for a in allowed_actions(task, Actor.citizen(), utc_now())]
+
+
+def deadlines_ahead(rating: Rating, stores: Stores, rules: Rules) -> TaskDeadlines:
+    """The deadlines a bad review's task will have, before the task is opened (the receipt
+    names them at once): counted from the rating on its hall's calendar, as the opening counts them."""
+    return rules.deadlines(stores.calendar.for_hall(rating.hall_code), rating.rated_at)
 
 
 def rating_for_task(tracking_code: str, stores: Stores) -> dict[str, Any] | None:

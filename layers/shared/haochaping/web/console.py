@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from haochaping.domain.followup import MOVE_INPUTS, TEXT_LIMIT, TRANSITIONS, MoveInputs, Role
+from haochaping.domain.followup import MOVE_INPUTS, TEXT_LIMIT, TRANSITIONS, Action, MoveInputs, Role
 from haochaping.domain.rating import JOB_NUMBER_PATTERN
-from haochaping.web.console_i18n import STATE_NAMES, TEXT, strings
+from haochaping.web.console_i18n import FLAG_NAMES, STATE_NAMES, TEXT, strings
 from haochaping.web.render import render
 
 # Each staff move's form, from the rules the move is checked by (haochaping.domain.followup).
@@ -31,6 +31,15 @@ ACTION_INPUTS: dict[str, dict[str, Any]] = {
 }
 
 
+# Moves that cannot be taken back: the console asks before sending them.
+IRREVERSIBLE = (
+    Action.CLOSE.value,
+    Action.APPROVE_NOT_ADOPTED.value,
+    Action.UPHOLD_APPEAL.value,
+    Action.DISMISS_APPEAL.value,
+)
+
+
 def console_page(lang: str) -> str:
     """The whole console in ``lang`` ("zh" or "en"): sign-in, task list, one task, reports."""
     text = TEXT[lang]
@@ -45,5 +54,6 @@ def console_page(lang: str) -> str:
         due_options=[everything, ("soon", text["due_soon"]), ("overdue", text["due_overdue"])],
         real_name_options=[everything, ("true", text["real_name_only"]), ("false", text["anonymous_only"])],
         holder_options=[everything, ("me", text["holder_me"]), ("nobody", text["holder_nobody"])],
-        data={"strings": strings(lang), "inputs": ACTION_INPUTS, "limit": TEXT_LIMIT},
+        flag_options=[everything, *FLAG_NAMES[lang].items()],
+        data={"strings": strings(lang), "inputs": ACTION_INPUTS, "limit": TEXT_LIMIT, "confirm": IRREVERSIBLE},
     )

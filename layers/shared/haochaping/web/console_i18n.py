@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from haochaping.domain.followup import Action
 from haochaping.domain.rating import Channel
-from haochaping.domain.task import RUNG_NAMES_ZH, STATE_NAMES_ZH, AttemptOutcome, NotAdoptedReason, Rung, TaskState
+from haochaping.domain.task import (
+    DEADLINE_NAMES_ZH,
+    RUNG_NAMES_ZH,
+    STATE_NAMES_ZH,
+    AttemptOutcome,
+    DeadlineKind,
+    NotAdoptedReason,
+    Rung,
+    TaskState,
+)
 from haochaping.web.i18n import LEVEL_NAMES
 from haochaping.web.i18n import VERDICT_NAMES as CITIZEN_VERDICT_NAMES
 
@@ -60,13 +69,12 @@ TEXT: dict[str, dict[str, str]] = {
         "col_deadline": "时限",
         "yes": "实名",
         "no": "匿名",
-        "contact_due": "联系时限",
-        "rectification_due": "整改时限",
+        "contact_due": DEADLINE_NAMES_ZH[DeadlineKind.FIRST_CONTACT],
+        "rectification_due": DEADLINE_NAMES_ZH[DeadlineKind.RECTIFICATION],
         "left": "剩余 {t}",
         "soon_suffix": "（即将到期）",
         "overdue": "已超期 {t}",
         "day": "天",
-        "finished": "已办结，无时限",
         "provisional": "时限暂定（节假日安排未公布）",
         "escalation": "督办",
         "task_heading": "任务 {code}",
@@ -76,10 +84,8 @@ TEXT: dict[str, dict[str, str]] = {
         "window": "窗口",
         "real_name": "实名",
         "opened_at": "收到差评",
-        "contacted": "已联系评价人",
         "not_contacted": "尚未联系评价人",
         "time_left": "倒计时",
-        "version": "版本",
         "outcome_text": "处理情况",
         "feedback": "给评价人的反馈",
         "verdict": "评价人对整改的评价",
@@ -123,7 +129,6 @@ TEXT: dict[str, dict[str, str]] = {
         "sending": "正在提交…",
         "done": "已完成：{action}。当前状态：{state}。",
         "conflict": "任务已被他人更新，已重新载入，请核对后再办理。",
-        "server_said": "服务器信息：{message}",
         "invalid": "请检查：",
         "network": "无法连接服务器，请检查网络后重试。",
         "failed": "操作未成功（{status}）。",
@@ -146,7 +151,34 @@ TEXT: dict[str, dict[str, str]] = {
         "col_approved_by": "审核人",
         "col_decided_at": "决定时间",
         "arrow": " → ",
+        "unreachable_after": "{attempts} 次回访未果，{days} 个工作日",
+        "reopened": "第 {n} 次重新整改（最多 {of} 次）",
         "list_sep": "、",
+        "filter_flag": "待办",
+        "flag_awaiting_supervisor": "待督办员处理",
+        "flag_appeal_open": "申诉待处理",
+        "col_rating": "评价",
+        "contact": "联系评价人",
+        "contacted_at": "已联系评价人（{at}）",
+        "anonymous_no_contact": "匿名评价，不联系评价人",
+        "day_end": "{day} 24:00",
+        "clock_closed": "已办结，不再计时",
+        "clock_void": "不予采纳，不再计时",
+        "recount_official": "按正式节假日安排",
+        "recount_provisional": "仍为暂定",
+        "confirm_close": "确定办结此任务吗？办结后不能撤销。",
+        "confirm_approve_not_adopted": "确定同意不予采纳吗？该评价将不计入任何统计，并通报管理部门。",
+        "confirm_uphold_appeal": "确定申诉成立吗？该评价将恢复计入，任务重新回访核实。",
+        "confirm_dismiss_appeal": "确定驳回申诉吗？驳回后评价人不能再次申诉。",
+        "confirm_yes": "确认：{action}",
+        "cancel": "取消",
+        "cancelled": "已取消，未作任何更改。",
+        "need_text": "请填写{label}。",
+        "need_choice": "请选择{label}。",
+        "need_username": "请输入工号。",
+        "need_password": "请输入密码。",
+        "refused": "此操作现在不能办理：任务已有变化，已重新载入，请查看后再办理。",
+        "field_invalid": "{label}不符合要求",
     },
     "en": {
         "html_lang": "en",
@@ -201,7 +233,6 @@ TEXT: dict[str, dict[str, str]] = {
         "soon_suffix": " (due soon)",
         "overdue": "Overdue by {t}",
         "day": "d",
-        "finished": "Closed, no deadline",
         "provisional": "Deadline provisional (holiday schedule not yet published)",
         "escalation": "Escalation",
         "task_heading": "Task {code}",
@@ -211,10 +242,8 @@ TEXT: dict[str, dict[str, str]] = {
         "window": "Window",
         "real_name": "Real name",
         "opened_at": "Bad review received",
-        "contacted": "Evaluator contacted",
         "not_contacted": "Evaluator not yet contacted",
         "time_left": "Countdown",
-        "version": "Version",
         "outcome_text": "What was done",
         "feedback": "Feedback to the evaluator",
         "verdict": "Evaluator's verdict on the fix",
@@ -261,7 +290,6 @@ TEXT: dict[str, dict[str, str]] = {
         "sending": "Sending…",
         "done": "Done: {action}. The task is now: {state}.",
         "conflict": "Someone else changed this task; it has been reloaded. Check it before acting.",
-        "server_said": "Server: {message}",
         "invalid": "Please check:",
         "network": "The server cannot be reached. Check the network and try again.",
         "failed": "That did not work ({status}).",
@@ -285,7 +313,35 @@ TEXT: dict[str, dict[str, str]] = {
         "col_approved_by": "Approved by",
         "col_decided_at": "Decided at",
         "arrow": " → ",
+        "unreachable_after": "{attempts} unsuccessful call-backs on {days} working days",
+        "reopened": "rectified again, {n} of {of}",
         "list_sep": ", ",
+        "filter_flag": "Waiting for",
+        "flag_awaiting_supervisor": "Awaiting a supervisor",
+        "flag_appeal_open": "Appeal open",
+        "col_rating": "Rating",
+        "contact": "Contact with the evaluator",
+        "contacted_at": "Evaluator contacted ({at})",
+        "anonymous_no_contact": "Anonymous: the evaluator is not contacted",
+        "day_end": "{day} 24:00",
+        "clock_closed": "Closed: no longer counting",
+        "clock_void": "Not adopted: no longer counting",
+        "recount_official": "on the official holiday schedule",
+        "recount_provisional": "still provisional",
+        "confirm_close": "Close this task? This cannot be undone.",
+        "confirm_approve_not_adopted": "Approve not adopting? The rating will not count in any score, "
+        "and the decision is reported.",
+        "confirm_uphold_appeal": "Uphold the appeal? The rating counts again and the task is verified anew.",
+        "confirm_dismiss_appeal": "Dismiss the appeal? The evaluator cannot appeal again.",
+        "confirm_yes": "Confirm: {action}",
+        "cancel": "Cancel",
+        "cancelled": "Cancelled: nothing was changed.",
+        "need_text": "Please fill in: {label}.",
+        "need_choice": "Please choose: {label}.",
+        "need_username": "Please enter your job number.",
+        "need_password": "Please enter your password.",
+        "refused": "This cannot be done now: the task has changed and was reloaded. Check it before acting.",
+        "field_invalid": "{label} is not accepted",
     },
 }
 
@@ -522,6 +578,19 @@ CHANNEL_NAMES: dict[str, dict[str, str]] = {
 }
 
 
+DEADLINE_NAMES: dict[str, dict[str, str]] = {
+    lang: {
+        DeadlineKind.FIRST_CONTACT.value: TEXT[lang]["contact_due"],
+        DeadlineKind.RECTIFICATION.value: TEXT[lang]["rectification_due"],
+    }
+    for lang in TEXT
+}
+
+# The console's filters of what a task waits for (operations.followup.FLAGS), and their badges.
+FLAG_NAMES: dict[str, dict[str, str]] = {
+    lang: {flag: TEXT[lang][f"flag_{flag}"] for flag in ("awaiting_supervisor", "appeal_open")} for lang in TEXT
+}
+
 RUNG_NAMES: dict[str, dict[str, str]] = {
     "zh": {rung.value: name for rung, name in RUNG_NAMES_ZH.items()},
     "en": {
@@ -553,4 +622,6 @@ def strings(lang: str) -> dict[str, object]:
         "channels": CHANNEL_NAMES[lang],
         "levels": level_names(lang),
         "rungs": RUNG_NAMES[lang],
+        "deadlines": DEADLINE_NAMES[lang],
+        "flags": FLAG_NAMES[lang],
     }
