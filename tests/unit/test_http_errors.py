@@ -190,6 +190,19 @@ def test_invalid_field_is_422_naming_it_without_echoing_the_value(
     assert PHONE not in response["body"]
 
 
+@pytest.mark.parametrize("key", [PHONE, "A" + PHONE, "tel_" + PHONE + "x", "身份证"])
+def test_an_unknown_key_that_could_hold_personal_data_is_not_named(
+    post_ratings: Callable[..., dict[str, Any]], key: str
+) -> None:
+    # Given a rating with a key the client made up, holding a number (or not a name at all)
+    # When posting it
+    response = post_ratings(json.dumps({**VALID, key: None}, ensure_ascii=False))
+    # Then it is 422 for an unknown field, and the key is not echoed
+    assert response["statusCode"] == 422
+    assert [problem["field"] for problem in error_of(response)["fields"]] == ["body (an unknown field)"]
+    assert key not in response["body"]
+
+
 def test_every_invalid_field_is_named_at_once(post_ratings: Callable[..., dict[str, Any]]) -> None:
     # Given a rating where every field is wrong
     submission = {

@@ -62,7 +62,8 @@ def error_response(
     )
 
 
-SAFE_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
+# No run of five digits: no field of the API has one, and a phone or ID number always does.
+SAFE_FIELD_NAME = re.compile(r"^(?!.*\d{5})[A-Za-z_][A-Za-z0-9_]{0,40}$")
 
 
 def _field_name(location: tuple | list) -> str:
