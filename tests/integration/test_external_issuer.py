@@ -24,7 +24,16 @@ from localtwin.divisions import division_parameters
 from localtwin.twin import LocalTwin
 
 from tests.conftest import TEMPLATE
-from tests.integration.conftest import DEMO_REGISTRY, admin, http, plate_sig_of, post_json, rate, wait_for
+from tests.integration.conftest import (
+    DEMO_REGISTRY,
+    admin,
+    demo_staff,
+    http,
+    plate_sig_of,
+    post_json,
+    rate,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -93,8 +102,10 @@ def twin(issuer: Issuer) -> Iterator[LocalTwin]:
         yield started
 
 
-def _staff(issuer: Issuer, role: str, hall: str, **extra: Any) -> str:
-    number = f"{hall}{role[:1].upper()}{uuid.uuid4().hex[:4]}"
+def _staff(issuer: Issuer, role: str, hall: str, number: str | None = None, **extra: Any) -> str:
+    """A token the issuer signs for a staff member: one of the registry's (``number``), or one it
+    does not know."""
+    number = number or f"{hall}{role[:1].upper()}{uuid.uuid4().hex[:4]}"
     return issuer.token(sub=number, username=number, groups=[role], hall=hall, division="640100", **extra)
 
 
@@ -126,7 +137,8 @@ def test_the_issuers_token_opens_the_hall_task_and_the_domain_checks_roles(twin:
     status, receipt = rate(twin, WINDOW, sig, level=1)
     assert status == 201, receipt
     code = receipt["tracking_code"]
-    officer = _staff(issuer, "officer", "YC01")
+    # (the window's department has no officer of its own: the task goes to the hall's, this one among them)
+    officer = _staff(issuer, "officer", "YC01", demo_staff("officer", "YC01")[0])
     wait_for(lambda: _get(twin, f"/staff/tasks/{code}", officer)[0] == 200, timeout=15)
     # When officers of its hall and of another hall ask for it with the issuer's tokens
     listed_status, listed = _get(twin, "/staff/tasks", officer)

@@ -36,6 +36,7 @@ from tests.integration.conftest import (
     http,
     plate_sig_of,
     post_json,
+    post_rating,
     staff_act,
     staff_sign_in,
     staff_task,
@@ -128,12 +129,16 @@ class Inbox:
         return self.received
 
 
+CITIZEN_KEYS: dict[str, str] = {}  # each rating's citizen's key, as its receipt gave it to the citizen alone
+
+
 def rate(twin: LocalTwin, sig: str, window: str, real_name: bool) -> str:
     body: dict[str, Any] = {"window_code": window, "sig": sig, "level": 1, "submission_id": uuid.uuid4().hex}
     if real_name:
         body["evaluator"] = {"name": NAME, "phone": PHONE, "consent": True}
-    status, receipt = post_json(f"{twin.url}/ratings", body)
+    status, receipt = post_rating(twin, body)  # from a phone that opened the plate's form
     assert status == 201, receipt
+    CITIZEN_KEYS[str(receipt["tracking_code"])] = str(receipt["citizen_key"])
     return str(receipt["tracking_code"])
 
 
@@ -162,7 +167,9 @@ def not_adopted_and_appealed(twin: LocalTwin, code: str, officer: str, approver:
     acted(twin, officer, code, "propose_not_adopted", reason="malicious", text="监控显示评价人未在窗口办理")
     decided = acted(twin, approver, code, "approve_not_adopted")
     acted(twin, officer, code, "give_feedback", text="经核实为恶意差评，不予采纳")
-    status, _ = post_json(f"{twin.url}/ratings/{code}/appeal", {"text": "我确实在该窗口办理过业务"})
+    status, _ = post_json(
+        f"{twin.url}/ratings/{code}/appeal", {"text": "我确实在该窗口办理过业务", "citizen_key": CITIZEN_KEYS[code]}
+    )
     assert status == 200
     return decided
 
@@ -248,10 +255,10 @@ def test_the_approver_cannot_decide_the_appeal_and_a_supervisor_of_the_hall_who_
         assert set(body) == {"error"}
         assert body["error"]["code"] == "not_independent"
         assert "neither proposed nor approved" in body["error"]["message"]
-        assert body["error"]["allowed"] == seen_by_approver["allowed_actions"] == ["close"]
+        assert body["error"]["allowed"] == seen_by_approver["allowed_actions"] == ["close", "assign"]
     # And the hall's other supervisor, who took no part, decides it
     _, seen_by_second = staff_task(twin, second, code)
-    assert seen_by_second["allowed_actions"] == ["close", "uphold_appeal", "dismiss_appeal"]
+    assert seen_by_second["allowed_actions"] == ["close", "uphold_appeal", "dismiss_appeal", "assign"]
     dismissed = acted(twin, second, code, "dismiss_appeal", text="监控无该评价人办理记录，维持原决定")
     assert (dismissed["appeal_open"], dismissed["audit"][-1]["actor"]) == (False, SECOND_SUPERVISOR)
     assert citizen_status(twin, code)["feedback"] == "监控无该评价人办理记录，维持原决定"

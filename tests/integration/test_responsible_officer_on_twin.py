@@ -22,7 +22,7 @@ from tests.integration.conftest import (
     admin,
     demo_staff,
     http,
-    post_json,
+    post_rating,
     staff_act,
     staff_sign_in,
     staff_task,
@@ -61,7 +61,7 @@ def sign_in(staff_ready: LocalTwin) -> Callable[[str], str]:
 def bad_review(twin: LocalTwin, sig: Callable[[str], str], window: str, token: str) -> str:
     """A citizen's 非常不满意 rating of the window; returns its tracking code once its task is open."""
     body = {"window_code": window, "sig": sig(window), "level": 1, "submission_id": uuid.uuid4().hex}
-    status, receipt = post_json(f"{twin.url}/ratings", body)
+    status, receipt = post_rating(twin, body)  # from a phone that opened the plate's form
     assert status == 201, receipt
     code = str(receipt["tracking_code"])
     wait_for(lambda: staff_task(twin, token, code)[0] == 200, timeout=15)
@@ -101,8 +101,8 @@ def test_a_task_is_held_by_one_officer_another_cannot_work_it_and_a_supervisor_r
     assert (status, task["holder"]) == (200, SECOND), task
     # Then the reassignment is in the audit trail: who, from whom, to whom, why
     assign = [line for line in task["audit"] if line["action"] == "assign"]
-    assert [(line["actor"], line["role"], line["reason"]) for line in assign] == [
-        (SUPERVISOR, "supervisor", f"{FIRST} → {SECOND} {why}")
+    assert [(line["actor"], line["role"], line["reason"], line["codes"]) for line in assign] == [
+        (SUPERVISOR, "supervisor", why, {"holder_from": FIRST, "holder_to": SECOND})
     ]
     assert [line["action"] for line in task["audit"]] == ["open", "claim", "record_contact", "assign"]
     # And the work is the second officer's now, no longer the first's
@@ -201,9 +201,14 @@ def test_the_management_office_reads_every_report_of_the_division_and_makes_no_m
         assert status == 200, raw
         return {r["tracking_code"] for r in json.loads(raw)["reports"]}
 
-    # Then the management office reads both; a hall's supervisor the reports of their own hall
+    # Then the management office reads both; a hall's officer the reports of their own hall only
     assert {here, there} <= reports(OVERSEER)
-    assert here in reports(SUPERVISOR) and there not in reports(SUPERVISOR)
+    assert here in reports(FIRST) and there not in reports(FIRST)
+    # And a supervisor reads another hall's only when its appeal is the division's supervisors' to decide
+    # (each demo hall has one supervisor, who approved the decision, so none of its own is independent)
+    _, seen = staff_task(staff_ready, sign_in(OVERSEER), there)
+    assert seen["appeal_to_division"] is True
+    assert {here, there} <= reports(SUPERVISOR)
     # And the office reads a reported task, with nothing it may do and no evaluator
     status, task = staff_task(staff_ready, sign_in(OVERSEER), there)
     assert (status, task["allowed_actions"], task["evaluator"]) == (200, [], None)

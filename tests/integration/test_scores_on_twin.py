@@ -39,8 +39,10 @@ from tests.integration.conftest import (
     demo_staff,
     http,
     post_json,
+    post_rating,
     staff_act,
     staff_sign_in,
+    staff_task,
     wait_for,
 )
 
@@ -88,12 +90,16 @@ def signing_secret(twin: LocalTwin) -> bytes:
     return str(twin.client("secretsmanager").get_secret_value(SecretId=name)["SecretString"]).encode()
 
 
+CITIZEN_KEYS: dict[str, str] = {}  # each rating's citizen's key, as its receipt gave it to the citizen alone
+
+
 def rate(twin: LocalTwin, window: str, sig: str, level: int, real_name: bool = False) -> str:
     body: dict[str, Any] = {"window_code": window, "sig": sig, "level": level, "submission_id": uuid.uuid4().hex}
     if real_name:
         body["evaluator"] = {"name": NAME, "phone": PHONE, "consent": True}
-    status, receipt = post_json(f"{twin.url}/ratings", body)
+    status, receipt = post_rating(twin, body)  # from a phone that opened the plate's form
     assert status == 201, receipt
+    CITIZEN_KEYS[str(receipt["tracking_code"])] = str(receipt["citizen_key"])
     return str(receipt["tracking_code"])
 
 
@@ -103,9 +109,21 @@ def follow_up_status(twin: LocalTwin, code: str) -> str:
 
 
 def work(twin: LocalTwin, codes: list[str], real_name: set[str]) -> None:
-    """Bad reviews of the hall worked to every outcome through the staff and citizen APIs."""
-    officer = staff_sign_in(twin, demo_staff("officer", HALL)[0])
+    """Bad reviews of the hall worked to every outcome through the staff and citizen APIs: each by
+    an officer it went to, each appeal by a supervisor who took no part in the decision (the hall
+    has one supervisor only, so the division's decide it), each citizen's move with their key."""
     supervisor = staff_sign_in(twin, demo_staff("supervisor", HALL)[0])
+    division_supervisor = staff_sign_in(twin, demo_staff("supervisor", "YC02")[0])
+    officers: dict[str, str] = {}
+
+    def officer_of(code: str) -> str:
+        status, task = staff_task(twin, supervisor, code)
+        assert status == 200, task
+        job_number = str(task["officers"][0])
+        if job_number not in officers:
+            officers[job_number] = staff_sign_in(twin, job_number)
+        return officers[job_number]
+
     plans: list[list[tuple[str, str, dict[str, Any]]]] = [
         [("o", "resolve_on_spot", {"text": "当场补办"}), ("o", "give_feedback", {"text": "已当场解决"})],
         [("o", "explain", {"text": "超出本窗口职权"}), ("o", "give_feedback", {"text": "已解释"}), ("o", "close", {})],
@@ -125,7 +143,7 @@ def work(twin: LocalTwin, codes: list[str], real_name: set[str]) -> None:
             ("s", "approve_not_adopted", {}),
             ("o", "give_feedback", {"text": "经核实为误评"}),
             ("c", "appeal", {"text": "我确实在该窗口办理"}),
-            ("s", "uphold_appeal", {}),
+            ("d", "uphold_appeal", {}),
         ],
     ]
     real_name_plan = [
@@ -134,14 +152,16 @@ def work(twin: LocalTwin, codes: list[str], real_name: set[str]) -> None:
         ("o", "record_call_back", {"verdict": "satisfied"}),
         ("o", "close", {}),
     ]
-    tokens = {"o": officer, "s": supervisor}
     anonymous = [code for code in codes if code not in real_name]
     jobs = [(code, plans[n % len(plans)]) for n, code in enumerate(anonymous)]
     jobs += [(code, real_name_plan) for code in codes if code in real_name]
     for code, plan in jobs:
+        tokens = {"o": officer_of(code), "s": supervisor, "d": division_supervisor}
         for who, action, fields in plan:
             if who == "c":
-                status, body = post_json(f"{twin.url}/ratings/{code}/{action}", fields)
+                status, body = post_json(
+                    f"{twin.url}/ratings/{code}/{action}", {**fields, "citizen_key": CITIZEN_KEYS[code]}
+                )
             else:
                 status, body = staff_act(twin, tokens[who], code, action, **fields)
             assert status == 200, (code, action, body)

@@ -450,6 +450,9 @@ def _what_each_move_needs(schema: dict[str, Any]) -> None:
     schema["allOf"] = conditions
 
 
+REASONS = [*(reason.value for reason in NotAdoptedReason), *(outcome.value for outcome in AttemptOutcome)]
+
+
 class TaskActionRequest(BaseModel):
     """One move on a task: the version seen guards against two people acting at once."""
 
@@ -458,10 +461,14 @@ class TaskActionRequest(BaseModel):
     action: Action = Field(description="one of the staff's moves")
     version: int = Field(ge=1, description="the task's version as you saw it")
     text: str = Field(default="", max_length=TEXT_LIMIT, description="what was done, feedback, evidence or reason")
-    reason: NotAdoptedReason | AttemptOutcome | None = Field(
+    # One field for two moves' choices: the domain checks it against the move (MOVE_INPUTS), so a
+    # wrong one is one problem named "reason", saying what the move takes.
+    reason: str | None = Field(
         default=None,
+        max_length=40,
         description="for propose_not_adopted: mistaken or malicious; "
         "for record_call_back_attempt: what happened (no_answer, unavailable or refused)",
+        json_schema_extra={"enum": [*REASONS, None]},
     )
     verdict: Verdict | None = Field(default=None, description="for record_call_back: the citizen's verdict")
     assignee: str | None = Field(
@@ -501,7 +508,7 @@ def act_on_task(
         stores,
         rules,
         text=request.text,
-        reason=request.reason.value if request.reason else None,
+        reason=request.reason,
         verdict=request.verdict.value if request.verdict else None,
         assignee=request.assignee,
     )
