@@ -29,7 +29,7 @@ from tests.integration.conftest import (
     demo_staff,
     http,
     plate_sig_of,
-    post_json,
+    post_rating,
     staff_sign_in,
     wait_for,
 )
@@ -39,7 +39,8 @@ pytestmark = pytest.mark.integration
 EXAMPLES = int(os.environ.get("CONTRACT_EXAMPLES", "25"))
 WINDOW = "YC01-A001"
 # The operations behind the staff authorizer; the other operations take no token.
-STAFF_PATHS = r"^/staff/(tasks|reports)"
+OFFICER_PATHS = r"^/staff/(tasks|reports)"
+SUPERVISOR_PATHS = r"^/staff/suspected-ratings"  # the held ratings: a supervisor's alone
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 
@@ -66,7 +67,7 @@ def bad_review(twin: LocalTwin) -> str:
         "submission_id": uuid.uuid4().hex,
         "evaluator": {"name": "契约测试", "phone": "13900001111", "consent": True},
     }
-    status, receipt = post_json(f"{twin.url}/ratings", body)
+    status, receipt = post_rating(twin, body)  # from a phone that opened the plate's form
     assert status == 201, receipt
     code = str(receipt["tracking_code"])
 
@@ -156,15 +157,16 @@ def assert_passed(result: subprocess.CompletedProcess[str], operations: int) -> 
     assert int(generated[1]) >= 2 * EXAMPLES, output  # an operation without parameters has one case
 
 
-def operations(twin: LocalTwin, staff: bool = False) -> int:
-    """How many operations the twin's document describes (those behind the staff authorizer, or all),
-    leaving out GET /openapi.json, which schemathesis leaves out as the document's own."""
+def operations(twin: LocalTwin, paths: str | None = None) -> int:
+    """How many operations the twin's document describes (those behind the staff authorizer whose
+    path matches ``paths``, or all), leaving out GET /openapi.json, which schemathesis leaves out as
+    the document's own."""
     _, _, raw = http("GET", f"{twin.url}/openapi.json")
     return sum(
         1
         for path, methods in json.loads(raw)["paths"].items()
         for operation in methods.values()
-        if path != "/openapi.json" and (not staff or operation.get("security"))
+        if path != "/openapi.json" and (paths is None or (operation.get("security") and re.match(paths, path)))
     )
 
 
@@ -182,10 +184,22 @@ def test_every_staff_operation_with_a_token_does_what_the_document_says(
     # Given an officer's token of the hall of the open task
     # When schemathesis tests the staff operations with it, every check on
     result = run_schemathesis(
-        twin, config, "--include-path-regex", STAFF_PATHS, "--header", f"Authorization: Bearer {officer_token}"
+        twin, config, "--include-path-regex", OFFICER_PATHS, "--header", f"Authorization: Bearer {officer_token}"
     )
     # Then no case fails, and the token was taken: not every answer was the gateway's 401
-    assert_passed(result, operations(twin, staff=True))
+    assert_passed(result, operations(twin, OFFICER_PATHS))
+    assert "Authentication failed" not in result.stdout, result.stdout
+
+
+def test_every_supervisor_operation_with_a_token_does_what_the_document_says(twin: LocalTwin, config: Path) -> None:
+    # Given a supervisor's token of the hall (the held ratings are theirs to judge)
+    token = staff_sign_in(twin, demo_staff("supervisor")[0])
+    # When schemathesis tests the supervisors' operations with it, every check on
+    result = run_schemathesis(
+        twin, config, "--include-path-regex", SUPERVISOR_PATHS, "--header", f"Authorization: Bearer {token}"
+    )
+    # Then no case fails, and the token was taken
+    assert_passed(result, operations(twin, SUPERVISOR_PATHS))
     assert "Authentication failed" not in result.stdout, result.stdout
 
 
@@ -215,10 +229,14 @@ def test_a_bad_reviews_successes_are_as_documented(twin: LocalTwin, document: An
         assert response.status_code == expected, response.text
         return response
 
-    # When a citizen opens the form, rates, rates the same again and reads the receipt as JSON and as a page
-    call("/r/{window_code}", "GET", 200, path_parameters={"window_code": WINDOW}, query={"sig": sig})
-    code = call("/ratings", "POST", 201, body=submission, media_type=JSON).json()["tracking_code"]
-    call("/ratings", "POST", 200, body=submission, media_type=JSON)
+    # When a citizen opens the form, rates from it (its device cookie sent back), rates the same again and
+    # reads the receipt as JSON and as a page
+    opened = call("/r/{window_code}", "GET", 200, path_parameters={"window_code": WINDOW}, query={"sig": sig})
+    (set_cookie,) = opened.headers["set-cookie"]  # its headers by lower-case name, each a list
+    phone = {"Cookie": set_cookie.split(";", 1)[0]}
+    receipt = call("/ratings", "POST", 201, headers=phone, body=submission, media_type=JSON).json()
+    code, citizen_key = receipt["tracking_code"], receipt["citizen_key"]
+    call("/ratings", "POST", 200, headers=phone, body=submission, media_type=JSON)
     wait_for(lambda: session.get(f"{twin.url}/ratings/{code}?format=json").json()["follow_up_status"] != "received", 60)
     for shown in ("json", "html"):
         call("/ratings/{tracking_code}", "GET", 200, path_parameters={"tracking_code": code}, query={"format": shown})
@@ -259,7 +277,7 @@ def test_a_bad_reviews_successes_are_as_documented(twin: LocalTwin, document: An
         "POST",
         303,
         path_parameters=task,
-        body={"verdict": "satisfied", "lang": "zh"},
+        body={"verdict": "satisfied", "lang": "zh", "citizen_key": citizen_key},
         media_type=FORM,
     )
     # Then every answer matched its documented status, content type, headers and body (call_and_validate)
