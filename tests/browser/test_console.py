@@ -281,7 +281,7 @@ def test_an_officer_records_a_call_back_that_reached_nobody(page: Page, demo_twi
     expect(facts(page)).to_contain_text("无人接听或占线")
     last = page.locator("#audit-rows tr").last.locator("td")
     expect(last.nth(4)).to_have_text("记录回访未果")
-    expect(last.nth(6)).to_have_text("no_answer 上午十点致电无人接听")
+    expect(last.nth(6)).to_have_text("无人接听或占线、上午十点致电无人接听")  # the outcome named, then the note
     expect(action_form(page, "办结")).to_have_count(0)
 
 
@@ -373,7 +373,7 @@ def test_an_officer_takes_a_task_on_lists_it_as_theirs_and_a_supervisor_hands_it
     page.get_by_label("负责人").select_option("me")
     page.get_by_role("button", name="查询").click()
     row = page.locator("#task-rows tr").filter(has=page.get_by_role("link", name=code, exact=True))
-    expect(row.locator("td").nth(4)).to_have_text(f"{OFFICER}（我）")
+    expect(row.locator("td").nth(5)).to_have_text(f"{OFFICER}（我）")
     expect(row.locator(".mine")).to_have_count(1)
     page.get_by_role("button", name="退出登录").click()
     # When the hall's supervisor reassigns it to the other officer, saying why
@@ -389,7 +389,7 @@ def test_an_officer_takes_a_task_on_lists_it_as_theirs_and_a_supervisor_hands_it
     last = page.locator("#audit-rows tr").last.locator("td")
     expect(last.nth(2)).to_have_text(SUPERVISOR)
     expect(last.nth(4)).to_have_text("指派 / 改派")
-    expect(last.nth(6)).to_have_text(f"{OFFICER} → {OTHER_OFFICER} 原回访专员外出培训")
+    expect(last.nth(6)).to_have_text(f"{OFFICER} → {OTHER_OFFICER}、原回访专员外出培训")
 
 
 def test_the_management_office_opens_on_the_reports(page: Page, demo_twin: LocalTwin, staff_users: None):

@@ -23,7 +23,7 @@ from tests.browser.checks import PHONE, check_page
 from tests.browser.conftest import plate_url
 from tests.browser.test_console import OFFICER, PASSWORD, call, sign_in_with_the_keyboard, staff_users
 from tests.browser.test_task_states_truth import LABELS, LOCALES, open_in_console
-from tests.integration.conftest import staff_sign_in, wait_for
+from tests.integration.conftest import post_rating, staff_sign_in, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -176,10 +176,8 @@ def test_the_consoles_sign_in_and_its_forms_speak_the_pages_language(
     page.get_by_role("button", name=words["sign_in"]).click()
     assert page.get_by_label(LABELS[lang][0]).evaluate("e => e.validationMessage") == words["need_username"]
     # And a move that needs a text says so in the page's words too
-    status, receipt = call(
-        "POST",
-        f"{demo_twin.url}/ratings",
-        {"window_code": WINDOW, "sig": sig_of(demo_twin), "level": 2, "submission_id": uuid.uuid4().hex},
+    status, receipt = post_rating(  # from a phone that opened the plate's form
+        demo_twin, {"window_code": WINDOW, "sig": sig_of(demo_twin), "level": 2, "submission_id": uuid.uuid4().hex}
     )
     assert status == 201, receipt
     code = str(opened_task(demo_twin, receipt["tracking_code"])["tracking_code"])

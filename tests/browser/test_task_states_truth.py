@@ -6,6 +6,10 @@ called back; an anonymous one not adopted, appealed and dismissed; an anonymous 
 rated by the citizen; a real-name one not adopted, whose appeal is upheld and which is then
 resolved. At each state both pages, in both languages, must fit the screen, speak one language
 and pass axe-core, and every fact they show must be the task's (read from the staff API).
+
+The citizen acts from the page their receipt's link opens (it carries their key); the officer is
+one of the hall's the tasks go to; an appeal is decided by a supervisor who took no part in the
+decision (the demo hall's only supervisor approves it, so one of another hall of the division).
 """
 
 from __future__ import annotations
@@ -28,13 +32,15 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from tests.browser.checks import PHONE, check_page
 from tests.browser.conftest import plate_url
 from tests.browser.test_console import OFFICER, PASSWORD, SUPERVISOR, call, sign_in_with_the_keyboard, staff_users
-from tests.integration.conftest import staff_sign_in
+from tests.integration.conftest import demo_staff, post_rating, staff_sign_in
 
 pytestmark = pytest.mark.browser
 
 __all__ = ["staff_users"]  # the console tests' fixture: the demo staff's console users, once per module
 
 WINDOW = "YC01-A002"
+# The demo hall's only supervisor, SUPERVISOR, approves not adopting: the appeal goes to the division
+APPEAL_SUPERVISOR = demo_staff("supervisor", "YC02")[0]
 CHINA = ZoneInfo("Asia/Shanghai")
 LOCALES = {"zh": "zh-CN", "en": "en-US"}
 LABELS = {"zh": ("工号", "密码"), "en": ("Job number", "Password")}
@@ -59,8 +65,13 @@ class Walk:
         self.twin = twin
         self.pages = pages
         self.officer = staff_sign_in(twin, OFFICER, PASSWORD)
-        self.supervisor = staff_sign_in(twin, SUPERVISOR, PASSWORD)
+        self.tokens = {
+            OFFICER: self.officer,
+            SUPERVISOR: staff_sign_in(twin, SUPERVISOR, PASSWORD),
+            APPEAL_SUPERVISOR: staff_sign_in(twin, APPEAL_SUPERVISOR, PASSWORD),
+        }
         self.sig = parse_qs(urlparse(plate_url(twin, WINDOW)).query)["sig"][0]
+        self.keys: dict[str, str] = {}  # each rating's citizen's key, from its receipt
 
     def rate(self, real_name: bool) -> str:
         """A 非常不满意 with two tags; its code once its task is open."""
@@ -73,21 +84,26 @@ class Walk:
         }
         if real_name:
             rating["evaluator"] = {"name": "王五", "phone": "13700137000", "consent": True}
-        status, receipt = call("POST", f"{self.twin.url}/ratings", rating)
+        status, receipt = post_rating(self.twin, rating)  # from a phone that opened the plate's form
         assert status == 201, receipt
         code = str(receipt["tracking_code"])
+        self.keys[code] = str(receipt["citizen_key"])
         deadline = time.monotonic() + 30
         while call("GET", f"{self.twin.url}/staff/tasks/{code}", token=self.officer)[0] != 200:
             assert time.monotonic() < deadline, f"no task for {code} after 30 s"
             time.sleep(0.2)
         return code
 
-    def act(self, code: str, action: str, supervisor: bool = False, **fields: Any) -> None:
-        token = self.supervisor if supervisor else self.officer
+    def act(self, code: str, action: str, by: str = OFFICER, **fields: Any) -> None:
+        token = self.tokens[by]
         _, task = call("GET", f"{self.twin.url}/staff/tasks/{code}", token=token)
         body = {"action": action, "version": task["version"], **fields}
         status, answer = call("POST", f"{self.twin.url}/staff/tasks/{code}/actions", body, token=token)
         assert status == 200, answer
+
+    def status_url(self, code: str, lang: str) -> str:
+        """The status page as the receipt's link opens it: with the citizen's key, for its forms."""
+        return f"{self.twin.url}/ratings/{code}?lang={lang}&key={self.keys[code]}"
 
     def facts(self, code: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """What the task records (the staff API) and what the citizen may do (the status as JSON)."""
@@ -108,7 +124,7 @@ class Walk:
         self, code: str, lang: str, label: str, steps: list[str], task: dict[str, Any], rating: dict[str, Any]
     ) -> None:
         page = self.pages[lang]["citizen"]
-        page.goto(f"{self.twin.url}/ratings/{code}?lang={lang}")
+        page.goto(self.status_url(code, lang))
         check_page(page, lang, f"the status page, {label}")
         shown = page.locator("#steps li").evaluate_all(
             "items => items.map(i => i.dataset.step + ':' + i.dataset.status)"
@@ -295,7 +311,7 @@ def test_an_anonymous_review_not_adopted_appealed_and_dismissed(walk: Walk) -> N
         "proposed not adopted",
         ["received:done", "verify:done", "proposed_not_adopted:current", "feedback:upcoming", "closed:upcoming"],
     )
-    walk.act(code, "approve_not_adopted", supervisor=True)
+    walk.act(code, "approve_not_adopted", by=SUPERVISOR)
     walk.check(
         code,
         "not adopted",
@@ -309,7 +325,7 @@ def test_an_anonymous_review_not_adopted_appealed_and_dismissed(walk: Walk) -> N
     )
     # When the citizen appeals on the status page
     page = walk.pages["zh"]["citizen"]
-    page.goto(f"{walk.twin.url}/ratings/{code}?lang=zh")
+    page.goto(walk.status_url(code, "zh"))
     page.get_by_label(i18n.TEXT["zh"]["appeal_label"]).fill("我当天确实在该窗口办理过业务，有受理单")
     page.get_by_role("button", name=i18n.TEXT["zh"]["send_appeal"]).click()
     # Then the page confirms it, as the task records it
@@ -319,8 +335,8 @@ def test_an_anonymous_review_not_adopted_appealed_and_dismissed(walk: Walk) -> N
         "appeal open",
         ["received:done", "verify:done", "not_adopted:done", "feedback:done", "appeal_open:current", "closed:upcoming"],
     )
-    # When the supervisor dismisses it, and the officer closes the task
-    walk.act(code, "dismiss_appeal", supervisor=True, text="监控记录为证")
+    # When a supervisor who took no part in the decision dismisses it, and the officer closes the task
+    walk.act(code, "dismiss_appeal", by=APPEAL_SUPERVISOR, text="监控记录为证")
     walk.check(
         code,
         "appeal dismissed",
@@ -371,7 +387,7 @@ def test_an_anonymous_review_explained_and_rated_by_the_citizen(walk: Walk) -> N
     )
     # When the citizen gives their verdict on the English status page
     page = walk.pages["en"]["citizen"]
-    page.goto(f"{walk.twin.url}/ratings/{code}?lang=en")
+    page.goto(walk.status_url(code, "en"))
     page.get_by_label("Satisfied", exact=True).check()
     page.get_by_role("button", name=i18n.TEXT["en"]["send_verdict"]).click()
     # Then the page confirms it by name, and the task closes with it
@@ -388,12 +404,14 @@ def test_an_upheld_appeal_is_worked_anew_and_resolved(walk: Walk) -> None:
     code = walk.rate(real_name=True)
     walk.act(code, "record_contact", text="已联系")
     walk.act(code, "propose_not_adopted", reason="malicious", text="重复差评")
-    walk.act(code, "approve_not_adopted", supervisor=True)
+    walk.act(code, "approve_not_adopted", by=SUPERVISOR)
     walk.act(code, "give_feedback", text="不予采纳")
-    status, body = call("POST", f"{walk.twin.url}/ratings/{code}/appeal", {"text": "我没有恶意"})
+    status, body = call(
+        "POST", f"{walk.twin.url}/ratings/{code}/appeal", {"text": "我没有恶意", "citizen_key": walk.keys[code]}
+    )
     assert status == 200, body
-    # When the supervisor upholds the appeal
-    walk.act(code, "uphold_appeal", supervisor=True, text="证据不足")
+    # When a supervisor who took no part in the decision upholds the appeal
+    walk.act(code, "uphold_appeal", by=APPEAL_SUPERVISOR, text="证据不足")
     # Then the review counts again and is worked anew, with its deadlines counted again
     walk.check(
         code,
@@ -401,7 +419,7 @@ def test_an_upheld_appeal_is_worked_anew_and_resolved(walk: Walk) -> None:
         ["received:done", "contact:done", "handle:current", "feedback:upcoming", "verdict:upcoming", "closed:upcoming"],
     )
     page = walk.pages["zh"]["citizen"]
-    page.goto(f"{walk.twin.url}/ratings/{code}?lang=zh")
+    page.goto(walk.status_url(code, "zh"))
     expect(page.locator("#status")).to_contain_text(i18n.TEXT["zh"]["appeal_upheld"])
     walk.act(code, "resolve_on_spot", text="当面致歉并办结业务")
     walk.check(
