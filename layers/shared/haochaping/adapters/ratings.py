@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -21,6 +21,7 @@ from haochaping.adapters.keys import (
     RATING_SORT_KEY,
     case_key,
     cooldown_key,
+    rated_day_key,
     rating_key,
     ticket_key,
 )
@@ -30,6 +31,7 @@ from haochaping.domain.errors import Conflict, Forbidden, TooManyRequests
 from haochaping.domain.rating import Rating, within_follow_up_period
 
 if TYPE_CHECKING:
+    from haochaping.domain.scores import RatingState
     from haochaping.domain.submission import PreparedRating
 
 CONDITION_FAILED = "ConditionalCheckFailed"
@@ -58,6 +60,7 @@ def _to_item(model: type[RatingItem], rating: Rating) -> RatingItem:
         real_name=rating.real_name,
         assess_number=rating.assess_number,
         rated_at=rating.rated_at,
+        rated_day=rated_day_key(rating.rated_at_china.date().isoformat()),
     )
 
 
@@ -240,6 +243,15 @@ class RatingStore:
         return {
             item.tracking_code: _from_item(item) for item in self.table.rating.batch_get(keys, consistent_read=True)
         }
+
+    def rated_on(self, day: date) -> list[RatingState]:
+        """Every rating given on the day (Asia/Shanghai) as it stands: one query of RatingsByDay."""
+        from haochaping.domain.scores import RatingState  # here: submitting a rating never loads the scores
+
+        return [
+            RatingState(_from_item(item), not_adopted=bool(item.not_adopted))
+            for item in self.table.rating.ratings_by_day.query(rated_day_key(day.isoformat()))
+        ]
 
     def evaluator_ciphertext(self, tracking_code: str) -> bytes | None:
         try:

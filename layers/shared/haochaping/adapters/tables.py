@@ -62,6 +62,20 @@ class EscalationDue(GlobalSecondaryIndex["TaskItem"]):
     next_step_at = UnicodeAttribute(range_key=True)
 
 
+class RatingsByDay(GlobalSecondaryIndex["RatingItem"]):
+    """The ratings of one day (Asia/Shanghai), for recounting its score sheets without a scan.
+
+    Keyed by the day alone, not hall and day: a stack serves one division, whose ratings in a day
+    are far below what one partition takes, and one query then finds every hall rated that day,
+    a hall whose sheet went missing altogether included."""
+
+    class Meta:
+        index_name = "RatingsByDay"
+        projection = AllProjection()
+
+    rated_day = UnicodeAttribute(hash_key=True)
+
+
 class RatingItem(Model):
     """One rating 评价; key ``RATING#<tracking code>`` so a resubmission hits the same item."""
 
@@ -91,6 +105,8 @@ class RatingItem(Model):
     assess_number = NumberAttribute(default=1)
     rated_at = UTCDateTimeAttribute()
     not_adopted = BooleanAttribute(default=False)  # 不予采纳: kept, excluded from every score
+    rated_day = UnicodeAttribute(null=True)  # RatingsByDay index (null on ratings written before it)
+    ratings_by_day = RatingsByDay()
 
 
 class EvaluatorItem(Model):
