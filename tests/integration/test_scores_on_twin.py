@@ -5,7 +5,9 @@ handles a first part, then the invocation fails and the whole batch comes again)
 progress after batches succeeded (their tails come again with the next batch). While ~2,000
 ratings are posted by concurrent clients, bad reviews are worked through the staff API to every
 outcome (not adopted and an appeal upheld among them). Afterwards every counter of every score
-sheet equals a recount from the raw ratings and tasks.
+sheet equals a recount from the raw ratings and tasks, and the nightly reconcile, recounting the
+day itself, finds no drift; a counter then changed in the table is found, logged, counted and
+repaired by it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 from haochaping.adapters.rating_items import rating_from_stream_image
-from haochaping.adapters.scores import counter_name, sheet_key
+from haochaping.adapters.scores import REVISION, counter_name, sheet_key
 from haochaping.adapters.tasks import task_from_stream_image
 from haochaping.domain.plates import plate_signature
 from haochaping.domain.rating import Rating
@@ -195,7 +197,11 @@ def counters(twin: LocalTwin) -> dict[tuple[str, str], dict[str, int]]:
     for item in scan(twin, twin.function_environment("ScoreRatingsFunction")["SCORES_TABLE"]):
         if not item["pk"]["S"].startswith("SHEET#"):
             continue
-        values = {name: int(value["N"]) for name, value in item.items() if "N" in value and int(value["N"])}
+        values = {
+            name: int(value["N"])
+            for name, value in item.items()
+            if "N" in value and int(value["N"]) and name != REVISION
+        }
         if values:
             found[(item["pk"]["S"], item["sk"]["S"])] = values
     return found
@@ -236,6 +242,86 @@ def test_every_counter_equals_a_recount_after_2000_ratings_under_stream_faults(t
     days = {key: values for key, values in counters(twin).items() if key[0].startswith("SHEET#day#")}
     assert sum(values.get(f"h{hall}.va", 0) for (_, hall), values in days.items()) == RATINGS - 2
     assert sum(values.get(f"h{hall}.na", 0) for (_, hall), values in days.items()) == 2
+    # And the nightly reconcile, recounting each day from the RatingsByDay index, finds nothing to repair
+    for day in days_counted(twin):
+        result = twin.invoke(RECONCILE, {"day": day, "settle_seconds": 1})
+        assert (result["drift"], result["repaired"], result["unsettled"]) == (0, 0, 0), result
+    assert sum(result["ratings"] for result in reconciled(twin)) == RATINGS
+    assert drift_metrics(twin) and sum(drift_metrics(twin)) == 0
+
+
+def test_reconcile_finds_logs_counts_and_repairs_a_counter_changed_in_the_table(twin: LocalTwin) -> None:
+    # Given a hall's day sheet whose valid ratings were counted (a rating posted if none was yet)
+    secret = signing_secret(twin)
+    window = windows()[HALL][0]
+    rate(twin, window, plate_signature(window, secret), 5)
+    wait_for(lambda: counters(twin) == recount(twin), timeout=60, interval=1.0)
+    right = counters(twin)
+    day = days_counted(twin)[-1]
+    pk = f"SHEET#day#{day}"
+    # When its hall counter of valid ratings is changed directly in the table
+    client = twin.client("dynamodb")
+    client.update_item(
+        TableName=twin.function_environment(RECONCILE)["SCORES_TABLE"],
+        Key={"pk": {"S": pk}, "sk": {"S": HALL}},
+        UpdateExpression="ADD #c :n",
+        ExpressionAttributeNames={"#c": f"h{HALL}.va"},
+        ExpressionAttributeValues={":n": {"N": "5"}},
+    )
+    assert counters(twin) != right
+    before = len(drift_metrics(twin))
+    # And the day is reconciled
+    result = twin.invoke(RECONCILE, {"day": day, "settle_seconds": 1})
+    # Then the one counter was found and repaired, on that sheet only
+    assert (result["drift"], result["repaired"], result["unsettled"]) == (1, 1, 0), result
+    assert result["sheets"] == {f"day:{day}:{HALL}": 1}
+    assert counters(twin) == right == recount(twin)
+    # And it was logged (the hall and the counter, nothing personal) and counted in ScoreDrift
+    lines = [
+        json.loads(line)
+        for line in twin.logs(RECONCILE)
+        if line.startswith("{") and "a sheet differs from its recount" in line
+    ]
+    assert lines and lines[-1]["hall"] == HALL and lines[-1]["key"] == day
+    assert lines[-1]["differences"][0] | {"stored": 0} == {
+        "scope": "hall",
+        "code": HALL,
+        "count": "va",
+        "stored": 0,
+        "difference": -5,
+        "settled": True,
+    }
+    assert NAME not in "".join(twin.logs(RECONCILE)) and PHONE not in "".join(twin.logs(RECONCILE))
+    assert drift_metrics(twin)[before:] == [1.0]
+    # And a second run finds nothing
+    assert twin.invoke(RECONCILE, {"day": day, "settle_seconds": 0})["drift"] == 0
+
+
+RECONCILE = "ReconcileScoresFunction"
+
+
+def days_counted(twin: LocalTwin) -> list[str]:
+    """The days (Asia/Shanghai, by the twin's clock) whose sheets exist."""
+    return sorted({key.removeprefix("SHEET#day#") for key, _ in counters(twin) if key.startswith("SHEET#day#")})
+
+
+def reconciled(twin: LocalTwin) -> list[dict[str, Any]]:
+    """Each reconcile run's summary, as it logged it."""
+    return [
+        json.loads(line)
+        for line in twin.logs(RECONCILE)
+        if line.startswith("{") and '"scores reconciled"' in line
+    ]
+
+
+def drift_metrics(twin: LocalTwin) -> list[float]:
+    """Every ScoreDrift value the reconcile runs emitted so far."""
+    return [
+        value
+        for line in twin.logs(RECONCILE)
+        if line.startswith("{") and "ScoreDrift" in line and "_aws" in line
+        for value in _values(json.loads(line)["ScoreDrift"])
+    ]
 
 
 def _values(value: Any) -> list[float]:
