@@ -307,11 +307,7 @@ def days_counted(twin: LocalTwin) -> list[str]:
 
 def reconciled(twin: LocalTwin) -> list[dict[str, Any]]:
     """Each reconcile run's summary, as it logged it."""
-    return [
-        json.loads(line)
-        for line in twin.logs(RECONCILE)
-        if line.startswith("{") and '"scores reconciled"' in line
-    ]
+    return [json.loads(line) for line in twin.logs(RECONCILE) if line.startswith("{") and '"scores reconciled"' in line]
 
 
 def drift_metrics(twin: LocalTwin) -> list[float]:

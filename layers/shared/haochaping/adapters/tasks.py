@@ -262,7 +262,9 @@ class TaskStore:
     def get_many(self, tracking_codes: Collection[str]) -> dict[str, Task]:
         """The tasks of these ratings that exist, without their audit trails: BatchGetItem, 100 keys a request."""
         keys = [(task_key(code), TASK_SORT_KEY) for code in tracking_codes]
-        return {item.tracking_code: _from_items(item, []) for item in self.table.task.batch_get(keys, consistent_read=True)}
+        return {
+            item.tracking_code: _from_items(item, []) for item in self.table.task.batch_get(keys, consistent_read=True)
+        }
 
     def tasks_of_hall(self, hall_code: str, recent: int) -> list[Task]:
         """Every open task of the hall, and its newest ``recent`` whatever their state, newest first.

@@ -22,9 +22,9 @@ from haochaping.domain.errors import Forbidden, InvalidFields
 from haochaping.domain.escalation import current_level
 from haochaping.domain.followup import TEXT_LIMIT, Action, Actor, Role
 from haochaping.domain.rating import TRACKING_CODE_PATTERN, utc_now
+from haochaping.domain.scores import Figures, PeriodKind, ScopeKind, period_of_key
 from haochaping.domain.task import STATE_NAMES_ZH, Escalation, Task, TaskState
 from haochaping.observability import logger, metrics
-from haochaping.domain.scores import Figures, PeriodKind, ScopeKind, period_of_key
 from haochaping.operations import figures as staff_figures
 from haochaping.operations import followup
 from haochaping.wiring import wired
@@ -264,7 +264,9 @@ class FiguresRow(BaseModel):
     bad_rate: float | None = Field(description="差评率 (不满意 + 非常不满意) / valid")
     mean_score: float | None = Field(description="mean level 1–5 over valid ratings")
     reply_rate: float | None = Field(description="差评回复率 bad reviews with feedback given / valid bad reviews")
-    call_back_rate: float | None = Field(description="回访整改率 called back and rectified or explained / valid bad reviews")
+    call_back_rate: float | None = Field(
+        description="回访整改率 called back and rectified or explained / valid bad reviews"
+    )
     real_name_call_back_rate: float | None = Field(description="the same for real-name bad reviews (must be 1)")
     fix_satisfaction: float | None = Field(description="回访整改满意率 (满意 + 基本满意 verdicts) / verdicts given")
     on_time_rate: float | None = Field(description="tasks closed by their deadline / tasks closed")
@@ -287,7 +289,8 @@ def _shown(value: int | Fraction | None) -> int | float | None:
 
 
 def _row(kind: ScopeKind, code: str, found: Figures) -> FiguresRow:
-    return FiguresRow(scope=kind, code=code, **{name: _shown(getattr(found, name)) for name in FIGURE_NAMES})
+    shown = {name: _shown(getattr(found, name)) for name in FIGURE_NAMES}
+    return FiguresRow.model_validate({"scope": kind, "code": code, **shown})
 
 
 def _csv(answer: FiguresAnswer) -> str:
@@ -322,7 +325,7 @@ def _csv(answer: FiguresAnswer) -> str:
 def get_figures(
     period: Annotated[str, Query(pattern=PERIOD_PATTERN, description="2026-03-05, 2026-03 or 2026")],
     scope: Annotated[ScopeKind, Query()] = ScopeKind.HALL,
-    format: Annotated[Literal["json", "csv"] | None, Query()] = None,  # noqa: A002 - the query's name
+    format: Annotated[Literal["json", "csv"] | None, Query()] = None,
 ) -> Response[Any]:
     try:
         chosen = period_of_key(period)

@@ -157,17 +157,21 @@ def _reconcile_days(
             return
         # Some sheet moved on meanwhile: what was repaired no longer differs; the rest is read again.
         first = {key: moved for key, moved in first.items() if key in pending}
-    logger.warning("scores: a day sheet kept moving while it was repaired; left for the next run", extra={"day": period.key})
+    logger.warning(
+        "scores: a day sheet kept moving while it was repaired; left for the next run", extra={"day": period.key}
+    )
 
 
 def _reconcile_sum(period: Period, stores: Stores, result: Reconciled) -> None:
     """Each hall's month (year) sheet against the sum of its days' (months') sheets."""
     for _ in range(ATTEMPTS):
-        parts = [sheet for part in parts_of(period.kind, period.key) for sheet in stores.scores.sheets(part, consistent=True)]
+        parts = [
+            found for day in parts_of(period.kind, period.key) for found in stores.scores.sheets(day, consistent=True)
+        ]
         stored = {sheet.key.hall_code: sheet for sheet in stores.scores.sheets(period, consistent=True)}
         by_hall: dict[str, list[ScoreSheet]] = {}
-        for sheet in parts:
-            by_hall.setdefault(sheet.key.hall_code, []).append(sheet)
+        for part in parts:
+            by_hall.setdefault(part.key.hall_code, []).append(part)
         refused = False
         for hall in sorted(by_hall.keys() | stored.keys()):
             own = by_hall.get(hall, [])
@@ -181,7 +185,7 @@ def _reconcile_sum(period: Period, stores: Stores, result: Reconciled) -> None:
             result.drift += len(moved)
             result.sheets[_name(key)] = len(moved)
             try:
-                unchanged = {part.key: part.revision for part in own}
+                unchanged = {other.key: other.revision for other in own}
                 result.repaired += _repair(key, sheet.revision if sheet else 0, moved, unchanged, stores)
             except CountedMeanwhile:
                 result.conflicts += 1
@@ -189,7 +193,9 @@ def _reconcile_sum(period: Period, stores: Stores, result: Reconciled) -> None:
                 refused = True
         if not refused:
             return
-    logger.warning("scores: a sheet kept moving while it was repaired; left for the next run", extra={"period": period.key})
+    logger.warning(
+        "scores: a sheet kept moving while it was repaired; left for the next run", extra={"period": period.key}
+    )
 
 
 def _repair(key: SheetKey, seen: int, moved: SheetCounts, unchanged: dict[SheetKey, int], stores: Stores) -> int:
@@ -234,4 +240,3 @@ def _log_drift(key: SheetKey, moved: SheetCounts, stored: dict[SheetKey, ScoreSh
             "differences": differences[:LOGGED_DIFFERENCES],
         },
     )
-
