@@ -259,22 +259,25 @@ def test_reconcile_finds_logs_counts_and_repairs_a_counter_changed_in_the_table(
     right = counters(twin)
     day = days_counted(twin)[-1]
     pk = f"SHEET#day#{day}"
-    # When its hall counter of valid ratings is changed directly in the table
+    # When its hall counter of valid ratings is changed directly in the table, and the month's
+    # count of very satisfied ratings too
     client = twin.client("dynamodb")
-    client.update_item(
-        TableName=twin.function_environment(RECONCILE)["SCORES_TABLE"],
-        Key={"pk": {"S": pk}, "sk": {"S": HALL}},
-        UpdateExpression="ADD #c :n",
-        ExpressionAttributeNames={"#c": f"h{HALL}.va"},
-        ExpressionAttributeValues={":n": {"N": "5"}},
-    )
+    for sheet, counter, n in ((pk, "va", 5), (f"SHEET#month#{day[:7]}", "l5", -1)):
+        client.update_item(
+            TableName=twin.function_environment(RECONCILE)["SCORES_TABLE"],
+            Key={"pk": {"S": sheet}, "sk": {"S": HALL}},
+            UpdateExpression="ADD #c :n",
+            ExpressionAttributeNames={"#c": f"h{HALL}.{counter}"},
+            ExpressionAttributeValues={":n": {"N": str(n)}},
+        )
     assert counters(twin) != right
     before = len(drift_metrics(twin))
     # And the day is reconciled
     result = twin.invoke(RECONCILE, {"day": day, "settle_seconds": 1})
-    # Then the one counter was found and repaired, on that sheet only
-    assert (result["drift"], result["repaired"], result["unsettled"]) == (1, 1, 0), result
-    assert result["sheets"] == {f"day:{day}:{HALL}": 1}
+    # Then each counter was found and repaired on its own sheet: the day's from its ratings, the
+    # month's from its days
+    assert (result["drift"], result["repaired"], result["unsettled"]) == (2, 2, 0), result
+    assert result["sheets"] == {f"day:{day}:{HALL}": 1, f"month:{day[:7]}:{HALL}": 1}
     assert counters(twin) == right == recount(twin)
     # And it was logged (the hall and the counter, nothing personal) and counted in ScoreDrift
     lines = [
@@ -282,8 +285,8 @@ def test_reconcile_finds_logs_counts_and_repairs_a_counter_changed_in_the_table(
         for line in twin.logs(RECONCILE)
         if line.startswith("{") and "a sheet differs from its recount" in line
     ]
-    assert lines and lines[-1]["hall"] == HALL and lines[-1]["key"] == day
-    assert lines[-1]["differences"][0] | {"stored": 0} == {
+    assert [(line["hall"], line["key"]) for line in lines[-2:]] == [(HALL, day), (HALL, day[:7])]
+    assert lines[-2]["differences"][0] | {"stored": 0} == {
         "scope": "hall",
         "code": HALL,
         "count": "va",
@@ -292,9 +295,34 @@ def test_reconcile_finds_logs_counts_and_repairs_a_counter_changed_in_the_table(
         "settled": True,
     }
     assert NAME not in "".join(twin.logs(RECONCILE)) and PHONE not in "".join(twin.logs(RECONCILE))
-    assert drift_metrics(twin)[before:] == [1.0]
+    assert drift_metrics(twin)[before:] == [2.0]
     # And a second run finds nothing
     assert twin.invoke(RECONCILE, {"day": day, "settle_seconds": 0})["drift"] == 0
+
+
+def test_staff_read_the_figures_the_sheets_hold(twin: LocalTwin) -> None:
+    # Given a rating counted at the hall today
+    secret = signing_secret(twin)
+    window = windows()[HALL][0]
+    rate(twin, window, plate_signature(window, secret), 4)
+    wait_for(lambda: counters(twin) == recount(twin), timeout=60, interval=1.0)
+    day = days_counted(twin)[-1]
+    valid = counters(twin)[(f"SHEET#day#{day}", HALL)][f"h{HALL}.va"]
+    # When the hall's supervisor asks for the day's figures, as JSON and as CSV
+    token = staff_sign_in(twin, demo_staff("supervisor")[0])
+    auth = {"Authorization": f"Bearer {token}"}
+    status, _, raw = http("GET", f"{twin.url}/staff/figures?period={day}", headers=auth)
+    # Then the hall's row holds the sheet's valid ratings
+    assert status == 200, raw
+    [row] = json.loads(raw)["figures"]
+    assert (row["scope"], row["code"], row["valid"]) == ("hall", HALL, valid)
+    status, headers, raw = http(
+        "GET", f"{twin.url}/staff/figures?period={day}&scope=staff", headers=auth | {"Accept": "text/csv"}
+    )
+    assert status == 200 and headers["Content-Type"].startswith("text/csv") and raw.startswith("\ufeff".encode())
+    # And a bad period is named
+    status, _, raw = http("GET", f"{twin.url}/staff/figures?period={day[:4]}-13", headers=auth)
+    assert status == 422 and json.loads(raw)["error"]["fields"][0]["field"] == "period"
 
 
 RECONCILE = "ReconcileScoresFunction"
