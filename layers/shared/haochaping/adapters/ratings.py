@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from haochaping.adapters.keys import (
@@ -28,7 +28,7 @@ from haochaping.adapters.keys import (
 from haochaping.adapters.rating_items import rating_from_item as _from_item
 from haochaping.adapters.tables import EvaluatorItem, MarkItem, RatingItem, RatingsTable
 from haochaping.domain.errors import Conflict, Forbidden, TooManyRequests
-from haochaping.domain.rating import Rating, within_follow_up_period
+from haochaping.domain.rating import CHINA_TIME, Rating, within_follow_up_period
 
 if TYPE_CHECKING:
     from haochaping.domain.scores import RatingState
@@ -252,6 +252,22 @@ class RatingStore:
             RatingState(_from_item(item), not_adopted=bool(item.not_adopted))
             for item in self.table.rating.ratings_by_day.query(rated_day_key(day.isoformat()))
         ]
+
+    def index_by_day(self) -> int:
+        """Put into the RatingsByDay index every rating written before it existed; returns how many.
+        A one-off scan for an admin (`haochaping ratings reindex`): no function does this."""
+        indexed = 0
+        stale = (RatingItem.kind == "rating") & RatingItem.rated_day.does_not_exist()
+        for item in self.table.rating.scan(stale, consistent_read=True):
+            day = item.rated_at.astimezone(CHINA_TIME).date().isoformat()
+            try:
+                item.update(actions=[RatingItem.rated_day.set(rated_day_key(day))], condition=stale)
+            except UpdateError as error:
+                if error.cause_response_code != "ConditionalCheckFailedException":
+                    raise
+                continue  # indexed meanwhile
+            indexed += 1
+        return indexed
 
     def evaluator_ciphertext(self, tracking_code: str) -> bytes | None:
         try:
