@@ -219,3 +219,16 @@ def test_a_large_difference_is_written_in_writes_one_expression_holds() -> None:
         **recount(states, {}, PeriodKind.YEAR),
     }
     assert len(world.stores.scores.repairs) > 3
+
+
+def test_a_day_whose_ratings_are_not_in_the_index_is_not_emptied() -> None:
+    # Given a day counted, whose ratings the index does not return (written before it existed)
+    world = World()
+    a_day(world)
+    before = {key: dict(entries) for key, entries in world.stores.scores.sheets_by_key.items()}
+    world.stores.ratings.ratings.clear()
+    # When the day is reconciled
+    result = reconcile.reconcile_day(DAY, world.stores, settle=0)
+    # Then the difference is reported, not repaired
+    assert result.drift > 0 and result.repaired == 0 and result.ratings == 0
+    assert world.stores.scores.sheets_by_key == before

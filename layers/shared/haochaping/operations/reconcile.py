@@ -128,6 +128,18 @@ def _reconcile_days(
     first, _, result.ratings = _day_drift(period, stores)
     if not first:
         return
+    if result.ratings == 0:
+        # Sheets with counts and not one rating in the index: the index is what is missing (ratings
+        # written before it existed), not the ratings. Emptying the sheets would be the one repair
+        # that cannot be right.
+        result.drift = sum(len(moved) for moved in first.values())
+        result.unsettled = result.drift
+        logger.error(
+            "scores: the day's sheets hold counts but no rating of the day is in the RatingsByDay index; "
+            "nothing repaired (run `haochaping ratings reindex` once)",
+            extra={"day": period.key, "sheets": len(first)},
+        )
+        return
     for attempt in range(ATTEMPTS):
         if attempt == 0 and settle > 0:
             wait(settle)
