@@ -184,7 +184,9 @@ class ScoreStore:
             dynamodb().transact_write_items(TransactItems=items)
         except ClientError as error:
             reasons = error.response.get("CancellationReasons") or []
-            if any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons):
+            # A stream transaction on the same sheet at that very moment is the same news as a
+            # revision moved: read again.
+            if any(reason.get("Code") in ("ConditionalCheckFailed", "TransactionConflict") for reason in reasons):
                 raise CountedMeanwhile(f"a sheet of {key.hall_code} was written since it was read") from None
             raise
 
