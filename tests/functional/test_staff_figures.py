@@ -79,7 +79,9 @@ def rated(district: District) -> str:
 
 
 def test_an_officer_reads_their_halls_figures_per_hall_and_window(district: District, rated: str) -> None:
+    # Given the day rated (fixture), when an officer of the hall asks for the day's hall figures
     hall = rows(figures(district, OFFICER, {"period": rated}))
+    # Then one row, their hall's, with every figure of its four ratings
     assert list(hall) == [HALL]
     assert hall[HALL] | {} == {
         "scope": "hall",
@@ -96,6 +98,7 @@ def test_an_officer_reads_their_halls_figures_per_hall_and_window(district: Dist
         "fix_satisfaction": None,
         "on_time_rate": None,
     }
+    # And per window, only the hall's windows
     windows = rows(figures(district, OFFICER, {"period": rated, "scope": "window"}))
     assert {code: row["valid"] for code, row in windows.items()} == {"640104-A017": 3, "640104-B003": 1}
     assert windows["640104-A017"]["mean_score"] == round(11 / 3, 4)
@@ -105,6 +108,7 @@ def test_an_officer_reads_their_halls_figures_per_hall_and_window(district: Dist
 
 
 def test_staff_figures_are_for_supervisors_and_admins(district: District, rated: str) -> None:
+    # An officer is refused; the hall's supervisor and the division's admin see the clerk rated
     refused = figures(district, OFFICER, {"period": rated, "scope": "staff"})
     assert refused["statusCode"] == 403
     staff = rows(figures(district, SUPERVISOR, {"period": rated, "scope": "staff"}))
@@ -113,6 +117,7 @@ def test_staff_figures_are_for_supervisors_and_admins(district: District, rated:
 
 
 def test_an_admin_reads_every_hall_and_the_division(district: District, rated: str) -> None:
+    # The division's admin sees both halls, and the division as their sum
     halls = rows(figures(district, ADMIN, {"period": rated}))
     assert {code: row["valid"] for code, row in halls.items()} == {HALL: 4, OTHER_HALL: 1}
     division = rows(figures(district, ADMIN, {"period": rated, "scope": "division"}))
@@ -125,12 +130,14 @@ def test_an_admin_reads_every_hall_and_the_division(district: District, rated: s
 
 
 def test_figures_as_csv_with_a_bom_by_query_or_by_accept(district: District, rated: str) -> None:
+    # When the window figures are asked for as CSV, by the query and by the Accept header
     by_query = figures(district, OFFICER, {"period": rated, "scope": "window", "format": "csv"})
     by_accept = figures(district, OFFICER, {"period": rated, "scope": "window"}, accept="text/csv")
     for response in (by_query, by_accept):
         assert response["statusCode"] == 200
         assert response["headers"]["Content-Type"] == "text/csv; charset=utf-8"
         assert response["headers"]["Content-Disposition"] == f'attachment; filename="figures-window-{rated}.csv"'
+    # Then both are the same file: a BOM, a heading row, a row per window, an empty cell for a null rate
     body = by_query["body"]
     assert body == by_accept["body"]
     assert body.startswith("\ufeff")
