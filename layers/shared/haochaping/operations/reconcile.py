@@ -29,9 +29,12 @@ the stream adds is lost or taken twice.
 What the revisions cannot see is a change written to the Ratings table whose stream record is
 not counted yet (the stream runs a second or so behind, longer while a batch is retried). The
 recount already holds it and the sheet not yet: a repair then would be counted twice when the
-record lands. So a day sheet is repaired only in the counters that differ by the same amount
+record lands. The index itself is read eventually consistent, so it may lag the table by a
+moment too. So a day sheet is repaired only in the counters that differ by the same amount
 twice, ``settle`` seconds apart; a difference still moving is logged as unsettled and left to
-the stream (and to the next recount of the day).
+the stream (and to the next recount of the day). A batch the stream is still retrying after
+the settle would be counted twice: its failures raise ScoreRatingsFailingAlarm, and the day is
+recounted once it has gone through.
 """
 
 from __future__ import annotations
