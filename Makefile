@@ -16,8 +16,11 @@ TRANSFORMED   := build/template.transformed.json
 # ESLint (pinned, from npm) for the pages' scripts and style sheets, which the shared layer inlines.
 ESLINT       := infra/eslint
 ESLINT_STAMP := $(ESLINT)/node_modules/.installed-stamp
+# axe-core (pinned, from npm): the browser tier injects it into the pages it checks for accessibility.
+AXE       := infra/axe
+AXE_STAMP := $(AXE)/node_modules/.installed-stamp
 
-.PHONY: run test lint scan bench bench-load samconfig install system-deps clean
+.PHONY: run test fuzz lint scan bench bench-load samconfig install system-deps clean
 
 # Installers write to INSTALL_LOG, not the terminal, which gets one line per phase; when one fails,
 # the log's last lines and its path, so the CI still shows why. VERBOSE=1 shows everything instead.
@@ -62,6 +65,12 @@ $(ESLINT_STAMP): $(ESLINT)/package-lock.json
 	  npm ci --prefix $(ESLINT) --no-audit --no-fund)
 	@touch $@
 
+$(AXE_STAMP): $(AXE)/package-lock.json
+	@command -v npm >/dev/null || { echo "the browser tier checks the pages with axe-core from npm: install npm (Debian package npm) and rerun" >&2; exit 1; }
+	$(call logged,installing axe-core from npm into $(AXE),\
+	  npm ci --prefix $(AXE) --no-audit --no-fund)
+	@touch $@
+
 $(CHECKOV_STAMP): $(CHECKOV_REQS)
 	$(call logged,installing checkov into $(CHECKOV_VENV) (first run only: about a minute),\
 	  { test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV); } && \
@@ -83,8 +92,15 @@ run: install
 	  --after 'echo "staff console {url}/console: sign in as above with the demo password $(DEMO_PASSWORD)"' \
 	  --after 'echo "rating form, window YC01-A001: $$($(VENV)/bin/haochaping qr url YC01-A001 --stack {stack})"'
 
-test: install system-deps
+test: install $(AXE_STAMP) system-deps
 	$(PY) -m pytest
+
+# The API against its OpenAPI document, at length: schemathesis with 1,000 test cases per operation and
+# phase instead of make test's 25 (README, Checks).
+CONTRACT_EXAMPLES ?= 1000
+fuzz: install
+	@bash infra/system-deps.sh twin
+	CONTRACT_EXAMPLES=$(CONTRACT_EXAMPLES) $(PY) -m pytest tests/integration/test_api_contract.py
 
 # The twin needs Java for DynamoDB Local, the browser tier Debian's chromium; install them where
 # we can, never skip silently.
@@ -123,4 +139,5 @@ samconfig: install
 	$(PY) -c "from localtwin.divisions import samconfig_text; open('samconfig.toml', 'w', encoding='utf-8').write(samconfig_text())"
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache $(DYNAMODB_LOCAL)/node_modules $(ESLINT)/node_modules
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache $(DYNAMODB_LOCAL)/node_modules $(ESLINT)/node_modules \
+	  $(AXE)/node_modules

@@ -114,14 +114,21 @@ def _windows() -> list[str]:
     return [code for row in spread for code in row if code is not None]
 
 
-def _signatures(twin: Twin, windows: list[str]) -> dict[str, str]:
-    """Each window's plate signature, as `haochaping qr url` prints it, read once from the stack."""
+def _signatures(twin: Twin, windows: list[str]) -> tuple[dict[str, str], bytes]:
+    """Each window's plate signature, as `haochaping qr url` prints it, and the stack's secret, read once."""
     os.environ.update(twin.client_environment())
     from haochaping.admin.stack import describe_district_stack, read_signing_secret
     from haochaping.domain.plates import plate_signature
 
     secret = read_signing_secret(describe_district_stack(STACK))
-    return {code: plate_signature(code, secret) for code in windows}
+    return {code: plate_signature(code, secret) for code in windows}, secret
+
+
+def _device_cookie(secret: bytes) -> str:
+    """A phone's device cookie, as the form a plate opens would have given it: each rating is a new phone."""
+    from haochaping.domain.plates import issue_device_token
+
+    return f"hcp_device={issue_device_token(uuid.uuid4().hex, secret)}"
 
 
 def _level(n: int) -> int:
@@ -130,7 +137,9 @@ def _level(n: int) -> int:
     return 3 + n % 3
 
 
-def post_ratings(url: str, windows: list[str], signatures: dict[str, str]) -> tuple[list[float], list[int], float]:
+def post_ratings(
+    url: str, windows: list[str], signatures: dict[str, str], secret: bytes
+) -> tuple[list[float], list[int], float]:
     """(latency ms by rating number, HTTP status by rating number, seconds the whole posting took)."""
     latencies = [0.0] * RATINGS
     statuses = [0] * RATINGS
@@ -150,9 +159,8 @@ def post_ratings(url: str, windows: list[str], signatures: dict[str, str]) -> tu
                 "level": _level(n),
                 "submission_id": uuid.uuid4().hex,
             }
-            request = urllib.request.Request(
-                f"{url}/ratings", json.dumps(body).encode(), {"Content-Type": "application/json"}, method="POST"
-            )
+            headers = {"Content-Type": "application/json", "Cookie": _device_cookie(secret)}
+            request = urllib.request.Request(f"{url}/ratings", json.dumps(body).encode(), headers, method="POST")
             started = time.perf_counter()
             try:
                 with urllib.request.urlopen(request, timeout=120) as response:
@@ -261,8 +269,8 @@ def main() -> None:
         f"{len(halls)} halls ({bad:,} bad reviews), against `python -m localtwin` as `make run` starts it"
     )
     with twin_process() as twin:
-        signatures = _signatures(twin, windows)
-        latencies, statuses, seconds = post_ratings(twin.url, windows, signatures)
+        signatures, secret = _signatures(twin, windows)
+        latencies, statuses, seconds = post_ratings(twin.url, windows, signatures, secret)
         accepted = sum(1 for s in statuses if s == 201)
         accepted_bad = sum(1 for n, s in enumerate(statuses) if s == 201 and _level(n) <= 2)
         stored, tasks, drained = wait_for_tasks(twin, accepted_bad)

@@ -69,11 +69,20 @@ def demo_twin(stack_name: str) -> Iterator[tuple[Any, dict[str, str], str]]:
     from localtwin.divisions import division_parameters
     from localtwin.twin import LocalTwin, env_for_clients
 
-    with LocalTwin(ROOT / "template.yaml", division_parameters("640100"), stack_name, clock_hook=CLOCK_HOOK) as twin:
+    # Every rating goes to one window from one address: a flood, were the budget the district's.
+    # The figure is the cost of a rating that counts, so this twin's address budget is set out of reach.
+    parameters = {**division_parameters("640100"), "RatingBudgetPerAddress": str(10 * RATINGS)}
+    with LocalTwin(ROOT / "template.yaml", parameters, stack_name, clock_hook=CLOCK_HOOK) as twin:
         env = {**os.environ, **env_for_clients(twin.endpoints)}
         _cli("registry", "load", str(DEMO_REGISTRY), "--stack", twin.stack_name, env=env)
         url = _cli("qr", "url", WINDOW, "--stack", twin.stack_name, env=env).split()[-1]
         yield twin, env, url.split("sig=")[1]
+
+
+def device_cookie(twin_url: str, sig: str) -> str:
+    """A new phone's device cookie, as the form the plate opens gives it (one GET of the form, not timed)."""
+    with urllib.request.urlopen(f"{twin_url}/r/{WINDOW}?sig={sig}") as response:
+        return str(response.headers["Set-Cookie"]).split(";", 1)[0]
 
 
 def requests_per_rating() -> None:
@@ -110,6 +119,7 @@ def requests_per_rating() -> None:
                     "stage": "$default",
                 },
                 "isBase64Encoded": False,
+                "cookies": [device_cookie(twin.url, sig)],
             }
             with counted_calls() as counts, contextlib.redirect_stdout(io.StringIO()):
                 response = module.lambda_handler(event, Context())
@@ -143,9 +153,8 @@ def latency() -> None:
             body = json.dumps(
                 {"window_code": WINDOW, "sig": sig, "level": 5, "submission_id": uuid.uuid4().hex}
             ).encode()
-            request = urllib.request.Request(
-                f"{twin.url}/ratings", data=body, method="POST", headers={"Content-Type": "application/json"}
-            )
+            headers = {"Content-Type": "application/json", "Cookie": device_cookie(twin.url, sig)}
+            request = urllib.request.Request(f"{twin.url}/ratings", data=body, method="POST", headers=headers)
             started = time.perf_counter()
             with urllib.request.urlopen(request) as response:
                 assert response.status == 201

@@ -10,7 +10,7 @@ name the shard; the window's closing invocation has nothing to do.
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from haochaping.adapters.rating_items import rating_from_stream_image
+from haochaping.adapters.rating_items import rating_from_stream_image, review_of_stream_image
 from haochaping.adapters.stream_records import is_window_end, stream_batch, window_response
 from haochaping.observability import logger, metrics, tracer
 from haochaping.operations import scores, stream
@@ -20,7 +20,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def record_handler(record: DynamoDBRecord) -> None:
-    stream.see_rating_change(record.raw_event, rating_from_stream_image, wired()[0].queues)
+    stream.see_rating_change(record.raw_event, rating_from_stream_image, wired()[0].queues, review_of_stream_image)
 
 
 @logger.inject_lambda_context

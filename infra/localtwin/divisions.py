@@ -20,6 +20,8 @@ PARAMETER_NAMES = {
     "staff_audience": "StaffAudience",
     "alarm_endpoint": "AlarmEndpoint",
     "alarm_endpoint_protocol": "AlarmEndpointProtocol",
+    "report_endpoint": "ReportEndpoint",
+    "report_endpoint_protocol": "ReportEndpointProtocol",
 }
 # settings file keys that say where and how a division is deployed, not template parameters
 DEPLOY_SETTINGS = {"region"}

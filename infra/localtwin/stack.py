@@ -178,6 +178,14 @@ def _create_user_pool_group(session: Any, props: dict[str, Any], _context: Creat
     return Created(group["GroupName"])
 
 
+def _create_subscription(session: Any, props: dict[str, Any], _context: CreationContext) -> Created:
+    """A topic's subscriber (someone told of alarms, the office that receives reports): moto's
+    CloudFormation skips the type, its SNS takes the subscription."""
+    client = session.client("sns")
+    subscribed = client.subscribe(**api_arguments(client, "Subscribe", props), ReturnSubscriptionArn=True)
+    return Created(subscribed["SubscriptionArn"])
+
+
 def _create_table(session: Any, props: dict[str, Any], context: CreationContext) -> Created:
     client = session.client("dynamodb")
     properties = dict(props)
@@ -234,6 +242,7 @@ CREATORS: dict[str, Creator] = {
     "AWS::Cognito::UserPool": _create_user_pool,
     "AWS::Cognito::UserPoolClient": _create_user_pool_client,
     "AWS::Cognito::UserPoolGroup": _create_user_pool_group,
+    "AWS::SNS::Subscription": _create_subscription,
 }
 # moto's CloudFormation skips these with only a warning (and the tables belong in DynamoDB Local).
 TWIN_TYPES = tuple(CREATORS)

@@ -67,6 +67,11 @@ def credit_code(kind: str, division: str, organisation_body: str) -> str:
     return first17 + _USCC_CHARACTERS[(31 - total % 31) % 31]
 
 
+# Halls where a department has a follow-up officer of its own (the rest of their bad reviews go to
+# the hall's officers): 综合服务大厅's business start-up windows, of market regulation.
+DEPARTMENT_OFFICERS = {"YC01": "SCJG"}
+
+
 class DepartmentSpec(NamedTuple):
     key: str
     kind: str  # 11 机关 government body, 12 事业单位 public institution
@@ -415,6 +420,18 @@ def demo_registry() -> Registry:
             )
             for n in range(officers)
         )
+        department_officer = DEPARTMENT_OFFICERS.get(spec.code)
+        if department_officer is not None:
+            # A department with its own follow-up officer 专人: its bad reviews in the hall go to them only.
+            staff.append(
+                Staff(
+                    job_number=f"{spec.code}{8001 + officers:04d}",
+                    name=f"演示回访员{stem}{officers + 1}",
+                    role=StaffRole.OFFICER,
+                    hall_code=spec.code,
+                    department_code=department_by_key[department_officer],
+                )
+            )
         staff.append(
             Staff(
                 job_number=f"{spec.code}9001", name=f"演示督办员{stem}", role=StaffRole.SUPERVISOR, hall_code=spec.code
@@ -423,6 +440,16 @@ def demo_registry() -> Registry:
         if hall_index == 0:
             staff.append(
                 Staff(job_number=f"{spec.code}9901", name="演示管理员", role=StaffRole.ADMIN, hall_code=spec.code)
+            )
+            # The management office 管理办公室 (of the approval service bureau) reads the division's reports 通报.
+            staff.append(
+                Staff(
+                    job_number=f"{spec.code}9801",
+                    name="演示管理办督查员",
+                    role=StaffRole.OVERSEER,
+                    hall_code=spec.code,
+                    department_code=department_by_key["SPJ"],
+                )
             )
         windows.extend(hall_windows)
     registry = Registry(

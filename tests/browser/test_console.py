@@ -26,7 +26,7 @@ from localtwin.twin import LocalTwin, env_for_clients
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.browser.conftest import plate_url
-from tests.integration.conftest import staff_sign_in
+from tests.integration.conftest import post_rating, staff_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +34,7 @@ WINDOW = "YC01-A001"
 OFFICER = "YC018001"  # 演示回访员甲1: officer of hall YC01 in the demo registry
 OTHER_OFFICER = "YC018002"  # 演示回访员甲2, same hall
 SUPERVISOR = "YC019001"  # 演示督办员甲, same hall
+OVERSEER = "YC019801"  # 演示管理办督查员: the division's management office 管理办公室
 PASSWORD = "Console-Browser-2026"
 EVALUATOR = {"name": "回访测试人", "phone": "13800138000", "consent": True}
 # Citizens write the comments: the console must show this as text, never as markup.
@@ -85,7 +86,7 @@ def rate_badly(demo_twin: LocalTwin, staff_users: None) -> Callable[[], str]:
             "evaluator": EVALUATOR,
             "submission_id": uuid.uuid4().hex,
         }
-        status, receipt = call("POST", f"{demo_twin.url}/ratings", rating)
+        status, receipt = post_rating(demo_twin, rating)  # from a phone that opened the plate's form
         assert status == 201, receipt
         code = str(receipt["tracking_code"])
         # The task is opened from the queue: wait until the officer's list has it.
@@ -133,14 +134,22 @@ def action_form(page: Page, button: str) -> Locator:
     return page.locator("form.act").filter(has=page.get_by_role("button", name=button, exact=True))
 
 
+# The moves the console asks about before sending (web.console.IRREVERSIBLE), by their buttons.
+CONFIRMED = {"办结", "同意不予采纳", "申诉成立，恢复评价", "驳回申诉"}
+
+
 def act(page: Page, button: str, text: str | None = None, choice: str | None = None) -> None:
-    """Fill what the action needs, press its button, and wait for the result to be announced."""
+    """Fill what the action needs, press its button (and confirm it, when the console asks), and
+    wait for the result to be announced."""
     form = action_form(page, button)
     if choice is not None:
         form.get_by_label(choice, exact=True).check()
     if text is not None:
         form.locator("textarea").fill(text)
+    action = form.get_attribute("data-action")
     form.get_by_role("button", name=button, exact=True).click()
+    if button in CONFIRMED:  # the form's own button is hidden while it asks
+        page.locator(f"form.act[data-action={action}]").get_by_role("button", name=f"确认：{button}").click()
     expect(page.locator("#notice")).to_contain_text(f"已完成：{button}")
 
 
@@ -173,20 +182,28 @@ def test_an_officer_works_a_real_name_bad_review_to_closure(page: Page, demo_twi
     # When the officer records the contact
     act(page, "记录已联系评价人", "已电话联系评价人，核实属实")
     expect(facts(page)).to_contain_text("已联系评价人")
-    # … while a colleague acts on the same task, so the version the console holds is stale
+    # … and so holds it: a colleague may not act on it
+    colleague = staff_sign_in(demo_twin, OTHER_OFFICER, PASSWORD)
     status, body = call(
         "POST",
         f"{demo_twin.url}/staff/tasks/{code}/actions",
         {"action": "record_contact", "version": 2, "text": "同事再次联系"},
-        staff_sign_in(demo_twin, OTHER_OFFICER, PASSWORD),
+        colleague,
+    )
+    assert (status, body["error"]["code"]) == (403, "not_holder"), body
+    # … while the officer acts on the same task from another window, so the version this one holds is stale
+    status, body = call(
+        "POST",
+        f"{demo_twin.url}/staff/tasks/{code}/actions",
+        {"action": "record_contact", "version": 2, "text": "再次联系评价人"},
+        staff_sign_in(demo_twin, OFFICER, PASSWORD),
     )
     assert status == 200, body
     action_form(page, "开始整改").locator("textarea").fill("加强窗口服务培训")
     action_form(page, "开始整改").get_by_role("button", name="开始整改").click()
     # Then the console shows the server's message and the task as it is now
-    expect(page.locator("#problem")).to_contain_text("任务已被他人更新")
-    expect(page.locator("#problem")).to_contain_text("version 3")
-    expect(page.locator("#audit-rows")).to_contain_text(OTHER_OFFICER)
+    expect(page.locator("#problem")).to_have_text("任务已被他人更新，已重新载入，请核对后再办理。")  # no version shown
+    expect(page.locator("#audit-rows")).to_contain_text("再次联系评价人")
 
     # When the officer works the task to closure
     act(page, "开始整改", "加强窗口服务培训")
@@ -208,7 +225,7 @@ def test_an_officer_works_a_real_name_bad_review_to_closure(page: Page, demo_twi
     steps = [
         ("收到差评，生成任务", "系统", "— → 回访核实中"),
         ("记录已联系评价人", OFFICER, "回访核实中 → 回访核实中"),
-        ("记录已联系评价人", OTHER_OFFICER, "回访核实中 → 回访核实中"),
+        ("记录已联系评价人", OFFICER, "回访核实中 → 回访核实中"),
         ("开始整改", OFFICER, "回访核实中 → 整改中"),
         ("整改完成", OFFICER, "整改中 → 已整改"),
         ("反馈评价人", OFFICER, "已整改 → 已反馈"),
@@ -223,9 +240,8 @@ def test_an_officer_works_a_real_name_bad_review_to_closure(page: Page, demo_twi
         if who != "系统":
             expect(cells.nth(3)).to_have_text("回访专员")
             expect(cells.nth(1)).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"))
-    expect(rows.nth(6).locator("td").nth(6)).to_have_text(
-        "satisfied 评价人表示满意"
-    )  # the verdict is kept with the reason
+    # the verdict is kept beside the note, and named in the console's words
+    expect(rows.nth(6).locator("td").nth(6)).to_have_text("满意、评价人表示满意")
     expect(facts(page)).to_contain_text("评价人对整改的评价满意")
 
     # When the officer signs out, the task and the evaluator's phone are gone from the page
@@ -233,6 +249,40 @@ def test_an_officer_works_a_real_name_bad_review_to_closure(page: Page, demo_twi
     expect(page.get_by_role("heading", name="登录")).to_be_visible()
     expect(page.locator("#notice")).to_have_text("已退出登录。")
     assert EVALUATOR["phone"] not in page.content()
+
+
+def test_an_officer_records_a_call_back_that_reached_nobody(page: Page, demo_twin: LocalTwin, rate_badly):
+    # Given a real-name bad review explained to the citizen
+    code = rate_badly()
+    token = staff_sign_in(demo_twin, OFFICER, PASSWORD)
+    for version, (action, text) in enumerate((("explain", "须本人到场办理"), ("give_feedback", "已说明")), start=1):
+        status, body = call(
+            "POST",
+            f"{demo_twin.url}/staff/tasks/{code}/actions",
+            {"action": action, "version": version, "text": text},
+            token,
+        )
+        assert status == 200, body
+    # When the officer opens it in the console
+    page.goto(f"{demo_twin.url}/console#task={code}")
+    sign_in_with_the_keyboard(page, OFFICER)
+    expect(page.get_by_role("heading", level=2)).to_have_text(f"任务 {code}")
+    # Then the call-back and the unsuccessful attempt are offered, with the attempt's outcomes, and closing is not
+    attempt = action_form(page, "记录回访未果")
+    expect(attempt.locator("legend")).to_have_text("未果原因（必填）")
+    for outcome in ("无人接听或占线", "关机、停机或无法接通", "接通但拒绝回访"):
+        expect(attempt.get_by_label(outcome, exact=True)).to_have_count(1)
+    expect(action_form(page, "记录回访结果")).to_have_count(1)
+    expect(action_form(page, "办结")).to_have_count(0)
+    # When they record that nobody answered
+    act(page, "记录回访未果", "上午十点致电无人接听", choice="无人接听或占线")
+    # Then the task shows the attempt, and the trail has it with its outcome
+    expect(facts(page)).to_contain_text("回访未果记录")
+    expect(facts(page)).to_contain_text("无人接听或占线")
+    last = page.locator("#audit-rows tr").last.locator("td")
+    expect(last.nth(4)).to_have_text("记录回访未果")
+    expect(last.nth(6)).to_have_text("no_answer 上午十点致电无人接听")
+    expect(action_form(page, "办结")).to_have_count(0)
 
 
 def test_the_task_list_filters_and_counts_down(page: Page, demo_twin: LocalTwin, rate_badly):
@@ -245,9 +295,11 @@ def test_the_task_list_filters_and_counts_down(page: Page, demo_twin: LocalTwin,
     row = page.locator("#task-rows tr").filter(has=page.get_by_role("link", name=code, exact=True))
     expect(row).to_have_count(1)
     expect(row.locator("td").nth(1)).to_have_text(WINDOW)
-    expect(row.locator("td").nth(2)).to_have_text("回访核实中")
-    expect(row.locator("td").nth(3)).to_have_text("实名")
-    expect(row.locator("td").nth(4)).to_contain_text("联系时限")
+    expect(row.locator("td").nth(2)).to_have_text("非常不满意服务态度恶劣、办事效率极低")  # level and tags
+    expect(row.locator("td").nth(3)).to_have_text("回访核实中")
+    expect(row.locator("td").nth(4)).to_have_text("实名")
+    expect(row.locator("td").nth(5)).to_have_text("待认领")
+    expect(row.locator("td").nth(6)).to_contain_text("联系时限")
     expect(page.locator("#task-count")).to_have_text(re.compile(r"^共 \d+ 件（所有未办结的任务，及最近的 200 件）$"))
     clock = row.locator(".clock")
     expect(clock).to_have_text(re.compile(r"^(剩余|已超期) "))
@@ -301,6 +353,55 @@ def test_a_supervisor_approves_not_adopted_and_reads_the_report(page: Page, demo
     expect(report).to_contain_text("恶意差评")
     expect(report).to_contain_text(OFFICER)
     expect(report).to_contain_text(SUPERVISOR)
+
+
+def test_an_officer_takes_a_task_on_lists_it_as_theirs_and_a_supervisor_hands_it_on(
+    page: Page, demo_twin: LocalTwin, rate_badly
+):
+    # Given a bad review nobody has taken on yet, opened by an officer it went to
+    code = rate_badly()
+    page.goto(f"{demo_twin.url}/console#task={code}")
+    sign_in_with_the_keyboard(page, OFFICER)
+    expect(facts(page)).to_contain_text("负责人（专人）待认领")
+    expect(facts(page)).to_contain_text(f"派给{OFFICER}、{OTHER_OFFICER}")
+    # When the officer claims it
+    act(page, "认领")
+    # Then it is theirs, and their "mine" list has it, marked
+    expect(facts(page)).to_contain_text(f"负责人（专人）{OFFICER}（我）")
+    expect(action_form(page, "认领")).to_have_count(0)
+    page.get_by_role("link", name="返回任务列表").click()
+    page.get_by_label("负责人").select_option("me")
+    page.get_by_role("button", name="查询").click()
+    row = page.locator("#task-rows tr").filter(has=page.get_by_role("link", name=code, exact=True))
+    expect(row.locator("td").nth(4)).to_have_text(f"{OFFICER}（我）")
+    expect(row.locator(".mine")).to_have_count(1)
+    page.get_by_role("button", name="退出登录").click()
+    # When the hall's supervisor reassigns it to the other officer, saying why
+    page.goto(f"{demo_twin.url}/console#task={code}")
+    sign_in_with_the_keyboard(page, SUPERVISOR)
+    form = action_form(page, "指派 / 改派")
+    form.get_by_label("指派给（回访专员工号）").fill(OTHER_OFFICER.lower())
+    form.locator("textarea").fill("原回访专员外出培训")
+    form.get_by_role("button", name="指派 / 改派").click()
+    expect(page.locator("#notice")).to_contain_text("已完成：指派 / 改派")
+    # Then the other officer holds it, and the audit trail says who handed it from whom to whom, and why
+    expect(facts(page)).to_contain_text(f"负责人（专人）{OTHER_OFFICER}")
+    last = page.locator("#audit-rows tr").last.locator("td")
+    expect(last.nth(2)).to_have_text(SUPERVISOR)
+    expect(last.nth(4)).to_have_text("指派 / 改派")
+    expect(last.nth(6)).to_have_text(f"{OFFICER} → {OTHER_OFFICER} 原回访专员外出培训")
+
+
+def test_the_management_office_opens_on_the_reports(page: Page, demo_twin: LocalTwin, staff_users: None):
+    # Given the management office's overseer of the demo division
+    page.goto(f"{demo_twin.url}/console")
+    # When they sign in
+    sign_in_with_the_keyboard(page, OVERSEER)
+    # Then the console opens on the not-adopted reports, with no hall's task list to go to
+    expect(page.get_by_role("heading", level=2)).to_have_text("不予采纳通报")
+    expect(page.locator("#who")).to_contain_text("管理办公室")
+    expect(page.get_by_role("link", name="不予采纳通报")).to_be_visible()
+    expect(page.get_by_role("link", name="任务列表")).to_have_count(0)
 
 
 def test_english_switch(page: Page, demo_twin: LocalTwin, staff_users: None):

@@ -61,9 +61,11 @@ def test_bad_review_with_tags_and_call_back_gives_a_receipt(page: Page, demo_twi
     page.get_by_label("手机号").fill(PHONE)
     page.get_by_label("我同意").check()
     page.get_by_role("button", name="提交评价").click()
-    # Then the receipt says the bad review was received, and shows no personal data
+    # Then the receipt says the bad review was received and by when the citizen will be called,
+    # and shows no personal data
     expect(page.get_by_role("heading", level=1)).to_have_text("评价已提交")
-    expect(page.locator("#status")).to_contain_text("已受理")
+    expect(page.locator("#steps li").first).to_contain_text("已受理")
+    expect(page.locator("#status")).to_contain_text(re.compile(r"回访专员将在 \d{4}年\d+月\d+日 24:00 前与您联系核实"))
     assert PHONE not in page.content()
     assert "测试者" not in page.content()
 

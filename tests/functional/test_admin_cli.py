@@ -172,9 +172,11 @@ def test_registry_load_reports_what_it_loaded_and_export_gives_it_back(
     # Then the counts are printed
     assert (code, err) == (0, "")
     assert "division 640100 (demo data) into stack haochaping-640100" in out
-    assert "13 halls, 21 departments, 388 windows, 422 staff, 396 roster shifts, 28 tags (version 2026.1)" in out
-    # records: halls, departments, windows, staff, one officers list per hall, the tag set, the meta record
-    assert district.registry_items() == 13 + 21 + 388 + 422 + 13 + 2
+    assert "13 halls, 21 departments, 388 windows, 424 staff, 396 roster shifts, 28 tags (version 2026.1)" in out
+    # records: halls, departments, windows, staff, one officers and one supervisors list per hall, the
+    # officers of each department with windows in a hall (29 such), the tag set, the meta record
+    assert len(demo.responsible_units()) == 29
+    assert district.registry_items() == 13 + 21 + 388 + 424 + 13 + 13 + 29 + 2
     # When it is exported in both formats
     code_yaml, _, _ = run(
         ["registry", "export", "--stack", STACK_NAME, "--format", "yaml", "--out", str(tmp_path)], capsys

@@ -109,7 +109,7 @@ def test_the_stack_has_the_templates_pool_client_and_groups(district: District) 
         "ALLOW_USER_PASSWORD_AUTH",
         "ALLOW_REFRESH_TOKEN_AUTH",
     }
-    assert {g["GroupName"] for g in groups} == {"officer", "supervisor", "admin"}
+    assert {g["GroupName"] for g in groups} == {"officer", "supervisor", "admin", "overseer"}
     # And every function is told the real pool and client
     environment = district.stack.functions["SubmitRatingFunction"].environment
     assert environment["STAFF_USER_POOL_ID"] == district.pool_id
@@ -179,14 +179,14 @@ def test_staff_users_creates_one_user_per_console_role_and_none_for_clerks(
     )
     # Then it reports the users per group, and never a name or the password
     assert code == 0
-    assert "officer 20, supervisor 13, admin 1; 34 created, 0 updated, 0 unchanged" in out
+    assert "officer 21, supervisor 13, admin 1, overseer 1; 36 created, 0 updated, 0 unchanged" in out
     assert "388 clerks have no console access" in out
     assert PASSWORD not in out + err
     assert not any(person.name in out + err for person in district.registry.staff)
     # And prints example sign-ins, one per role, with job number and hall
     examples = [line for line in out.splitlines() if line.startswith("sign in as ")]
     assert [line.split("(")[1].split(",")[0] for line in examples] == ["officer", "supervisor", "admin"]
-    # And every officer, supervisor and admin has a user: job number, hall, division, role's group
+    # And every officer, supervisor, admin and overseer has a user: job number, hall, division, role's group
     made = users(district)
     console = [p for p in district.registry.staff if p.role != StaffRole.CLERK]
     assert set(made) == {p.job_number for p in console}
@@ -196,6 +196,7 @@ def test_staff_users_creates_one_user_per_console_role_and_none_for_clerks(
     officer = staff_of(district.registry, StaffRole.OFFICER)[0]
     assert groups_of(district, officer) == {"officer"}
     assert groups_of(district, staff_of(district.registry, StaffRole.ADMIN)[0]) == {"admin"}
+    assert groups_of(district, staff_of(district.registry, StaffRole.OVERSEER)[0]) == {"overseer"}
     # And a user can sign in with the password
     tokens = sign_in(district, officer)
     assert tokens["IdToken"] and tokens["AccessToken"]
@@ -210,7 +211,7 @@ def test_running_it_again_changes_nothing_and_duplicates_nothing(
     code, out, _ = run(["staff", "users", "--stack", STACK_NAME], capsys)
     # Then nothing is created or updated, and the users are the same
     assert code == 0
-    assert "0 created, 0 updated, 34 unchanged" in out
+    assert "0 created, 0 updated, 36 unchanged" in out
     assert set(users(district)) == set(before)
     assert sign_in(district, staff_of(district.registry, StaffRole.SUPERVISOR)[0])["IdToken"]
 
@@ -235,7 +236,7 @@ def test_registry_changes_move_users_between_groups_halls_and_access(district: D
     synced = sync_staff_users(describe_district_stack(STACK_NAME), changed, password=PASSWORD)
     # Then the new supervisor is created, the mover updated, the demoted officer disabled
     assert (synced.created, synced.updated, synced.disabled) == (1, 1, 1)
-    assert synced.per_group["officer"] == 19 and synced.per_group["supervisor"] == 14
+    assert synced.per_group["officer"] == 20 and synced.per_group["supervisor"] == 14
     made = users(district)
     assert groups_of(district, promoted) == {"supervisor"}
     assert made[moved]["attributes"]["custom:hall"] == other_hall
@@ -261,7 +262,7 @@ def test_reset_passwords_sets_the_password_of_existing_users(
         ["staff", "users", "--stack", STACK_NAME, "--password", new_password, "--reset-passwords"], capsys
     )
     assert code == 0
-    assert "set the given password for 34 users" in err
+    assert "set the given password for 36 users" in err
     assert new_password not in out + err
     assert sign_in(district, staff_of(district.registry, StaffRole.ADMIN)[0], new_password)["IdToken"]
 

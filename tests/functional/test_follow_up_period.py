@@ -61,14 +61,20 @@ def submit(stack: Any) -> Submit:
     sig = plate_signature(WINDOW, stack.signing_secret)
 
     def send(submission_id: str, at: datetime, level: int = 4, case_no: str = CASE) -> Answer:
+        # From the window's pad (which has no form's cookie to carry), as the API would take it.
         submission = RatingSubmission(
-            window_code=WINDOW, sig=sig, level=level, case_no=case_no, submission_id=submission_id
+            window_code=WINDOW,
+            sig=sig,
+            level=level,
+            case_no=case_no,
+            submission_id=submission_id,
+            channel="window_device",
         )
         try:
             rating, created = ratings.submit_rating(submission, *wired(), None, now=at)
         except Conflict as conflict:
             return Answer(DOMAIN_STATUS[Conflict], message=conflict.message)
-        receipt = ratings.receipt_for(rating).model_dump()
+        receipt = ratings.receipt_for(rating, wired()[0]).model_dump()
         return Answer(HTTPStatus.CREATED if created else HTTPStatus.OK, receipt)
 
     return send

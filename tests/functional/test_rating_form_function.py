@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from haochaping.domain.plates import plate_signature
+from haochaping.domain.plates import device_token_valid, issue_device_token, plate_signature
 
 pytestmark = [
     pytest.mark.functional,
@@ -60,6 +60,7 @@ def test_the_sample_plate_opens_the_form_of_its_window(stack: Any, invoke: Invok
     (cookie,) = response["cookies"]
     assert cookie.startswith("hcp_device=")
     assert "HttpOnly" in cookie and "Secure" in cookie
+    assert device_token_valid(cookie.split(";", 1)[0].removeprefix("hcp_device="), stack.signing_secret)
 
 
 def test_each_showing_has_its_own_submission_id(stack: Any, invoke: Invoke, load_event: LoadEvent) -> None:
@@ -72,14 +73,31 @@ def test_each_showing_has_its_own_submission_id(stack: Any, invoke: Invoke, load
 
 
 def test_a_browser_with_a_device_cookie_keeps_it(stack: Any, invoke: Invoke, load_event: LoadEvent) -> None:
-    # Given a browser that has its device cookie already
+    # Given a browser that has the device cookie this stack signed already
     event = load_event(SAMPLE)
-    event["cookies"] = ["hcp_device=Jq4vX0c2LmT8yRw5Zb1NdA3e"]
+    event["cookies"] = [f"hcp_device={issue_device_token('Jq4vX0c2LmT8yRw5Zb1NdA', stack.signing_secret)}"]
     # When it opens the form
     response = invoke(FUNCTION, event)
     # Then no new cookie is set
     assert response["statusCode"] == 200
     assert response.get("cookies", []) == []
+
+
+@pytest.mark.parametrize(
+    "cookie", ["Jq4vX0c2LmT8yRw5Zb1NdA3e", "Jq4vX0c2LmT8yRw5Zb1NdA.forgedsignature0"], ids=["unsigned", "forged"]
+)
+def test_a_browser_with_a_cookie_this_stack_did_not_sign_gets_a_signed_one(
+    stack: Any, invoke: Invoke, load_event: LoadEvent, cookie: str
+) -> None:
+    # Given a browser with a device cookie of before (unsigned) or a made-up one
+    event = load_event(SAMPLE)
+    event["cookies"] = [f"hcp_device={cookie}"]
+    # When it opens the form
+    response = invoke(FUNCTION, event)
+    # Then it gets a device cookie signed by this stack, which its ratings by the plate will carry
+    (given,) = response["cookies"]
+    value = given.split(";", 1)[0].removeprefix("hcp_device=")
+    assert device_token_valid(value, stack.signing_secret)
 
 
 def test_a_bad_face_opens_the_details_step_with_that_levels_tags(

@@ -66,6 +66,7 @@ def test_the_sample_asks_for_the_sample_ratings_status(
         "appeal_open": False,
         "appeal_deadline": None,
         "citizen_actions": [],
+        "held_for_review": False,
     }
 
 

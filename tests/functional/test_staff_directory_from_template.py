@@ -41,4 +41,4 @@ def test_the_user_pool_and_its_client_are_created_from_the_templates_properties(
     assert "ClientSecret" not in client
     # And the console's groups exist
     groups = {g["GroupName"] for g in cognito.list_groups(UserPoolId=pool_id)["Groups"]}
-    assert groups == {"officer", "supervisor", "admin"}
+    assert groups == {"officer", "supervisor", "admin", "overseer"}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -386,6 +386,7 @@ def new_task(code: str, opened_at: datetime, hall: str = HALL, real_name: bool =
         rectification_due=opened_at + timedelta(days=7),
         provisional=False,
         counted_from=opened_at,
+        officers=OFFICERS,
     )
 
 
@@ -394,12 +395,18 @@ def reminder_at(at: datetime) -> Step:
 
 
 def move(
-    engine: Engine, code: str, action: Action, at: datetime, text: str = "", purge_after: datetime | None = None
+    engine: Engine,
+    code: str,
+    action: Action,
+    at: datetime,
+    text: str = "",
+    purge_after: datetime | None = None,
+    verdict: str | None = None,
 ) -> Task:
     """An officer's move over the task as the store reads it, written by the store; no step ahead after it."""
 
     def decide(before: Task) -> TaskChange:
-        after = apply(before, OFFICER, action, before.version, at, text=text)
+        after = apply(before, OFFICER, action, before.version, at, text=text, verdict=verdict)
         return TaskChange(after, None, purge_personal_data_at=purge_after)
 
     changed = engine.tasks.change(code, decide)
@@ -410,14 +417,15 @@ def move(
 def close(engine: Engine, code: str, at: datetime, purge_after: datetime | None = None) -> None:
     move(engine, code, Action.RECORD_CONTACT, at)
     move(engine, code, Action.RESOLVE_ON_SPOT, at, text="当场重新办理")
-    move(engine, code, Action.GIVE_FEEDBACK, at, text="已向您说明并当场办结")
+    if move(engine, code, Action.GIVE_FEEDBACK, at, text="已向您说明并当场办结").real_name:
+        move(engine, code, Action.RECORD_CALL_BACK, at, verdict="satisfied")  # the call-back after the fix
     move(engine, code, Action.CLOSE, at, purge_after=purge_after)
 
 
 def test_a_task_is_created_once(engine: Engine) -> None:
-    # Given a task opened for a bad review
+    # Given a task opened for a bad review, for the officers it goes to
     code = task_code("created-once")
-    task = new_task(code, RATED_AT)
+    task = replace(new_task(code, RATED_AT), officers=tuple(OFFICERS))
     assert engine.tasks.create(task, list(OFFICERS), reminder_at(NOW)) is True
 
     # When the same bad review's task is opened again (a redelivered message)
@@ -435,6 +443,24 @@ def test_a_task_is_created_once(engine: Engine) -> None:
         reminder_at(NOW).key,
     )
     assert [line.sk for line in engine.tasks._trail(code)] == [keys.audit_sort_key(1)]
+
+
+def test_who_holds_a_task_and_whom_it_went_to_are_read_back_as_written(engine: Engine) -> None:
+    # Given a task opened for the hall's officers
+    code = task_code("held")
+    engine.tasks.create(new_task(code, RATED_AT), list(OFFICERS), reminder_at(NOW))
+    opened = engine.tasks.get(code)
+    assert opened is not None and (opened.officers, opened.holder) == (tuple(OFFICERS), None)
+    # When one of them claims it
+    claimed = move(engine, code, Action.CLAIM, NOW)
+    # Then the store gives back the holder, the officers and the claim's line, as the move left them
+    reread = engine.tasks.get(code)
+    assert reread == claimed
+    assert (reread.holder, reread.officers) == (OFFICER.identity, tuple(OFFICERS))
+    assert [(line.actor, line.action) for line in reread.audit] == [("system", "open"), (OFFICER.identity, "claim")]
+    # And the hall's list gives the holder too, without reading the trail
+    (listed,) = [t for t in engine.tasks.tasks_of_hall(HALL, 50) if t.tracking_code == code]
+    assert listed.holder == OFFICER.identity
 
 
 def test_a_move_over_a_stale_read_is_changed_meanwhile(engine: Engine) -> None:

@@ -12,7 +12,7 @@ from localtwin.divisions import division_parameters
 from localtwin.stack import StackRuleFailed, create_stack
 from localtwin.template import load_sam, transform_template
 
-from tests.conftest import TEMPLATE
+from tests.conftest import ROOT, TEMPLATE
 
 pytestmark = pytest.mark.template
 
@@ -232,3 +232,38 @@ def test_an_external_identity_without_its_issuer_is_refused(offline_aws):
     # Then the stack is refused, naming what is missing, as CloudFormation's Rules refuse it
     with pytest.raises(StackRuleFailed, match="StaffIssuerUrl"):
         create_stack(boto3.Session(), transform_template(TEMPLATE, parameters), "haochaping-640104", parameters)
+
+
+def _report_subscribers(stack_name: str) -> list[tuple[str, str]]:
+    """(protocol, endpoint) of every subscription to the report topic of a stack made in moto."""
+    sns = boto3.client("sns")
+    topics = [t["TopicArn"] for t in sns.list_topics()["Topics"] if f":{stack_name}-ReportTopic-" in t["TopicArn"]]
+    assert len(topics) == 1, topics
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=topics[0])["Subscriptions"]
+    return [(s["Protocol"], s["Endpoint"]) for s in subscriptions]
+
+
+def test_the_same_level_management_office_named_in_the_settings_is_subscribed_to_the_reports(offline_aws, tmp_path):
+    # Given the template's subscription to the report topic, made only when an endpoint is named
+    subscription = RESOURCES["ReportSubscription"]
+    assert subscription["Condition"] == "HasReportEndpoint"
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "ReportTopic"},
+        "Protocol": {"Ref": "ReportEndpointProtocol"},
+        "Endpoint": {"Ref": "ReportEndpoint"},
+    }
+    assert SAM["Parameters"]["ReportEndpointProtocol"]["AllowedValues"] == ["email", "https", "sms"]
+    # And one division whose settings name its management office (通报 by e-mail), one whose settings do not
+    settings = (ROOT / "infra" / "divisions" / "640105.toml").read_text(encoding="utf-8")
+    (tmp_path / "640105.toml").write_text(
+        settings + 'report_endpoint = "tongbao@xixia.example"\nreport_endpoint_protocol = "email"\n', encoding="utf-8"
+    )
+    named = division_parameters("640105", tmp_path)
+    assert (named["ReportEndpoint"], named["ReportEndpointProtocol"]) == ("tongbao@xixia.example", "email")
+    unnamed = division_parameters("640106")
+    # When both stacks are made
+    for division, parameters in (("640105", named), ("640106", unnamed)):
+        create_stack(boto3.Session(), transform_template(TEMPLATE, parameters), f"haochaping-{division}", parameters)
+    # Then the office is the one subscriber of its own division's reports, and the other division's have none
+    assert _report_subscribers("haochaping-640105") == [("email", "tongbao@xixia.example")]
+    assert _report_subscribers("haochaping-640106") == []

@@ -15,11 +15,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 from haochaping.adapters import keys
@@ -127,12 +128,25 @@ def plate_sig_of(twin: LocalTwin, window_code: str) -> str:
     return parse_qs(urlparse(url).query)["sig"][0]
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the redirect is the answer, as a browser's network log shows it
+
+
+_NOT_FOLLOWING = urllib.request.build_opener(_NoRedirect)
+
+
 def http(
-    method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    method: str,
+    url: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    follow_redirects: bool = True,
 ) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    opener = urllib.request.urlopen if follow_redirects else _NOT_FOLLOWING.open
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with opener(request, timeout=30) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
@@ -141,6 +155,32 @@ def http(
 def post_json(url: str, payload: Any) -> tuple[int, dict[str, Any]]:
     status, _, body = http("POST", url, json.dumps(payload).encode(), {"Content-Type": "application/json"})
     return status, json.loads(body)
+
+
+def device_cookie(twin: LocalTwin, window_code: str, sig: str) -> str:
+    """The device cookie a citizen's phone gets when it opens the form a plate links to (as ``name=value``)."""
+    status, headers, body = http(
+        "GET", f"{twin.url}/r/{window_code}?{urlencode({'sig': sig})}", headers={"Accept": "text/html"}
+    )
+    assert status == 200, body[:300]
+    cookie = headers.get("Set-Cookie")
+    assert cookie, "the form set no device cookie"
+    return cookie.split(";", 1)[0]
+
+
+def post_rating(twin: LocalTwin, body: dict[str, Any], cookie: str | None = None) -> tuple[int, dict[str, Any]]:
+    """POST /ratings as a citizen's phone sends it as JSON: with the device cookie of the form the
+    plate opens (opened first, unless the phone already holds ``cookie``). (status, receipt or error)."""
+    cookie = cookie or device_cookie(twin, str(body["window_code"]), str(body["sig"]))
+    headers = {"Content-Type": "application/json", "Cookie": cookie}
+    status, _, raw = http("POST", f"{twin.url}/ratings", json.dumps(body, ensure_ascii=False).encode(), headers)
+    return status, json.loads(raw)
+
+
+def rate(twin: LocalTwin, window_code: str, sig: str, level: int = 1, **fields: Any) -> tuple[int, dict[str, Any]]:
+    """A new rating from a new phone (the plate's form opened, then the rating sent as JSON)."""
+    body = {"window_code": window_code, "sig": sig, "level": level, "submission_id": uuid.uuid4().hex, **fields}
+    return post_rating(twin, body)
 
 
 def demo_staff(role: str, hall: str = "YC01") -> list[str]:

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.integration.conftest import http, post_json, wait_for
+from tests.integration.conftest import device_cookie, http, post_rating, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ def submission(plate_sig):
 def test_posted_rating_is_stored_and_seen_by_the_stream_consumer_within_two_seconds(district_twin, submission):
     # Given the running stack
     # When a citizen posts a bad review
-    status, receipt = post_json(f"{district_twin.url}/ratings", submission(level=1))
+    status, receipt = post_rating(district_twin, submission(level=1))
     acknowledged = time.monotonic()
 
     # Then it is acknowledged with a tracking code …
@@ -55,9 +55,10 @@ def test_posted_rating_is_stored_and_seen_by_the_stream_consumer_within_two_seco
 def test_resubmission_returns_the_same_rating_and_is_seen_once(district_twin, submission):
     # Given one submission
     body = submission(level=4)
-    first_status, first = post_json(f"{district_twin.url}/ratings", body)
+    phone = device_cookie(district_twin, WINDOW, str(body["sig"]))
+    first_status, first = post_rating(district_twin, body, phone)
     # When the phone retries it
-    second_status, second = post_json(f"{district_twin.url}/ratings", body)
+    second_status, second = post_rating(district_twin, body, phone)
     # Then the second answer is 200 with the same rating, and the stream saw it once
     assert (first_status, second_status) == (201, 200)
     assert first == second

@@ -19,7 +19,7 @@ from localtwin.divisions import division_parameters
 from localtwin.twin import LocalTwin, TwinServers
 
 from tests.conftest import TEMPLATE
-from tests.integration.conftest import DEMO_REGISTRY, admin, http, plate_sig_of, post_json, wait_for
+from tests.integration.conftest import DEMO_REGISTRY, admin, http, plate_sig_of, post_json, rate, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -97,8 +97,7 @@ def test_each_district_rates_and_follows_up_on_its_own(districts: dict[str, Loca
     # Given a bad review posted to each district's own API, with its own plate
     codes = {}
     for division, twin in districts.items():
-        body = {"window_code": WINDOW, "sig": plate_sig_of(twin, WINDOW), "level": 1, "submission_id": uuid.uuid4().hex}
-        status, receipt = post_json(f"{twin.url}/ratings", body)
+        status, receipt = rate(twin, WINDOW, plate_sig_of(twin, WINDOW), level=1)
         assert status == 201, receipt
         codes[division] = receipt["tracking_code"]
     # When each district's stream and queue have done their work

@@ -25,7 +25,7 @@ from tests.integration.conftest import (
     admin,
     next_step_at,
     plate_sig_of,
-    post_json,
+    post_rating,
     staff_act,
     staff_sign_in,
     staff_task,
@@ -132,7 +132,7 @@ def rate(twin: LocalTwin, sig: str, real_name: bool) -> str:
     body: dict[str, Any] = {"window_code": WINDOW, "sig": sig, "level": 1, "submission_id": uuid.uuid4().hex}
     if real_name:
         body["evaluator"] = {"name": "督办测试人", "phone": "13955557777", "consent": True}
-    status, receipt = post_json(f"{twin.url}/ratings", body)
+    status, receipt = post_rating(twin, body)
     assert status == 201, receipt
     return str(receipt["tracking_code"])
 

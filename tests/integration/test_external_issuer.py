@@ -24,7 +24,7 @@ from localtwin.divisions import division_parameters
 from localtwin.twin import LocalTwin
 
 from tests.conftest import TEMPLATE
-from tests.integration.conftest import DEMO_REGISTRY, admin, http, plate_sig_of, post_json, wait_for
+from tests.integration.conftest import DEMO_REGISTRY, admin, http, plate_sig_of, post_json, rate, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -123,9 +123,7 @@ def test_password_sign_in_points_to_the_identity_platform(twin: LocalTwin) -> No
 def test_the_issuers_token_opens_the_hall_task_and_the_domain_checks_roles(twin: LocalTwin, issuer: Issuer) -> None:
     # Given a bad review at a YC01 window, and its task open
     sig = plate_sig_of(twin, WINDOW)
-    status, receipt = post_json(
-        f"{twin.url}/ratings", {"window_code": WINDOW, "sig": sig, "level": 1, "submission_id": uuid.uuid4().hex}
-    )
+    status, receipt = rate(twin, WINDOW, sig, level=1)
     assert status == 201, receipt
     code = receipt["tracking_code"]
     officer = _staff(issuer, "officer", "YC01")

@@ -1,4 +1,5 @@
-"""An evaluator's name and mobile number, given for a call-back, exist only as KMS ciphertext.
+"""An evaluator's name and mobile number, given for a call-back, exist only as KMS ciphertext;
+the citizen's key 评价人密钥 reaches the citizen alone.
 
 Against the running twin: a real-name bad review is posted as JSON and through the form a QR
 plate opens, a refused (422) attempt carries the number in a bad field, and every page and
@@ -7,6 +8,11 @@ and their follow-up tasks are open, the name and number are in no response (body
 no log line of any function and no item of any table; each rating carries the evaluator as
 ciphertext (in the evaluator item kept beside the rating, under its key) that opens with the
 stack's key, bound to its tracking code.
+
+Then staff work both tasks (the hall's list, each task, the reports) and each citizen, from the
+link their receipt gave, rates the fix (one as JSON after a wrong key, one with the page's form).
+The citizen's key is in no log line of any function, no notice on any of the stack's topics, no
+staff response and no item of any table.
 """
 
 from __future__ import annotations
@@ -22,14 +28,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.error import HTTPError
-from urllib.parse import quote, quote_plus, urlencode
+from urllib.parse import parse_qs, quote, quote_plus, urlencode, urlparse
 from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 import pytest
 from haochaping.adapters import keys
 from localtwin.twin import LocalTwin
 
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import (
+    DEMO_PASSWORD,
+    admin,
+    demo_staff,
+    device_cookie,
+    staff_sign_in,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -67,10 +80,14 @@ class Exchange:
 
 @dataclass
 class Visit:
-    """Everything received while rating with a call-back, and the tracking codes of the ratings."""
+    """Everything received while rating with a call-back, and the tracking codes of the ratings;
+    then what staff received while working the tasks, and the notices the stack sent."""
 
     exchanges: list[Exchange] = field(default_factory=list)
     tracking_codes: dict[str, str] = field(default_factory=dict)
+    citizen_keys: dict[str, str] = field(default_factory=dict)  # by channel, as the receipts gave them
+    staff_exchanges: list[Exchange] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # every message on the stack's topics, as sent
 
 
 class _NoRedirect(HTTPRedirectHandler):
@@ -81,16 +98,46 @@ class _NoRedirect(HTTPRedirectHandler):
 _opener = build_opener(_NoRedirect)
 
 
-def fetch(visit: Visit, method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None):
-    """One request, recorded with every header of its answer (Set-Cookie included)."""
+def exchange(method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> Exchange:
+    """One request, with every header of its answer (Set-Cookie included)."""
     request = Request(url, data=body, method=method, headers=headers or {})
     try:
         with _opener.open(request, timeout=30) as response:
-            exchange = Exchange(method, url, response.status, list(response.headers.items()), response.read())
+            return Exchange(method, url, response.status, list(response.headers.items()), response.read())
     except HTTPError as error:
-        exchange = Exchange(method, url, error.code, list(error.headers.items()), error.read())
-    visit.exchanges.append(exchange)
-    return exchange
+        return Exchange(method, url, error.code, list(error.headers.items()), error.read())
+
+
+def fetch(visit: Visit, method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None):
+    """One request of the citizen's, recorded."""
+    answer = exchange(method, url, body, headers)
+    visit.exchanges.append(answer)
+    return answer
+
+
+class Inboxes:
+    """An SQS queue subscribed to each of the stack's topics in the twin: every notice, as sent."""
+
+    TOPICS = ("OFFICER_TOPIC_ARN", "ESCALATION_TOPIC_ARN", "REPORT_TOPIC_ARN")
+
+    def __init__(self, twin: LocalTwin) -> None:
+        self.sqs = twin.client("sqs")
+        self.urls = []
+        environment = twin.function_environment("EscalateFunction")
+        for variable in self.TOPICS:
+            url = self.sqs.create_queue(QueueName=f"personal-data-{variable.lower().replace('_', '-')}")["QueueUrl"]
+            arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            twin.client("sns").subscribe(TopicArn=environment[variable], Protocol="sqs", Endpoint=arn)
+            self.urls.append(url)
+
+    def read(self) -> list[str]:
+        bodies = []
+        for url in self.urls:
+            while batch := self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                for message in batch:
+                    bodies.append(message["Body"])
+                    self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return bodies
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +145,7 @@ def visit(district_twin: LocalTwin, plate_sig: Any) -> Iterator[Visit]:
     """A citizen rates two windows badly asking for a call-back, once refused, and looks at the results."""
     base = district_twin.url
     visit = Visit()
+    inboxes = Inboxes(district_twin)
     json_headers = {"Content-Type": "application/json", "Accept": "application/json"}
     evaluator = {"name": NAME, "phone": PHONE, "consent": True}
 
@@ -112,9 +160,12 @@ def visit(district_twin: LocalTwin, plate_sig: Any) -> Iterator[Visit]:
         "evaluator": evaluator,
         "submission_id": uuid.uuid4().hex,
     }
+    # (the phone opened the plate's form first, and holds its device cookie)
+    json_headers["Cookie"] = device_cookie(district_twin, JSON_WINDOW, sig)
     posted = fetch(visit, "POST", f"{base}/ratings", json.dumps(rating, ensure_ascii=False).encode(), json_headers)
     assert posted.status == 201, posted.text
     visit.tracking_codes["json"] = json.loads(posted.body)["tracking_code"]
+    visit.citizen_keys["json"] = json.loads(posted.body)["citizen_key"]
     # … and refused: the number where a case number goes, and a call-back without consent.
     for refused in (
         {**rating, "case_no": f"{PHONE} {NAME}", "submission_id": uuid.uuid4().hex},
@@ -159,6 +210,7 @@ def visit(district_twin: LocalTwin, plate_sig: Any) -> Iterator[Visit]:
     location = sent_form.header("Location")
     assert location and location.startswith("/ratings/")
     visit.tracking_codes["form"] = location.split("/")[2].split("?")[0]
+    visit.citizen_keys["form"] = parse_qs(urlparse(location).query)["key"][0]
 
     # The citizen looks at each rating: the receipt page, and its status as JSON.
     for code in visit.tracking_codes.values():
@@ -173,7 +225,73 @@ def visit(district_twin: LocalTwin, plate_sig: Any) -> Iterator[Visit]:
 
     deliver_to_the_stream_consumer(district_twin, visit)
     wait_for_the_follow_up_tasks(district_twin, visit)
+    staff_work_the_tasks(district_twin, visit)
+    citizens_rate_the_fix(district_twin, visit, location)
+    visit.notices = inboxes.read()
     yield visit
+
+
+def staff_work_the_tasks(district_twin: LocalTwin, visit: Visit) -> None:
+    """An officer of the hall lists the tasks, opens each, resolves it and replies; the supervisor
+    reads the reports. Every answer is recorded as a staff response."""
+    admin(district_twin, "staff", "users", "--password", DEMO_PASSWORD)
+    officer = staff_sign_in(district_twin, demo_staff("officer")[0])
+    supervisor = staff_sign_in(district_twin, demo_staff("supervisor")[0])
+    base = district_twin.url
+
+    def as_staff(token: str, method: str, path: str, body: dict[str, Any] | None = None) -> Exchange:
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        answer = exchange(method, f"{base}{path}", json.dumps(body).encode() if body else None, headers)
+        visit.staff_exchanges.append(answer)
+        return answer
+
+    listed = as_staff(officer, "GET", "/staff/tasks")
+    assert all(code in listed.text for code in visit.tracking_codes.values())
+    for code in visit.tracking_codes.values():
+        assert as_staff(officer, "GET", f"/staff/tasks/{code}").status == 200
+        for action, text in (("resolve_on_spot", "当场补办"), ("give_feedback", "已当场解决，请评价")):
+            version = json.loads(as_staff(officer, "GET", f"/staff/tasks/{code}").body)["version"]
+            moved = as_staff(
+                officer, "POST", f"/staff/tasks/{code}/actions", {"action": action, "version": version, "text": text}
+            )
+            assert moved.status == 200, moved.text
+        as_staff(officer, "GET", f"/staff/tasks/{code}")
+    as_staff(supervisor, "GET", "/staff/reports")
+
+
+def citizens_rate_the_fix(district_twin: LocalTwin, visit: Visit, form_location: str) -> None:
+    """Each citizen acts from what their receipt gave: the JSON one sends a wrong key first, then its
+    own; the form one opens the receipt page's link and sends the verdict form on it."""
+    base = district_twin.url
+    code, key = visit.tracking_codes["json"], visit.citizen_keys["json"]
+    json_headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    wrong = fetch(
+        visit,
+        "POST",
+        f"{base}/ratings/{code}/verdict",
+        json.dumps({"verdict": "satisfied", "citizen_key": key[::-1]}).encode(),
+        json_headers,
+    )
+    assert wrong.status == 403, wrong.text
+    given = fetch(
+        visit,
+        "POST",
+        f"{base}/ratings/{code}/verdict",
+        json.dumps({"verdict": "satisfied", "citizen_key": key}).encode(),
+        json_headers,
+    )
+    assert given.status == 200, given.text
+    page = fetch(visit, "GET", f"{base}{form_location}", headers={"Accept": "text/html"})
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+    assert hidden.get("citizen_key") == visit.citizen_keys["form"], "the receipt page's form carries the key"
+    sent = fetch(
+        visit,
+        "POST",
+        f"{base}/ratings/{visit.tracking_codes['form']}/verdict",
+        urlencode({**hidden, "verdict": "basically_satisfied"}).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html"},
+    )
+    assert sent.status == 303, sent.text
 
 
 FOLLOW_UP_FUNCTION = "OpenFollowupFunction"
@@ -358,3 +476,34 @@ def test_each_rating_holds_the_evaluator_as_ciphertext_bound_to_its_tracking_cod
         other = next(other for other in visit.tracking_codes.values() if other != code)
         with pytest.raises(kms.exceptions.InvalidCiphertextException):
             kms.decrypt(CiphertextBlob=ciphertext, EncryptionContext={"tracking_code": other})
+
+
+def key_spellings(visit: Visit) -> dict[str, set[str]]:
+    return {f"citizen key ({channel})": spellings(key) for channel, key in visit.citizen_keys.items()}
+
+
+def keys_in(text: str, visit: Visit) -> list[str]:
+    return sorted(name for name, spelled in key_spellings(visit).items() if any(s in text for s in spelled))
+
+
+def test_the_citizens_key_is_in_no_log_line_notice_staff_response_or_item(
+    visit: Visit, district_twin: LocalTwin
+) -> None:
+    # The citizen acted with it (a verdict each), and staff did read and work both tasks …
+    lines = district_twin.logs()
+    assert sum("citizen verdict" in line for line in lines) >= 2
+    assert len(visit.staff_exchanges) >= 9 and visit.notices
+    assert all(any(code in n for n in visit.notices) for code in visit.tracking_codes.values())
+    # … and the key is in no log line of any function,
+    leaking = [line for line in lines if keys_in(line, visit)]
+    assert leaking == [], leaking[:3]
+    # no notice on the stack's topics,
+    assert [n for n in visit.notices if keys_in(n, visit)] == []
+    # no staff response (body or header),
+    for exchange in visit.staff_exchanges:
+        headers = "\n".join(f"{key}: {value}" for key, value in exchange.headers)
+        assert keys_in(exchange.text + headers, visit) == [], f"{exchange.method} {exchange.url}"
+    # and no item of any table.
+    for table in _tables(district_twin):
+        for item in _items(district_twin, table):
+            assert keys_in(json.dumps(item, default=repr), visit) == [], f"{table}: {item.get('pk')}"

@@ -27,7 +27,8 @@ from tests.integration.conftest import (
     demo_staff,
     http,
     plate_sig_of,
-    post_json,
+    post_rating,
+    rate,
     staff_act,
     staff_sign_in,
     staff_task,
@@ -121,8 +122,8 @@ def test_the_daily_purge_removes_the_evaluator_a_retention_period_after_the_task
     twin = retention_twin
     retention = timedelta(days=int(twin.function_environment(PURGE)["PERSONAL_DATA_RETENTION_DAYS"]))
     officer = staff_sign_in(twin, demo_staff("officer")[0])
-    # Given a real-name bad review whose task the officer worked and the citizen's verdict closed
-    code = _rate_real_name(twin, plate_sig_of(twin, WINDOW))
+    # Given a real-name bad review whose task the officer worked, called back after the fix and closed
+    code, _ = _rate_real_name(twin, plate_sig_of(twin, WINDOW))
     wait_for(lambda: _status(twin, code)["follow_up_status"] == "verifying", timeout=10)
     status, task = staff_task(twin, officer, code)
     assert (status, task["evaluator"]) == (200, {"name": NAME, "phone": PHONE})
@@ -131,12 +132,13 @@ def test_the_daily_purge_removes_the_evaluator_a_retention_period_after_the_task
         ("start_rectification", {"text": "窗口调整叫号顺序"}),
         ("mark_rectified", {"text": "已增设引导员"}),
         ("give_feedback", {"text": "已整改：增设引导员，缩短等候"}),
+        ("record_call_back", {"verdict": "satisfied"}),
     ):
         status, task = staff_act(twin, officer, code, action, **fields)
         assert status == 200, task
     closing = twin.now()
-    status, _ = post_json(f"{twin.url}/ratings/{code}/verdict", {"verdict": "satisfied"})
-    assert status == 200
+    status, task = staff_act(twin, officer, code, "close")
+    assert status == 200, task
     assert _status(twin, code)["follow_up_status"] == "closed"
     # And its evaluator item waits in the Ratings table, due for removal a retention period after the close
     item = _item(twin, code, keys.EVALUATOR_SORT_KEY)
@@ -181,20 +183,14 @@ def _submit(
         "case_no": case_no,
         "submission_id": submission_id or uuid.uuid4().hex,
     }
-    return post_json(f"{twin.url}/ratings", body)
+    return post_rating(twin, body)
 
 
-def _rate_real_name(twin: LocalTwin, sig: str) -> str:
-    body: dict[str, Any] = {
-        "window_code": WINDOW,
-        "sig": sig,
-        "level": 1,
-        "submission_id": uuid.uuid4().hex,
-        "evaluator": {"name": NAME, "phone": PHONE, "consent": True},
-    }
-    status, receipt = post_json(f"{twin.url}/ratings", body)
+def _rate_real_name(twin: LocalTwin, sig: str) -> tuple[str, str]:
+    """A real-name bad review from a citizen's phone: its tracking code and the citizen's key."""
+    status, receipt = rate(twin, WINDOW, sig, evaluator={"name": NAME, "phone": PHONE, "consent": True})
     assert status == 201, receipt
-    return str(receipt["tracking_code"])
+    return str(receipt["tracking_code"]), str(receipt["citizen_key"])
 
 
 def _status(twin: LocalTwin, code: str) -> dict[str, Any]:

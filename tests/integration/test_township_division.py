@@ -8,7 +8,6 @@ The template takes the code as the county's 6 digits (DivisionCode) and the town
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -17,7 +16,7 @@ from localtwin.divisions import division_parameters
 from localtwin.twin import LocalTwin
 
 from tests.conftest import ROOT, TEMPLATE
-from tests.integration.conftest import admin, http, plate_sig_of, post_json, wait_for
+from tests.integration.conftest import admin, http, plate_sig_of, rate, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -39,8 +38,7 @@ def township() -> Iterator[LocalTwin]:
 
 
 def _rate(twin: LocalTwin, level: int) -> dict[str, object]:
-    body = {"window_code": WINDOW, "sig": plate_sig_of(twin, WINDOW), "level": level, "submission_id": uuid.uuid4().hex}
-    status, receipt = post_json(f"{twin.url}/ratings", body)
+    status, receipt = rate(twin, WINDOW, plate_sig_of(twin, WINDOW), level=level)
     assert status == 201, receipt
     return receipt
 

@@ -83,7 +83,7 @@ def invocations(twin: LocalTwin, function: str) -> int:
 
 @pytest.fixture(scope="module")
 def staff_twin(district_twin: LocalTwin) -> LocalTwin:
-    """The demo division with a console user per officer, supervisor and admin."""
+    """The demo division with a console user per officer, supervisor, admin and overseer."""
     admin(district_twin, "staff", "users", "--password", DEMO_PASSWORD)
     return district_twin
 
@@ -119,7 +119,7 @@ def test_every_function_sees_the_real_pool_and_client_ids(staff_twin: LocalTwin)
 
 def test_staff_users_is_idempotent_and_prints_neither_names_nor_the_password(staff_twin: LocalTwin) -> None:
     out = admin(staff_twin, "staff", "users", "--password", DEMO_PASSWORD)
-    assert "officer 20, supervisor 13, admin 1; 0 created, 0 updated, 34 unchanged" in out
+    assert "officer 21, supervisor 13, admin 1, overseer 1; 0 created, 0 updated, 36 unchanged" in out
     assert DEMO_PASSWORD not in out
     assert "演示员" not in out  # the demo staff's names
 

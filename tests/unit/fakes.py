@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from haochaping.domain.calendar import WorkingCalendar
 from haochaping.domain.followup import ChangedMeanwhile
+from haochaping.domain.periods import Tally, period_start
 from haochaping.domain.rating import Rating
 from haochaping.domain.registry import TagSet, WindowEntry
+from haochaping.domain.review import ReviewDecision
 from haochaping.domain.scores import (
     Count,
     CountedMeanwhile,
@@ -27,6 +29,7 @@ from haochaping.domain.scores import (
     add_to,
 )
 from haochaping.domain.submission import PreparedRating
+from haochaping.domain.suspicion import Review, Suspicion
 from haochaping.domain.task import Report, Step, Task, TaskChange
 
 
@@ -127,7 +130,9 @@ class MemoryRatings:
     ratings: dict[str, Rating] = field(default_factory=dict)
     sealed: dict[str, bytes] = field(default_factory=dict)
     reads_of_many: list[list[str]] = field(default_factory=list)  # each get_many's codes
-    not_adopted: set[str] = field(default_factory=set)  # tracking codes of ratings not adopted
+    spent: dict[tuple[str, str, str, datetime], int] = field(default_factory=dict)  # each budget's tally
+    not_adopted: set[str] = field(default_factory=set)
+    reports_written: list[Report] = field(default_factory=list)  # the tasks' list, shared by MemoryStores
 
     def record(
         self, prepared: PreparedRating, evaluator_ciphertext: bytes | None, follow_up_period: object, ticket: object
@@ -135,10 +140,17 @@ class MemoryRatings:
         code = prepared.rating.tracking_code
         if code in self.ratings:
             return self.ratings[code], False
-        self.ratings[code] = prepared.rating
+        budgets = {b: (b.window_code, b.source.value, b.source_id, b.period_start) for b in prepared.budgets}
+        over = tuple(b for b, key in budgets.items() if self.spent.get(key, 0) >= b.limit)
+        rating = prepared.rating
+        if over:  # written held for review, as the Ratings table's transaction writes it again
+            rating = replace(rating, review=Review.HELD, suspicion=Suspicion(over))
+        for key in budgets.values():
+            self.spent[key] = self.spent.get(key, 0) + 1
+        self.ratings[code] = rating
         if evaluator_ciphertext is not None:
             self.sealed[code] = evaluator_ciphertext
-        return prepared.rating, True
+        return rating, True
 
     def get(self, tracking_code: str) -> Rating | None:
         return self.ratings.get(tracking_code)
@@ -156,6 +168,21 @@ class MemoryRatings:
 
     def evaluator_ciphertext(self, tracking_code: str) -> bytes | None:
         return self.sealed.get(tracking_code)
+
+    def held_of_hall(self, hall_code: str, limit: int) -> list[Rating]:
+        held = [r for r in self.ratings.values() if r.hall_code == hall_code and r.held_for_review]
+        return sorted(held, key=lambda r: (r.rated_at, r.tracking_code))[:limit]
+
+    def review_held(self, rating: Rating, decision: ReviewDecision) -> bool:
+        stored = self.ratings.get(rating.tracking_code)
+        if stored is None or not stored.held_for_review:
+            return False
+        released_at = decision.at if decision.review == Review.RELEASED else None
+        self.ratings[rating.tracking_code] = replace(stored, review=decision.review, released_at=released_at)
+        if decision.report is not None:
+            self.not_adopted.add(rating.tracking_code)
+            self.reports_written.append(decision.report)
+        return True
 
 
 class WriteFailed(RuntimeError):
@@ -237,6 +264,9 @@ class MemoryScores:
 @dataclass
 class MemoryRegistry:
     officers: dict[str, list[str]] = field(default_factory=dict)  # hall → job numbers
+    supervisors: dict[str, list[str]] = field(default_factory=dict)  # hall → job numbers
+    # (hall, department) → job numbers, as Registry.followup_officers gives them; the hall's when absent
+    department_officers: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     windows: dict[str, WindowEntry] = field(default_factory=dict)
     tag_set: TagSet | None = None
 
@@ -245,6 +275,13 @@ class MemoryRegistry:
 
     def hall_officers(self, hall_code: str) -> list[str]:
         return list(self.officers.get(hall_code, []))
+
+    def hall_supervisors(self, hall_code: str) -> list[str]:
+        return list(self.supervisors.get(hall_code, []))
+
+    def followup_officers(self, hall_code: str, department_code: str) -> list[str]:
+        found = self.department_officers.get((hall_code, department_code))
+        return list(found) if found is not None else self.hall_officers(hall_code)
 
     def current_tag_set(self) -> TagSet | None:
         return self.tag_set
@@ -277,9 +314,11 @@ class MemoryNotices:
     officers: Sender = field(default_factory=Sender)
     escalations: Sender = field(default_factory=Sender)
     reports: Sender = field(default_factory=Sender)
+    addressed: list[list[str]] = field(default_factory=list)  # each officers' notice's addressees, in order
 
-    def to_officers(self, message: dict[str, str]) -> None:
+    def to_officers(self, message: dict[str, str], officers: list[str]) -> None:
         self.officers.send(message)
+        self.addressed.append(list(officers))
 
     def escalation(self, message: dict[str, str]) -> None:
         self.escalations.send(message)
@@ -315,6 +354,23 @@ class ReversibleSeal:
 
 
 @dataclass
+class MemoryWrongKeys:
+    """Wrong citizen keys per rating, source and period, as the counter items keep them."""
+
+    counts: dict[tuple[str, str, datetime], int] = field(default_factory=dict)
+
+    def tally(self, tracking_code: str, source: str, now: datetime, period: timedelta) -> Tally | None:
+        start = period_start(now, period)
+        count = self.counts.get((tracking_code, source, start))
+        return None if count is None else Tally(count, start + period)
+
+    def add(self, tracking_code: str, source: str, now: datetime, period: timedelta) -> Tally:
+        start = period_start(now, period)
+        self.counts[(tracking_code, source, start)] = self.counts.get((tracking_code, source, start), 0) + 1
+        return Tally(self.counts[(tracking_code, source, start)], start + period)
+
+
+@dataclass
 class MemoryStores:
     ratings: MemoryRatings = field(default_factory=MemoryRatings)
     tasks: MemoryTasks = field(default_factory=MemoryTasks)
@@ -324,7 +380,12 @@ class MemoryStores:
     notices: MemoryNotices = field(default_factory=MemoryNotices)
     queues: MemoryQueues = field(default_factory=MemoryQueues)
     evaluators: ReversibleSeal = field(default_factory=ReversibleSeal)
+    wrong_keys: MemoryWrongKeys = field(default_factory=MemoryWrongKeys)
     secret: bytes = b"MemoryStoresSigningSecret-not-used-anywhere-else"
+
+    def __post_init__(self) -> None:
+        # One list of reports, as one division's list in the table: a rejected held rating's too.
+        self.ratings.reports_written = self.tasks.reports_written
 
     def signing_secret(self) -> bytes:
         return self.secret

@@ -14,6 +14,7 @@ from haochaping.domain.escalation import (
     ladder_steps,
     next_step,
     recount_deadlines,
+    running_deadlines,
     take_step,
 )
 from haochaping.domain.followup import Action, Actor, Role, apply, open_task
@@ -136,7 +137,8 @@ def test_a_step_is_recorded_once_in_the_task_and_its_audit_trail() -> None:
     assert after.state == task.state
     last = after.audit[-1]
     assert (last.actor, last.action, last.at) == ("system", "escalate:reminder", now)
-    assert "联系时限 2026-02-14 到期提醒" in last.reason
+    # What the step belongs to is kept as codes, for each reader to name in their own language
+    assert (dict(last.codes), last.reason) == ({"deadline": "first_contact", "due_day": "2026-02-14"}, "")
     # And taking it again (a redelivered message) is refused: it is no longer the next step
     with pytest.raises(StepNotDue):
         take_step(after, step.key, LADDER, CALENDAR, now)
@@ -164,6 +166,19 @@ def test_a_closed_task_climbs_no_further() -> None:
     task = replace(opened_on(FRIDAY_BEFORE_SPRING_FESTIVAL), state=TaskState.CLOSED)
     assert next_step(task, LADDER, CALENDAR) is None
     assert current_level(task) is None
+
+
+def test_a_not_adopted_task_runs_no_deadline_and_climbs_no_further() -> None:
+    # Given a task whose bad review was not adopted (its appeal, if any, is the citizen's to make)
+    task = replace(
+        opened_on(FRIDAY_BEFORE_SPRING_FESTIVAL), state=TaskState.FEEDBACK_GIVEN, rating_void=True, appeal_open=True
+    )
+    # Then no deadline runs on it, and nothing is escalated
+    assert running_deadlines(task) == []
+    assert next_step(task, LADDER, CALENDAR) is None
+    # While a proposal waits for its supervisor, the deadlines still run
+    proposed = replace(opened_on(FRIDAY_BEFORE_SPRING_FESTIVAL), state=TaskState.PROPOSED_NOT_ADOPTED)
+    assert [kind for kind, _ in running_deadlines(proposed)] == [DeadlineKind.FIRST_CONTACT, DeadlineKind.RECTIFICATION]
 
 
 def test_the_level_shown_is_the_highest_rung_of_a_running_deadline() -> None:
@@ -256,7 +271,12 @@ def test_a_provisional_deadline_moves_later_when_the_official_schedule_says_so()
     assert later.version == task.version
     line = later.audit[-1]
     assert (line.actor, line.action) == ("system", "recount_deadlines")
-    assert "整改时限 2027-01-05 → 2027-01-06" in line.reason and "正式" in line.reason
+    codes = dict(line.codes)
+    assert (codes["rectification_from"], codes["rectification_to"], codes["provisional"]) == (
+        "2027-01-05",
+        "2027-01-06",
+        "no",
+    )
     # And its ladder is the new deadline's
     ahead = next_step(later, LADDER, official_2027("2027-01-01..2027-01-04"))
     assert ahead is not None and ahead.due_at in (later.first_contact_due, later.rectification_due)

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 import pytest
 from haochaping.api.web import device_token, form_to_submission, new_device_cookie
+from haochaping.domain.plates import device_token_valid
 from haochaping.domain.submission import RatingSubmission
 
 pytestmark = pytest.mark.unit
@@ -104,13 +105,16 @@ def test_the_device_token_comes_from_its_cookie_only(cookies: list[str] | None, 
 
 
 @pytest.mark.parametrize("secure", [True, False])
-def test_a_new_device_cookie_is_random_http_only_and_lax(secure: bool) -> None:
+def test_a_new_device_cookie_is_random_signed_http_only_and_lax(secure: bool) -> None:
     # Given two new device cookies
-    first, second = new_device_cookie(secure), new_device_cookie(secure)
+    secret = b"unit-test-signing-secret"
+    first, second = new_device_cookie(secure, secret), new_device_cookie(secure, secret)
     # When comparing them
-    # Then each is random, hidden from scripts, same-site lax, secure on https
+    # Then each is random and signed by the stack, hidden from scripts, same-site lax, secure on https
     assert first.value != second.value
     assert 16 <= len(first.value) <= 64
+    assert device_token_valid(first.value, secret) and device_token_valid(second.value, secret)
+    assert not device_token_valid(first.value, b"another stack")
     text = str(first)
     assert text.startswith("hcp_device=")
     assert "HttpOnly" in text

@@ -1,20 +1,24 @@
-"""The HTTP error shapes of POST /ratings that are decided before anything touches AWS."""
+"""The HTTP error shapes decided before anything touches AWS, on POST /ratings and beside it."""
 
 from __future__ import annotations
 
 import base64
 import json
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from haochaping.api import MAX_BODY_BYTES, build_resolver
+from haochaping.api import MAX_BODY_BYTES, build_resolver, error_response, staff_session
+from haochaping.api import openapi as openapi_routes
 from haochaping.api import ratings as ratings_routes
+from haochaping.api.contract import ErrorResponse
 
 pytestmark = pytest.mark.unit
 
 PHONE = "13812345678"  # a made-up mobile number: it must never come back in a response
+FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture
@@ -186,6 +190,19 @@ def test_invalid_field_is_422_naming_it_without_echoing_the_value(
     assert PHONE not in response["body"]
 
 
+@pytest.mark.parametrize("key", [PHONE, "A" + PHONE, "tel_" + PHONE + "x", "身份证"])
+def test_an_unknown_key_that_could_hold_personal_data_is_not_named(
+    post_ratings: Callable[..., dict[str, Any]], key: str
+) -> None:
+    # Given a rating with a key the client made up, holding a number (or not a name at all)
+    # When posting it
+    response = post_ratings(json.dumps({**VALID, key: None}, ensure_ascii=False))
+    # Then it is 422 for an unknown field, and the key is not echoed
+    assert response["statusCode"] == 422
+    assert [problem["field"] for problem in error_of(response)["fields"]] == ["body (an unknown field)"]
+    assert key not in response["body"]
+
+
 def test_every_invalid_field_is_named_at_once(post_ratings: Callable[..., dict[str, Any]]) -> None:
     # Given a rating where every field is wrong
     submission = {
@@ -260,7 +277,7 @@ def test_a_form_is_validated_as_the_json_body_it_stands_for(post_ratings: Callab
     assert fields == ["level", "tags.1"]
     page = page_of(as_form)
     assert "满意度" in page
-    assert "问题标签" in page  # "tags.1" is shown under the tags' own label
+    assert "问题" in page  # "tags.1" is shown under the tags' own name
 
 
 def test_a_page_is_answered_to_a_browser_asking_for_html(post_ratings: Callable[..., dict[str, Any]]) -> None:
@@ -306,3 +323,81 @@ def test_valid_rating_without_settings_is_500_without_details(
     assert response["statusCode"] == 500
     assert error_of(response) == {"status": 500, "code": "internal_error", "message": "internal error"}
     assert "RATINGS_TABLE" not in response["body"]
+
+
+def _post_to(load_event: Callable[[str], dict[str, Any]], route_key: str, body: str, content_type: str) -> dict:
+    event = load_event("submit_rating/post_rating.json")
+    path = route_key.split(" ", 1)[1]
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["routeKey"] = event["requestContext"]["routeKey"] = route_key
+    event["headers"]["content-type"] = content_type
+    event["body"] = body
+    return event
+
+
+def test_a_form_is_read_only_where_the_pages_post_one(
+    lambda_context: Any, load_event: Callable[[str], dict[str, Any]]
+) -> None:
+    # Given the staff sign-in, which only the console's script calls, with JSON
+    resolver = build_resolver(staff_session.router)
+    event = _post_to(load_event, "POST /staff/session", "username=YC018001&password=x", FORM)
+    # When a form is posted to it
+    response = resolver.resolve(event, lambda_context)
+    # Then it is 415, naming JSON alone
+    assert response["statusCode"] == 415
+    error = error_of(response)
+    assert error["code"] == "unsupported_content_type"
+    assert error["message"].endswith("send application/json")
+
+
+def test_a_form_is_read_where_the_pages_post_one(
+    post_ratings: Callable[..., dict[str, Any]],
+) -> None:
+    # Given POST /ratings, which the rating form posts to
+    # When a form missing its fields is posted
+    response = post_ratings("comment=x", content_type=FORM)
+    # Then it is read, and its fields refused on a page (not 415)
+    assert response["statusCode"] == 422
+    assert response["headers"]["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("{not json", "application/json"),
+        ("anything", "text/plain"),
+        ("x" * (MAX_BODY_BYTES + 1), "multipart/form-data"),
+    ],
+)
+def test_a_get_is_answered_the_same_whatever_body_it_carries(
+    lambda_context: Any, load_event: Callable[[str], dict[str, Any]], body: str, content_type: str
+) -> None:
+    # Given GET /openapi.json carrying a body, of any type and size
+    event = load_event("openapi/get_openapi.json")
+    event["headers"]["content-type"] = content_type
+    event["body"] = body
+    # When resolving it
+    response = build_resolver(openapi_routes.router).resolve(event, lambda_context)
+    # Then the body is ignored: no route of a GET reads one, so it is neither 400, 413 nor 415
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["openapi"].startswith("3.1")
+
+
+def test_every_error_body_is_the_documented_error_response() -> None:
+    # Given an error with fields and one with the moves allowed
+    with_fields = error_response(
+        HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_fields", "bad", [{"field": "level", "problem": "x"}]
+    )
+    with_allowed = error_response(HTTPStatus.CONFLICT, "transition_refused", "not now", allowed=["close"])
+    # When reading them as the document's ErrorResponse
+    # Then each is one, with only what it carries
+    for response in (with_fields, with_allowed):
+        assert ErrorResponse.model_validate(response.body).body() == response.body
+    assert with_fields.body["error"]["fields"] == [{"field": "level", "problem": "x"}]
+    assert "allowed" not in with_fields.body["error"]
+    assert with_allowed.body["error"] == {
+        "status": 409,
+        "code": "transition_refused",
+        "message": "not now",
+        "allowed": ["close"],
+    }

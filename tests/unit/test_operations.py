@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from haochaping.domain.errors import NotFound
-from haochaping.domain.followup import Action, Actor, ChangedMeanwhile, Role, StaleVersion
+from haochaping.domain.followup import Action, Actor, CallBackRules, ChangedMeanwhile, Role, StaleVersion
 from haochaping.domain.rating import Channel, Level, Rating, tracking_code_for
 from haochaping.domain.task import Rung, TaskState
 from haochaping.operations import escalation, followup, retention
@@ -24,6 +24,7 @@ DIVISION, HALL, WINDOW = "640104", "XQZWFW", "640104-A017"
 RATED_STAFF = "XQ1001"
 OFFICER = Actor("XQ2001", frozenset({Role.OFFICER}), HALL, DIVISION)
 SUPERVISOR = Actor("XQ3001", frozenset({Role.SUPERVISOR}), HALL, DIVISION)
+SECOND_SUPERVISOR = Actor("XQ3002", frozenset({Role.SUPERVISOR}), HALL, DIVISION)
 RATED_AT = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in China
 
 
@@ -36,6 +37,7 @@ def rules() -> Rules:
 def stores() -> MemoryStores:
     stores = MemoryStores()
     stores.registry.officers[HALL] = [RATED_STAFF, "XQ2001", "XQ2002"]
+    stores.registry.supervisors[HALL] = ["XQ3001", "XQ3002"]
     return stores
 
 
@@ -103,6 +105,8 @@ def test_a_bad_review_opens_one_task_for_the_halls_officers_but_the_rated_one(
         "link": f"{SETTINGS_VARIABLES['PUBLIC_BASE_URL']}/console#task={code}",
     }
     assert row.task.officers_notified_at is not None
+    # And the notice is addressed to them by job number, so that XQ1001 is never told of it
+    assert stores.notices.addressed == [["XQ2001", "XQ2002"]]
 
 
 def test_a_notice_that_failed_is_sent_when_the_message_comes_back_and_the_task_is_not_written_again(
@@ -175,11 +179,11 @@ def test_not_adopted_voids_the_rating_and_reports_it_once_and_an_upheld_appeal_r
     assert stores.notices.reports.sent == [report]
     assert (report.proposed_by, report.approved_by, report.reason) == ("XQ2001", "XQ3001", "malicious")
     assert followup.reports(SUPERVISOR, stores) == [report]
-    # When the citizen, told of the decision, appeals and a supervisor upholds the appeal
+    # When the citizen, told of the decision, appeals and a supervisor who took no part upholds the appeal
     followup.act(OFFICER, code, Action.GIVE_FEEDBACK, 3, stores, rules, text="经核实不予采纳")
     followup.act(Actor.citizen(), code, Action.APPEAL, None, stores, rules, text="我没有恶意")
     now = datetime(2027, 3, 19, 2, 0, tzinfo=UTC)  # a Friday
-    upheld = followup.act(SUPERVISOR, code, Action.UPHOLD_APPEAL, 5, stores, rules, now=now)
+    upheld = followup.act(SECOND_SUPERVISOR, code, Action.UPHOLD_APPEAL, 5, stores, rules, now=now)
     # Then the rating counts again and the deadlines run anew from the decision
     assert stores.tasks.voided == {code: False}
     assert upheld.counted_from == now
@@ -218,6 +222,93 @@ def test_the_evaluator_is_shown_to_the_halls_own_staff_only(stores: MemoryStores
         followup.view_task(other_hall, code, stores)
 
 
+# -- the staff member rated, the appeal, the call-back -------------------------------------------
+
+RATED_AS_OFFICER = Actor(RATED_STAFF, frozenset({Role.OFFICER, Role.SUPERVISOR}), HALL, DIVISION)
+OTHER_HALL_SUPERVISOR = Actor("XQ3101", frozenset({Role.SUPERVISOR}), "XQBDC", DIVISION)
+
+
+def not_adopted(stores: MemoryStores, rules: Rules, approver: Actor = SUPERVISOR) -> str:
+    code = opened(stores, rules)
+    followup.act(OFFICER, code, Action.PROPOSE_NOT_ADOPTED, 1, stores, rules, text="录像为证", reason="malicious")
+    followup.act(approver, code, Action.APPROVE_NOT_ADOPTED, 2, stores, rules)
+    return code
+
+
+def test_the_staff_member_rated_finds_their_bad_review_in_no_list_and_no_report(
+    stores: MemoryStores, rules: Rules
+) -> None:
+    # Given two bad reviews of XQ1001, who is also follow-up staff of the hall; one not adopted
+    code = opened(stores, rules)
+    decided = not_adopted(stores, rules)
+    # When XQ1001 lists the hall's tasks, by every filter, and its reports
+    lists = [
+        followup.list_tasks(RATED_AS_OFFICER, stores, state=state, due=due, real_name=real_name, now=RATED_AT)
+        for state in (None, "verifying", "not_adopted")
+        for due in (None, "soon", "overdue")
+        for real_name in (None, False)
+    ]
+    # Then neither is there, while a colleague sees both
+    assert all(tasks == [] for tasks in lists)
+    assert followup.reports(RATED_AS_OFFICER, stores) == []
+    assert {t.tracking_code for t in followup.list_tasks(OFFICER, stores, now=RATED_AT)} == {code, decided}
+    assert [r.tracking_code for r in followup.reports(OFFICER, stores)] == [decided]
+    with pytest.raises(NotFound):
+        followup.view_task(RATED_AS_OFFICER, code, stores)
+
+
+def test_an_approval_by_the_halls_only_independent_supervisor_sends_the_appeal_to_the_division(
+    stores: MemoryStores, rules: Rules
+) -> None:
+    # Given a hall whose registry lists one supervisor, who approves a not-adopted decision
+    stores.registry.supervisors[HALL] = ["XQ3001"]
+    code = not_adopted(stores, rules)
+    # Then the approver is recorded, the appeal goes to the division, and the report says both
+    task = stores.tasks.get(code)
+    assert task is not None and (task.approved_by, task.appeal_to_division) == ("XQ3001", True)
+    (report,) = stores.tasks.reports_written
+    assert (report.rated_staff, report.appeal_to_division) == (RATED_STAFF, True)
+    # And a supervisor of another hall of the division reads the report and decides the appeal
+    assert followup.reports(OTHER_HALL_SUPERVISOR, stores) == [report]
+    followup.act(OFFICER, code, Action.GIVE_FEEDBACK, 3, stores, rules, text="经核实不予采纳")
+    followup.act(Actor.citizen(), code, Action.APPEAL, None, stores, rules, text="我没有恶意")
+    assert followup.view_task(SUPERVISOR, code, stores).allowed == ["close", "assign"]  # and decides no appeal
+    assert followup.view_task(OTHER_HALL_SUPERVISOR, code, stores).allowed == ["uphold_appeal", "dismiss_appeal"]
+    dismissed = followup.act(OTHER_HALL_SUPERVISOR, code, Action.DISMISS_APPEAL, 5, stores, rules, text="维持")
+    assert dismissed.appeal_decided and dismissed.audit[-1].actor == "XQ3101"
+
+
+def test_with_another_supervisor_in_the_hall_the_appeal_stays_there(stores: MemoryStores, rules: Rules) -> None:
+    code = not_adopted(stores, rules)
+    task = stores.tasks.get(code)
+    assert task is not None and task.appeal_to_division is False
+    assert followup.reports(OTHER_HALL_SUPERVISOR, stores) == []
+
+
+def test_a_dissatisfied_call_back_reopens_the_fix_with_its_deadline_counted_anew(
+    stores: MemoryStores, rules: Rules
+) -> None:
+    # Given a real-name task whose fix was told to the citizen
+    code = opened(stores, rules, real_name=True)
+    for version, (action, fields) in enumerate(
+        [(Action.EXPLAIN, {"text": "已说明"}), (Action.GIVE_FEEDBACK, {"text": "已答复"})], start=1
+    ):
+        followup.act(OFFICER, code, action, version, stores, rules, **fields)  # type: ignore[arg-type]
+    # When the call-back on Thu 2027-03-18 records 不满意
+    now = datetime(2027, 3, 18, 2, 0, tzinfo=UTC)
+    reopened = followup.act(OFFICER, code, Action.RECORD_CALL_BACK, 3, stores, rules, verdict="dissatisfied", now=now)
+    # Then the task is rectified again, against a deadline counted from the call-back: 5 working days
+    assert (reopened.state, reopened.reopenings) == (TaskState.RECTIFYING, 1)
+    assert reopened.counted_from == now
+    assert reopened.rectification_due == datetime(2027, 3, 25, 16, 0, tzinfo=UTC)
+    assert stores.tasks.get(code) == reopened
+    assert [e.action for e in reopened.audit][-2:] == ["record_call_back", "reopen"]
+
+
+def test_the_call_back_rules_are_the_districts_settings(rules: Rules) -> None:
+    assert rules.call_back == CallBackRules(attempts=3, attempt_working_days=2, reopenings=1)
+
+
 # -- escalation -----------------------------------------------------------------------------------
 
 
@@ -242,11 +333,12 @@ def test_a_step_is_taken_once_and_told_once_however_often_it_is_delivered(stores
     # When its message is delivered twice
     first = escalation.escalate(code, key, stores, rules, now=at)
     second = escalation.escalate(code, key, stores, rules, now=at + timedelta(minutes=1))
-    # Then it was recorded once and the officers were reminded once
+    # Then it was recorded once and the officers were reminded once, never the staff member rated
     assert (first.outcome, second.outcome) == (Outcome.TAKEN, Outcome.ALREADY_TAKEN)
     task = stores.tasks.get(code)
     assert task is not None and [e.rung for e in task.escalations] == [Rung.REMINDER]
     assert [n["rung"] for n in stores.notices.officers.sent[1:]] == ["reminder"]  # type: ignore[index]
+    assert stores.notices.addressed[1:] == [["XQ2001", "XQ2002"]]
     # And the task's next step is the hall supervisor's, after the deadline
     next_key, next_at = due_step(stores, code)
     assert next_key != key and Rung.HALL_SUPERVISOR.value in next_key and next_at > at

@@ -8,7 +8,8 @@ ratings and a follow-up rating, three bad reviews worked through the follow-up m
 | 5     | 4       |                                                                                          |
 | 4     | 2       |                                                                                          |
 | 3     | 1       |                                                                                          |
-| 2     | 2       | A anonymous: rectified, feedback, verdict 不满意 online, closed on time                    |
+| 2     | 2       | A anonymous: rectified, feedback, 不满意 online (reopened), rectified again, feedback,     |
+|       |         |   不满意 again (it stands), closed on time                                                 |
 |       |         | B real-name: explained, feedback, called back 基本满意, closed a day after the deadline      |
 | 1     | 1       | C real-name: resolved on the spot, feedback, no verdict yet                               |
 | 1     | (追评)  | a follow-up rating: shown, never counted, nor is its task                                 |
@@ -51,6 +52,7 @@ from haochaping.domain.scores import (
     task_counts,
     total,
 )
+from haochaping.domain.suspicion import Review
 from haochaping.domain.task import Task
 
 pytestmark = pytest.mark.unit
@@ -124,7 +126,10 @@ A_MOVES = [
     (OFFICER, Action.START_RECTIFICATION, {}),
     (OFFICER, Action.MARK_RECTIFIED, {"text": "已增设取号机"}),
     (OFFICER, Action.GIVE_FEEDBACK, {"text": "已整改"}),
-    (CITIZEN, Action.GIVE_VERDICT, {"verdict": "dissatisfied"}),
+    (CITIZEN, Action.GIVE_VERDICT, {"verdict": "dissatisfied"}),  # reopens it, once: this verdict is undone
+    (OFFICER, Action.MARK_RECTIFIED, {"text": "已再增设一台取号机"}),
+    (OFFICER, Action.GIVE_FEEDBACK, {"text": "已再次整改"}),
+    (CITIZEN, Action.GIVE_VERDICT, {"verdict": "dissatisfied"}),  # no reopening left: it stands and closes
 ]
 B_MOVES = [
     (OFFICER, Action.EXPLAIN, {"text": "政策规定须本人到场"}),
@@ -244,6 +249,21 @@ def test_a_not_adopted_rating_leaves_every_figure_as_if_it_never_counted() -> No
     assert difference(counts, the_day()) == {Count.NOT_ADOPTED: 1, Count.OUTCOME_NOT_ADOPTED: 1}
 
 
+def test_a_rating_held_for_review_counts_for_nothing_until_released_and_as_not_adopted_once_rejected() -> None:
+    # Given a bad review from a source over its budget, held as suspected automated 疑似刷评
+    held = a_rating(21, 1, review=Review.HELD)
+    # Then while held it counts for nothing, on any sheet
+    assert rating_counts(held, not_adopted=False) == {}
+    assert placed(held, rating_counts(held, not_adopted=False)) == {}
+    # When a supervisor releases it, the change counts it as any rating of its level
+    released = replace(held, review=Review.RELEASED)
+    change = RatingChanged(RatingState(held, False), RatingState(released, False))
+    assert change.counts() == {Count.VERY_DISSATISFIED: 1, Count.VALID: 1}
+    # When a supervisor rejects it instead (the same write marks the rating not adopted), it is not adopted
+    rejected = replace(held, review=Review.REJECTED)
+    assert rating_counts(rejected, not_adopted=True) == {Count.NOT_ADOPTED: 1}
+
+
 def test_an_upheld_appeal_restores_the_rating_exactly() -> None:
     # Given the same bad review, not adopted, appealed, and the appeal upheld: worked anew from verifying
     d = a_rating(20, 1, real_name=True)
@@ -311,7 +331,7 @@ def test_the_first_contact_is_not_a_call_back() -> None:
     )
     # When it is counted
     # Then it is not called back and fixed: the call that counts comes after the fix, with the verdict
-    assert task.called_back
+    assert task.contacted_at is not None and not task.called_back
     assert task_counts(task, B) == {Count.ON_THE_SPOT: 1, Count.FEEDBACK_GIVEN: 1}
 
 

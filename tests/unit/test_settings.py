@@ -22,6 +22,9 @@ REQUIRED = [
     "RATING_COOLDOWN_MINUTES",
     "FOLLOW_UP_RATING_DAYS",
     "TICKET_VALIDITY_HOURS",
+    "CALL_BACK_ATTEMPTS",
+    "CALL_BACK_ATTEMPT_WORKING_DAYS",
+    "DISSATISFIED_REOPENINGS",
 ]
 
 
@@ -44,6 +47,9 @@ def test_settings_are_read_from_the_environment(settings_env: dict[str, str]) ->
     assert settings.rating_cooldown_minutes == 10
     assert settings.follow_up_rating_days == 15
     assert settings.ticket_validity_hours == 24
+    assert settings.call_back_attempts == 3
+    assert settings.call_back_attempt_working_days == 2
+    assert settings.dissatisfied_reopenings == 1
 
 
 def test_a_cooldown_of_zero_minutes_is_allowed(settings_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -110,6 +116,10 @@ def test_all_missing_variables_are_named_at_once(no_settings_env: None) -> None:
         ("RATING_COOLDOWN_MINUTES", "-1"),
         ("FOLLOW_UP_RATING_DAYS", "0"),
         ("TICKET_VALIDITY_HOURS", "a day"),
+        ("CALL_BACK_ATTEMPTS", "0"),
+        ("CALL_BACK_ATTEMPT_WORKING_DAYS", "0"),
+        ("DISSATISFIED_REOPENINGS", "-1"),
+        ("DISSATISFIED_REOPENINGS", "once"),
     ],
 )
 def test_an_unusable_value_is_named(
@@ -181,3 +191,14 @@ def test_an_unusable_code_is_named_alone_and_the_level_not_judged_against_it(
     # Then only the code is named
     assert "DIVISION_CODE (" in str(raised.value)
     assert "DIVISION_LEVEL" not in str(raised.value)
+
+
+def test_no_reopening_on_a_dissatisfied_verdict_is_allowed(
+    settings_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a district whose 不满意 verdicts never reopen a fix
+    monkeypatch.setenv("DISSATISFIED_REOPENINGS", "0")
+    get_settings.cache_clear()
+    # When reading the settings
+    # Then zero is accepted
+    assert get_settings().dissatisfied_reopenings == 0

@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 from haochaping.domain.errors import Forbidden, InvalidFields, NotFound
-from haochaping.domain.plates import SignatureInvalid, TicketExpired, issue_ticket, plate_signature
+from haochaping.domain.plates import (
+    SignatureInvalid,
+    TicketExpired,
+    device_token_valid,
+    issue_device_token,
+    issue_ticket,
+    plate_signature,
+)
 from haochaping.domain.rating import COMMENT_MAX_LENGTH, Channel, Level, tracking_code_for
 from haochaping.domain.registry import (
     Department,
@@ -25,11 +32,13 @@ from haochaping.domain.registry import (
     WindowEntry,
 )
 from haochaping.domain.submission import (
+    DeviceEvidenceMissing,
     RatingRules,
     RatingSubmission,
     device_key,
     prepare_rating,
 )
+from haochaping.domain.suspicion import FloodRules, Source, source_id
 from pydantic import ValidationError
 
 pytestmark = pytest.mark.unit
@@ -62,7 +71,11 @@ RULES = RatingRules(
     cooldown=timedelta(minutes=10),
     follow_up_period=timedelta(days=15),
     ticket_validity=timedelta(hours=24),
+    floods=FloodRules(period=timedelta(minutes=60), per_address=60, per_device=3),
 )
+# The device token the form a plate opens gives a browser (its cookie), and where the rating came from.
+DEVICE = issue_device_token("unit-device-nonce-0001", SECRET)
+ADDRESS = "203.0.113.7"
 VALID: dict[str, Any] = {
     "window_code": "640104-A017",
     "level": 2,
@@ -275,8 +288,8 @@ def test_an_unusable_evaluator_is_refused_by_field(evaluator: dict[str, Any], fi
 def test_a_signed_rating_at_an_active_window_is_prepared() -> None:
     # Given a rating from window A017's plate, during the clerk's shift
     # When preparing it
-    prepared = prepare_rating(signed_submission(), ENTRY, TAGS, RULES, SECRET, NOW, device_token=None)
-    # Then it carries what the registry knows at that instant, and no marks to claim
+    prepared = prepare_rating(signed_submission(), ENTRY, TAGS, RULES, SECRET, NOW, DEVICE, ADDRESS)
+    # Then it carries what the registry knows at that instant, and no ticket to claim
     rating = prepared.rating
     assert rating.tracking_code == tracking_code_for("Zp3vN8cQ1yFj6uEa", SECRET)
     assert (rating.division_code, rating.hall_code, rating.department_code) == (
@@ -290,18 +303,16 @@ def test_a_signed_rating_at_an_active_window_is_prepared() -> None:
     assert rating.tags == ("201", "203")
     assert rating.tag_version == "2026.1"
     assert (rating.real_name, rating.assess_number, rating.rated_at) == (False, 1, NOW)
-    assert (prepared.ticket, prepared.cooldown_key, prepared.cooldown_until) == (None, None, None)
+    assert prepared.ticket is None
 
 
 def test_a_device_token_claims_a_cooldown_at_that_window() -> None:
-    # Given a rating from a browser that carries a device token
+    # Given a rating from a browser that carries the form's device token
     # When preparing it
-    prepared = prepare_rating(
-        signed_submission(), ENTRY, TAGS, RULES, SECRET, NOW, device_token="Jq4vX0c2LmT8yRw5Zb1NdA3e"
-    )
+    prepared = prepare_rating(signed_submission(), ENTRY, TAGS, RULES, SECRET, NOW, device_token=DEVICE)
     # Then the cool-down is keyed by a hash of device and window, until now + the cool-down
-    assert prepared.cooldown_key == device_key("Jq4vX0c2LmT8yRw5Zb1NdA3e", "640104-A017")
-    assert "Jq4vX0c2LmT8yRw5Zb1NdA3e" not in prepared.cooldown_key
+    assert prepared.cooldown_key == device_key(DEVICE, "640104-A017")
+    assert DEVICE not in prepared.cooldown_key
     assert prepared.cooldown_until == NOW + timedelta(minutes=10)
 
 
@@ -321,7 +332,7 @@ def test_a_ticket_claims_itself() -> None:
     # Given a rating with a queue ticket of that window instead of the plate's signature
     token = issue_ticket("640104-A017", "A023", NOW - timedelta(minutes=20), SECRET)
     # When preparing it
-    prepared = prepare_rating(signed_submission(sig=None, ticket=token), ENTRY, TAGS, RULES, SECRET, NOW, None)
+    prepared = prepare_rating(signed_submission(sig=None, ticket=token), ENTRY, TAGS, RULES, SECRET, NOW, DEVICE)
     # Then the ticket is to be claimed with the rating
     assert prepared.ticket is not None
     assert prepared.ticket.ticket_id == "640104-A017#20261126#A023"
@@ -333,14 +344,14 @@ def test_an_expired_ticket_is_forbidden() -> None:
     # When preparing the rating
     # Then it is refused
     with pytest.raises(TicketExpired):
-        prepare_rating(signed_submission(sig=None, ticket=token), ENTRY, TAGS, RULES, SECRET, NOW, None)
+        prepare_rating(signed_submission(sig=None, ticket=token), ENTRY, TAGS, RULES, SECRET, NOW, DEVICE)
 
 
 def test_a_rating_without_signature_or_ticket_is_forbidden() -> None:
     # Given a rating that names a window but carries neither
     # When preparing it
     with pytest.raises(Forbidden) as raised:
-        prepare_rating(signed_submission(sig=None), ENTRY, TAGS, RULES, SECRET, NOW, None)
+        prepare_rating(signed_submission(sig=None), ENTRY, TAGS, RULES, SECRET, NOW, DEVICE)
     # Then it is refused, naming what is missing
     assert "sig" in raised.value.message
 
@@ -351,7 +362,7 @@ def test_a_signature_of_another_window_is_forbidden() -> None:
     # Then it is refused
     with pytest.raises(SignatureInvalid):
         prepare_rating(
-            signed_submission(sig=plate_signature("640104-B003", SECRET)), ENTRY, TAGS, RULES, SECRET, NOW, None
+            signed_submission(sig=plate_signature("640104-B003", SECRET)), ENTRY, TAGS, RULES, SECRET, NOW, DEVICE
         )
 
 
@@ -362,7 +373,7 @@ def test_an_unknown_or_inactive_window_is_not_found(active: bool | None) -> None
     # When preparing a rating for it
     # Then it is not found
     with pytest.raises(NotFound):
-        prepare_rating(signed_submission(), entry, TAGS, RULES, SECRET, NOW, None)
+        prepare_rating(signed_submission(), entry, TAGS, RULES, SECRET, NOW, DEVICE)
 
 
 @pytest.mark.parametrize(
@@ -380,7 +391,7 @@ def test_rule_breaking_fields_are_named(changes: dict[str, Any], fields: set[str
     # Given a well-formed submission that breaks the district's rules
     # When preparing it
     with pytest.raises(InvalidFields) as raised:
-        prepare_rating(signed_submission(**changes), ENTRY, TAGS, RULES, SECRET, NOW, None)
+        prepare_rating(signed_submission(**changes), ENTRY, TAGS, RULES, SECRET, NOW, DEVICE)
     # Then each broken rule names its field
     assert set(raised.value.problems) == fields
     assert raised.value.code == "invalid_fields"
@@ -390,7 +401,7 @@ def test_rule_breaking_fields_are_named(changes: dict[str, Any], fields: set[str
 def test_self_service_channels_are_accepted(channel: str) -> None:
     # Given a rating through a channel a citizen uses alone at a window
     # When preparing it
-    prepared = prepare_rating(signed_submission(channel=channel), ENTRY, TAGS, RULES, SECRET, NOW, None)
+    prepared = prepare_rating(signed_submission(channel=channel), ENTRY, TAGS, RULES, SECRET, NOW, DEVICE)
     # Then it is kept with its national channel code
     assert prepared.rating.channel == Channel(channel)
 
@@ -399,7 +410,7 @@ def test_an_item_code_is_free_where_the_window_lists_none() -> None:
     # Given a window that lists no items
     entry = ENTRY.model_copy(update={"window": WINDOW.model_copy(update={"item_codes": ()})})
     # When rating it with an item code
-    prepared = prepare_rating(signed_submission(item_code="ITEM-0099"), entry, TAGS, RULES, SECRET, NOW, None)
+    prepared = prepare_rating(signed_submission(item_code="ITEM-0099"), entry, TAGS, RULES, SECRET, NOW, DEVICE)
     # Then the item code is kept
     assert prepared.rating.item_code == "ITEM-0099"
 
@@ -408,11 +419,67 @@ def test_real_name_is_recorded_without_the_evaluator() -> None:
     # Given a rating with call-back details
     evaluator = {"name": "张三", "phone": "13812345678", "consent": True}
     # When preparing it
-    prepared = prepare_rating(signed_submission(evaluator=evaluator), ENTRY, TAGS, RULES, SECRET, NOW, None)
+    prepared = prepare_rating(signed_submission(evaluator=evaluator), ENTRY, TAGS, RULES, SECRET, NOW, DEVICE)
     # Then the rating says it is real-name but holds neither name nor phone
     assert prepared.rating.real_name is True
     assert "13812345678" not in repr(prepared.rating)
     assert "张三" not in repr(prepared.rating)
+
+
+# ---------------------------------------------------------------- the plate's evidence, and the sources' budgets
+
+
+@pytest.mark.parametrize(
+    "token",
+    [None, "Jq4vX0c2LmT8yRw5Zb1NdA3e", DEVICE.replace("0001", "0002"), issue_device_token("x", b"another stack")],
+    ids=["none", "unsigned", "changed", "another-stacks"],
+)
+def test_a_qr_rating_without_the_forms_device_token_is_forbidden(token: str | None) -> None:
+    # Given a rating by the plate's signature from something that never opened the plate's form
+    # When preparing it
+    with pytest.raises(DeviceEvidenceMissing) as raised:
+        prepare_rating(signed_submission(channel="qr"), ENTRY, TAGS, RULES, SECRET, NOW, token, ADDRESS)
+    # Then it is refused (403), saying where to rate
+    assert raised.value.code == "device_evidence_required"
+    assert "form" in raised.value.message
+
+
+def test_the_forms_device_token_is_signed_by_the_stack() -> None:
+    assert device_token_valid(DEVICE, SECRET)
+    assert not device_token_valid(DEVICE, b"another stack")
+    for forged in ("", ".", "nonce.", ".signature", DEVICE + "x", DEVICE.replace(".", "")):
+        assert not device_token_valid(forged, SECRET)
+
+
+def test_a_qr_rating_spends_its_address_and_device_budgets_by_keyed_hashes() -> None:
+    # Given a rating from a phone with the form's token, from an address
+    # When preparing it
+    prepared = prepare_rating(signed_submission(), ENTRY, TAGS, RULES, SECRET, NOW, DEVICE, ADDRESS)
+    # Then it spends one of the address's and one of the device's budgets at that window, this hour
+    address, device = prepared.budgets
+    assert (address.source, address.limit, device.source, device.limit) == (Source.ADDRESS, 60, Source.DEVICE, 3)
+    assert address.source_id == source_id(Source.ADDRESS, ADDRESS, SECRET)
+    assert device.source_id == source_id(Source.DEVICE, DEVICE, SECRET)
+    assert {address.window_code, device.window_code} == {"640104-A017"}
+    assert address.period_start == datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
+    assert address.period_ends == datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+    # And neither the address nor the token is in them
+    assert ADDRESS not in repr(prepared.budgets) and DEVICE not in repr(prepared.budgets)
+
+
+@pytest.mark.parametrize("channel", ["window_device", "kiosk"])
+def test_a_pad_or_kiosk_has_no_form_to_open_and_spends_its_addresss_budget(channel: str) -> None:
+    # Given a rating from a window's rating pad, signed with the plate, without a device token
+    prepared = prepare_rating(signed_submission(channel=channel), ENTRY, TAGS, RULES, SECRET, NOW, None, ADDRESS)
+    # Then it is accepted, with no cool-down, spending the address's budget only
+    assert prepared.cooldown_key is None
+    assert [budget.source for budget in prepared.budgets] == [Source.ADDRESS]
+
+
+def test_a_ticket_is_its_own_evidence_and_spends_no_budget() -> None:
+    token = issue_ticket("640104-A017", "A023", NOW - timedelta(minutes=20), SECRET)
+    prepared = prepare_rating(signed_submission(sig=None, ticket=token), ENTRY, TAGS, RULES, SECRET, NOW, None)
+    assert prepared.ticket is not None and prepared.budgets == ()
 
 
 # ---------------------------------------------------------------- the registry a rating is checked against

@@ -40,6 +40,9 @@ class Settings(BaseModel):
     staff_user_pool_id: str
     staff_user_pool_client_id: str
     appeal_period_days: int = Field(ge=1)
+    call_back_attempts: int = Field(ge=1)  # unsuccessful call-backs before unreachable 多次回访未果
+    call_back_attempt_working_days: int = Field(ge=1)  # ... on at least this many working days
+    dissatisfied_reopenings: int = Field(ge=0)  # 不满意 reopens a fix this many times
     personal_data_retention_days: int = Field(ge=1)
     signing_secret_name: str
     personal_data_key_id: str
@@ -48,6 +51,10 @@ class Settings(BaseModel):
     rating_cooldown_minutes: int = Field(ge=0)
     follow_up_rating_days: int = Field(ge=1)
     ticket_validity_hours: int = Field(ge=1)
+    # 疑似刷评: ratings of one window from one source in one period before the rest are held for review
+    rating_budget_minutes: int = Field(ge=1)
+    rating_budget_per_address: int = Field(ge=1)
+    rating_budget_per_device: int = Field(ge=1)
     escalation_queue_url: str
     escalation_topic_arn: str
     reminder_working_days: int = Field(ge=1)  # before a deadline 到期提醒

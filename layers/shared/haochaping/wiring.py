@@ -14,6 +14,7 @@ from haochaping.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from haochaping.adapters.calendar import CalendarStore
+    from haochaping.adapters.counters import WrongKeyCounts
     from haochaping.adapters.notices import SnsNotices
     from haochaping.adapters.personal_data import KmsEvaluatorSeal
     from haochaping.adapters.queues import SqsQueues
@@ -93,6 +94,12 @@ class AwsStores:
         from haochaping.adapters.personal_data import KmsEvaluatorSeal
 
         return KmsEvaluatorSeal(self.settings.personal_data_key_id)
+
+    @cached_property
+    def wrong_keys(self) -> WrongKeyCounts:
+        from haochaping.adapters.counters import WrongKeyCounts
+
+        return WrongKeyCounts(self._ratings_table)
 
     def signing_secret(self) -> bytes:
         from haochaping.adapters.secrets import signing_secret

@@ -11,7 +11,7 @@ from __future__ import annotations
 # Sort keys: what an item is.
 RATING_SORT_KEY = "RATING"
 EVALUATOR_SORT_KEY = "EVALUATOR"  # the evaluator's encrypted name and phone, beside their rating
-MARK_SORT_KEY = "MARK"  # a one-time mark: a device's cool-down, a used ticket, a case's ratings
+MARK_SORT_KEY = "MARK"  # a one-time mark (a device's cool-down, a used ticket, a case's ratings) or a counter
 TASK_SORT_KEY = "TASK"
 AUDIT_PREFIX = "AUDIT#"  # one line of a task's audit trail, numbered
 
@@ -21,6 +21,7 @@ PURGE_KEY = "PURGE"  # PurgeDue: an evaluator's data of a closed task, until rem
 
 _RATING, _TASK, _HALL, _REPORT, _DAY = "RATING#", "TASK#", "HALL#", "REPORT#", "DAY#"
 _COOLDOWN, _TICKET, _CASE = "COOLDOWN#", "TICKET#", "CASE#"
+_WRONG_KEYS, _BUDGET, _HELD = "WRONGKEYS#", "BUDGET#", "HELD#"
 
 
 def rating_key(tracking_code: str) -> str:
@@ -77,3 +78,22 @@ def ticket_key(ticket_id: str) -> str:
 def case_key(case_no: str) -> str:
     """A case's ratings: the first and its one follow-up rating 追评."""
     return _CASE + case_no
+
+
+def wrong_keys_key(tracking_code: str, source: str, period_start: int) -> str:
+    """Wrong citizen keys sent for a rating from one (hashed) source in the period starting then."""
+    return f"{_WRONG_KEYS}{tracking_code}#{source}#{period_start}"
+
+
+def budget_key(window_code: str, source: str, source_id: str, period_start: int) -> str:
+    """The ratings of a window from one (hashed) source in the period starting then."""
+    return f"{_BUDGET}{window_code}#{source}#{source_id}#{period_start}"
+
+
+def held_key(hall_code: str) -> str:
+    """A hall's ratings held for review as suspected automated, one item each while held."""
+    return _HELD + hall_code
+
+
+def held_sort_key(rated_at_iso: str, tracking_code: str) -> str:
+    return f"{rated_at_iso}#{tracking_code}"

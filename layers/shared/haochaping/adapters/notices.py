@@ -28,13 +28,21 @@ class SnsNotices:
         self.escalation_topic_arn = escalation_topic_arn
         self.report_topic_arn = report_topic_arn
 
-    def to_officers(self, message: dict[str, str]) -> None:
-        """Tell the hall's officers a task is waiting, or that a deadline nears: a link and codes."""
+    def to_officers(self, message: dict[str, str], officers: list[str]) -> None:
+        """Tell the hall's officers a task is waiting, or that a deadline nears: a link and codes.
+
+        Addressed to ``officers`` (the attribute ``officers``, a list of job numbers): a person's
+        subscription filters on their own job number (``{"officers": ["YC018001"]}``), so the staff
+        member who was rated, never among them, is never told of their own bad review.
+        """
+        attributes = _attributes(message)
+        if officers:
+            attributes["officers"] = {"DataType": "String.Array", "StringValue": json.dumps(officers)}
         sns().publish(
             TopicArn=self.officer_topic_arn,
             Subject=f"好差评 {message.get('rung_name', '回访核实任务')}",
             Message=json.dumps(message, ensure_ascii=False),
-            MessageAttributes=_attributes(message),
+            MessageAttributes=attributes,
         )
 
     def escalation(self, message: dict[str, str]) -> None:

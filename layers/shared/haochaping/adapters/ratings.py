@@ -3,34 +3,46 @@
 A rating and the one-time marks it claims (its ticket, the device's cool-down at the window,
 its case's rating count) are written in one transaction: either all of them or none. The
 rating's key comes from the submission id, so the transaction is also the idempotency check.
+
+The same transaction spends one of each of its sources' budgets (a counter per window, source
+and period, added to only while under its limit). When a budget is spent, the transaction is
+cancelled and written again with the rating held for review, on its hall's list of held ratings:
+a rating is never refused for a budget, and only a rating that is written spends one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from haochaping.adapters.keys import (
     EVALUATOR_SORT_KEY,
     MARK_SORT_KEY,
     RATING_SORT_KEY,
+    budget_key,
     case_key,
     cooldown_key,
+    held_key,
+    held_sort_key,
     rated_day_key,
     rating_key,
     ticket_key,
 )
 from haochaping.adapters.rating_items import rating_from_item as _from_item
-from haochaping.adapters.tables import EvaluatorItem, MarkItem, RatingItem, RatingsTable
+from haochaping.adapters.rating_items import suspicion_json
+from haochaping.adapters.tables import EvaluatorItem, HeldItem, MarkItem, RatingItem, RatingsTable, report_item
 from haochaping.domain.errors import Conflict, Forbidden, TooManyRequests
 from haochaping.domain.rating import CHINA_TIME, Rating, within_follow_up_period
+from haochaping.domain.suspicion import Budget, Review, Suspicion
 
 if TYPE_CHECKING:
+    from haochaping.domain.review import ReviewDecision
     from haochaping.domain.scores import RatingState
     from haochaping.domain.submission import PreparedRating
 
@@ -39,6 +51,8 @@ CONDITION_FAILED = "ConditionalCheckFailed"
 
 def _to_item(model: type[RatingItem], rating: Rating) -> RatingItem:
     return model(
+        review=rating.review.value if rating.review else None,
+        suspicion=suspicion_json(rating.suspicion) if rating.suspicion else None,
         pk=rating_key(rating.tracking_code),
         sk=RATING_SORT_KEY,
         tracking_code=rating.tracking_code,
@@ -68,6 +82,41 @@ def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
+def _budget_part(budget: Budget) -> str:
+    return f"budget:{budget.source.value}"
+
+
+def _budget_key(budget: Budget) -> str:
+    return budget_key(budget.window_code, budget.source.value, budget.source_id, _epoch(budget.period_start))
+
+
+def _attempt(prepared: PreparedRating, follow_up: bool, over: tuple[Budget, ...]) -> PreparedRating:
+    """The rating as this attempt writes it: a follow-up rating 追评, held for review, or neither."""
+    rating = replace(
+        prepared.rating,
+        assess_number=2 if follow_up else prepared.rating.assess_number,
+        review=Review.HELD if over else prepared.rating.review,
+        suspicion=Suspicion(over) if over else prepared.rating.suspicion,
+    )
+    return replace(prepared, rating=rating)
+
+
+class _Parts:
+    """A transaction's parts by name, in the order PynamoDB sends them, which is the order of a
+    cancellation's reasons: condition checks, deletes, puts, then updates, each as added."""
+
+    KINDS = ("check", "delete", "put", "update")
+
+    def __init__(self) -> None:
+        self.by_kind: dict[str, list[str]] = {kind: [] for kind in self.KINDS}
+
+    def add(self, kind: str, label: str) -> None:
+        self.by_kind[kind].append(label)
+
+    def sent(self) -> list[str]:
+        return [label for kind in self.KINDS for label in self.by_kind[kind]]
+
+
 class _Cancelled(Exception):
     """The rating's transaction did not happen; ``parts`` names its writes in order."""
 
@@ -92,10 +141,13 @@ class RatingStore:
         """Write the rating with its marks; returns the stored rating and whether it is new.
 
         Raises TooManyRequests (device cool-down), Forbidden (ticket used) or Conflict (the case
-        was already rated twice, or its follow-up period is over).
+        was already rated twice, or its follow-up period is over). A rating beyond a budget of
+        its sources is written held for review, with the budgets it went over.
         """
-        attempt, follow_up_of = prepared, None
+        follow_up_of: MarkItem | None = None
+        over: tuple[Budget, ...] = ()
         while True:
+            attempt = _attempt(prepared, follow_up_of is not None, over)
             try:
                 self._write(attempt, evaluator_ciphertext, ticket_validity, follow_up_of=follow_up_of)
                 return attempt.rating, True
@@ -104,13 +156,18 @@ class RatingStore:
                 existing = self._resubmission(attempt, failed)
                 if existing is not None:
                     return existing, False
-                if "case" not in failed:
-                    raise
-                if follow_up_of is not None:
-                    raise Conflict(f"case {prepared.rating.case_no} was rated again at the same moment") from None
-            # The case was rated before: this may be its one follow-up rating (追评).
-            follow_up_of = self._case_open_to_follow_up(prepared, follow_up_period)
-            attempt = replace(prepared, rating=replace(prepared.rating, assess_number=2))
+                spent = tuple(budget for budget in prepared.budgets if _budget_part(budget) in failed)
+                if "case" not in failed and (not spent or over):
+                    raise  # nothing this loop knows how to write differently
+                if spent and not over:
+                    # Over a budget: written again, held for review (its budgets then counted past
+                    # their limits, unconditionally, so the evidence counts the whole flood).
+                    over = spent
+                if "case" in failed:
+                    if follow_up_of is not None:
+                        raise Conflict(f"case {prepared.rating.case_no} was rated again at the same moment") from None
+                    # The case was rated before: this may be its one follow-up rating (追评).
+                    follow_up_of = self._case_open_to_follow_up(prepared, follow_up_period)
 
     def _case_open_to_follow_up(self, prepared: PreparedRating, follow_up_period: timedelta) -> MarkItem:
         """The case's mark, when one follow-up rating may still be given; otherwise Conflict says why."""
@@ -134,20 +191,20 @@ class RatingStore:
         # A real-name rating, and only it, carries its evaluator's part.
         if rating.real_name != (evaluator_ciphertext is not None):
             raise ValueError("a real-name rating is written with its evaluator's ciphertext, and only it")
-        # Each part is named as it is added: a cancellation's reasons come back in this order.
-        parts: list[str] = []
+        # Each part is named as it is added; a cancellation's reasons come back in the order sent.
+        parts = _Parts()
         try:
             with TransactWrite(connection=self.table.connection) as transaction:
-                parts.append("rating")
+                parts.add("put", "rating")
                 transaction.save(_to_item(self.table.rating, rating), condition=RatingItem.pk.does_not_exist())
                 if rating.real_name:
-                    parts.append("evaluator")
+                    parts.add("put", "evaluator")
                     evaluator = self.table.evaluator(
                         pk=rating_key(rating.tracking_code), sk=EVALUATOR_SORT_KEY, ciphertext=evaluator_ciphertext
                     )
                     transaction.save(evaluator, condition=EvaluatorItem.pk.does_not_exist())
                 if prepared.cooldown_key and prepared.cooldown_until:
-                    parts.append("cooldown")
+                    parts.add("put", "cooldown")
                     until = _epoch(prepared.cooldown_until)
                     transaction.save(
                         self.table.mark(
@@ -161,7 +218,7 @@ class RatingStore:
                         return_values="ALL_OLD",
                     )
                 if prepared.ticket is not None:
-                    parts.append("ticket")
+                    parts.add("put", "ticket")
                     transaction.save(
                         self.table.mark(
                             pk=ticket_key(prepared.ticket.ticket_id),
@@ -171,9 +228,31 @@ class RatingStore:
                         ),
                         condition=MarkItem.pk.does_not_exist(),
                     )
+                for budget in prepared.budgets:
+                    parts.add("update", _budget_part(budget))
+                    transaction.update(
+                        self.table.mark(pk=_budget_key(budget), sk=MARK_SORT_KEY),
+                        actions=[
+                            MarkItem.kind.set("budget"),
+                            MarkItem.tally.add(1),
+                            MarkItem.expires_at.set(budget.period_ends + timedelta(days=1)),
+                        ],
+                        # Held, it counts whatever the tally; otherwise only while under the limit.
+                        condition=None
+                        if rating.held_for_review
+                        else (MarkItem.tally.does_not_exist() | (MarkItem.tally < budget.limit)),
+                    )
+                if rating.held_for_review:
+                    parts.add("put", "held")
+                    held = self.table.held(
+                        pk=held_key(rating.hall_code),
+                        sk=held_sort_key(rating.rated_at.astimezone(UTC).isoformat(), rating.tracking_code),
+                        tracking_code=rating.tracking_code,
+                    )
+                    transaction.save(held, condition=HeldItem.pk.does_not_exist())
                 if rating.case_no:
-                    parts.append("case")
                     case = case_key(rating.case_no)
+                    parts.add("put" if follow_up_of is None else "update", "case")
                     if follow_up_of is None:
                         transaction.save(
                             self.table.mark(
@@ -196,7 +275,7 @@ class RatingStore:
                             condition=MarkItem.rating_count == 1,
                         )
         except TransactWriteError as error:
-            raise _Cancelled(parts, error) from None
+            raise _Cancelled(parts.sent(), error) from None
 
     def _failed_parts(self, prepared: PreparedRating, cancelled: _Cancelled) -> dict[str, dict | None]:
         """Which parts failed their condition (with the old item where given); raises for the
@@ -284,3 +363,47 @@ class RatingStore:
             )
         except DoesNotExist:
             return False
+
+    def held_of_hall(self, hall_code: str, limit: int) -> list[Rating]:
+        """The hall's ratings held for review, oldest first: its list's keys, then the ratings."""
+        held = self.table.held.query(held_key(hall_code), limit=limit, consistent_read=True)
+        codes = [item.tracking_code for item in held]
+        found = {
+            item.tracking_code: _from_item(item)
+            for item in self.table.rating.batch_get([(rating_key(code), RATING_SORT_KEY) for code in codes])
+        }
+        return [found[code] for code in codes if code in found and found[code].held_for_review]
+
+    def review_held(self, rating: Rating, decision: ReviewDecision) -> bool:
+        """Write a supervisor's decision on a held rating, its leaving the hall's list and, for a
+        rejection, its report, in one transaction; False when it was no longer held."""
+        released = decision.review == Review.RELEASED
+        actions: list[Action] = [
+            RatingItem.review.set(decision.review.value),
+            RatingItem.reviewed_by.set(decision.by),
+            RatingItem.reviewed_at.set(decision.at),
+            RatingItem.review_note.set(decision.note),
+        ]
+        actions.append(RatingItem.released_at.set(decision.at) if released else RatingItem.not_adopted.set(True))
+        parts = _Parts()
+        try:
+            with TransactWrite(connection=self.table.connection) as transaction:
+                parts.add("update", "rating")
+                transaction.update(
+                    self.table.rating(pk=rating_key(rating.tracking_code), sk=RATING_SORT_KEY),
+                    actions=actions,
+                    condition=RatingItem.review == Review.HELD.value,
+                )
+                parts.add("delete", "held")
+                sort_key = held_sort_key(rating.rated_at.astimezone(UTC).isoformat(), rating.tracking_code)
+                transaction.delete(self.table.held(pk=held_key(rating.hall_code), sk=sort_key))
+                if decision.report is not None:
+                    parts.add("put", "report")
+                    report = report_item(self.table, decision.report)
+                    transaction.save(report, condition=type(report).pk.does_not_exist())
+        except TransactWriteError as error:
+            reasons = dict(zip(parts.sent(), error.cancellation_reasons or [], strict=False))
+            if (reason := reasons.get("rating")) is not None and reason.code == CONDITION_FAILED:
+                return False  # decided meanwhile: no longer held
+            raise
+        return True

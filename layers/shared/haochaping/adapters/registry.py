@@ -14,13 +14,16 @@ from pynamodb.exceptions import DoesNotExist
 from haochaping.adapters.registry_records import (
     CURRENT,
     DEPARTMENT,
+    FOLLOWUP_OFFICERS,
     HALL,
     META,
     OFFICERS,
     STAFF,
+    SUPERVISORS,
     TAGS,
     WINDOW,
     RecordCache,
+    followup_officers_code,
 )
 from haochaping.adapters.tables import RegistryItem
 from haochaping.domain.registry import Department, Hall, Registry, Staff, StaffRole, TagSet, WindowEntry
@@ -64,10 +67,12 @@ class RegistryStore:
         for person in registry.staff:
             add(STAFF, person.job_number, person.model_dump_json())
         for hall in registry.halls:
-            officers = [
-                p.job_number for p in registry.staff if p.hall_code == hall.code and p.role == StaffRole.OFFICER
-            ]
-            add(OFFICERS, hall.code, json.dumps(officers))
+            for kind, role in ((OFFICERS, StaffRole.OFFICER), (SUPERVISORS, StaffRole.SUPERVISOR)):
+                people = [p.job_number for p in registry.staff if p.hall_code == hall.code and p.role == role]
+                add(kind, hall.code, json.dumps(people))
+        for hall_code, department_code in registry.responsible_units():
+            officers = registry.followup_officers(hall_code, department_code)
+            add(FOLLOWUP_OFFICERS, followup_officers_code(hall_code, department_code), json.dumps(officers))
         add(TAGS, CURRENT, registry.tag_set.model_dump_json())
         add(META, CURRENT, registry.model_dump_json(include={"division_code", "demo"}))
         with self.model.batch_write() as batch:
@@ -111,6 +116,19 @@ class RegistryStore:
         """Job numbers of the hall's follow-up officers (cached like the windows)."""
         body = self._body(OFFICERS, hall_code)
         return list(json.loads(body)) if body else []
+
+    def hall_supervisors(self, hall_code: str) -> list[str]:
+        """Job numbers of the hall's supervisors (cached like the windows); none for a hall whose
+        registry was loaded before they were recorded, so that its appeals go to the division."""
+        body = self._body(SUPERVISORS, hall_code)
+        return list(json.loads(body)) if body else []
+
+    def followup_officers(self, hall_code: str, department_code: str) -> list[str]:
+        """Job numbers of the officers a bad review of this department's window in this hall goes to
+        (Registry.followup_officers); the hall's officers when the registry was loaded before
+        departments had officers of their own (cached like the windows)."""
+        body = self._body(FOLLOWUP_OFFICERS, followup_officers_code(hall_code, department_code))
+        return list(json.loads(body)) if body is not None else self.hall_officers(hall_code)
 
     def current_tag_set(self) -> TagSet | None:
         body = self._body(TAGS, CURRENT)

@@ -10,8 +10,16 @@ import time
 
 WINDOW, TAGS, HALL, DEPARTMENT, STAFF, META = "window", "tags", "hall", "department", "staff", "meta"
 OFFICERS = "officers"  # a hall's follow-up officers 回访专员, by job number
+SUPERVISORS = "supervisors"  # a hall's supervisors 督办员, by job number
+# Whom a department's bad reviews in a hall go to (Registry.followup_officers), by job number;
+# its code is followup_officers_code(hall, department).
+FOLLOWUP_OFFICERS = "followup_officers"
 CURRENT = "current"
 CACHE_SECONDS = 300.0
+
+
+def followup_officers_code(hall_code: str, department_code: str) -> str:
+    return f"{hall_code}#{department_code}"
 
 
 class RecordCache:

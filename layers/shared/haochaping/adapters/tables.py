@@ -8,7 +8,8 @@ table an operation touches, and two stacks' stores live side by side in one proc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar, cast
+from datetime import UTC
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from pynamodb.attributes import (
     BinaryAttribute,
@@ -22,6 +23,11 @@ from pynamodb.attributes import (
 from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
+
+from haochaping.adapters.keys import report_key
+
+if TYPE_CHECKING:
+    from haochaping.domain.task import Report
 
 
 class TasksByHall(GlobalSecondaryIndex["TaskItem"]):
@@ -105,6 +111,14 @@ class RatingItem(Model):
     assess_number = NumberAttribute(default=1)
     rated_at = UTCDateTimeAttribute()
     not_adopted = BooleanAttribute(default=False)  # 不予采纳: kept, excluded from every score
+    # 疑似刷评: "held" for review (in no score: what the scores read), then "released" or "rejected"
+    # (rejected is not adopted as malicious, not_adopted set too); absent when never suspected.
+    review = UnicodeAttribute(null=True)
+    suspicion = UnicodeAttribute(null=True)  # the budgets it went over, as JSON: the evidence
+    released_at = UTCDateTimeAttribute(null=True)
+    reviewed_by = UnicodeAttribute(null=True)
+    reviewed_at = UTCDateTimeAttribute(null=True)
+    review_note = UnicodeAttribute(null=True)
     rated_day = UnicodeAttribute(null=True)  # RatingsByDay index (null on ratings written before it)
     ratings_by_day = RatingsByDay()
 
@@ -130,8 +144,9 @@ class EvaluatorItem(Model):
 
 
 class MarkItem(Model):
-    """A one-time mark claimed in the same write as a rating: a used ticket, a device's
-    cool-down at a window, or the number of ratings a case has had."""
+    """A one-time mark claimed in the same write as a rating (a used ticket, a device's
+    cool-down at a window, the number of ratings a case has had), or a counter of one period
+    (wrong citizen keys from a source)."""
 
     class Meta:
         table_name = None  # bound by RatingsTable
@@ -143,7 +158,21 @@ class MarkItem(Model):
     rating_count = NumberAttribute(null=True)  # for cases: 1, then 2 after a follow-up rating
     first_rated_at = UTCDateTimeAttribute(null=True)
     tracking_codes = ListAttribute(of=UnicodeAttribute, null=True)
+    tally = NumberAttribute(null=True)  # for counters: how many in the period
     expires_at = TTLAttribute(null=True)
+
+
+class HeldItem(Model):
+    """A rating held for review, on its hall's list (``HELD#<hall>``) until a supervisor decides:
+    what the list shows, so it is read in one query without the ratings themselves."""
+
+    class Meta:
+        table_name = None  # bound by RatingsTable
+
+    pk = UnicodeAttribute(hash_key=True)  # HELD#<hall>
+    sk = UnicodeAttribute(range_key=True)  # <rated at ISO>#<tracking code>
+    kind = UnicodeAttribute(default="held")
+    tracking_code = UnicodeAttribute()
 
 
 class RegistryItem(Model):
@@ -214,6 +243,9 @@ class ReportItem(Model):
     proposed_by = UnicodeAttribute()
     approved_by = UnicodeAttribute()
     decided_at = UTCDateTimeAttribute()
+    rated_staff = UnicodeAttribute(null=True)
+    # Always written now; None only on a report from before who may read one followed its task.
+    appeal_to_division = BooleanAttribute(null=True)
 
 
 class AuditItem(Model):
@@ -231,7 +263,8 @@ class AuditItem(Model):
     action = UnicodeAttribute()
     from_state = UnicodeAttribute()
     to_state = UnicodeAttribute()
-    reason = UnicodeAttribute(default="")
+    reason = UnicodeAttribute(default="")  # what the person wrote
+    codes = UnicodeAttribute(null=True)  # what the move chose, as codes (JSON): named by each reader
 
 
 M = TypeVar("M", bound=Model)
@@ -256,6 +289,7 @@ class RatingsTable:
     task: type[TaskItem]
     audit: type[AuditItem]
     report: type[ReportItem]
+    held: type[HeldItem]
     connection: Connection  # for transactions, which PynamoDB 6 wants given one
 
     @classmethod
@@ -268,8 +302,27 @@ class RatingsTable:
             task=_bound(TaskItem, name),
             audit=_bound(AuditItem, name),
             report=_bound(ReportItem, name),
+            held=_bound(HeldItem, name),
             connection=Connection(),
         )
+
+
+def report_item(table: RatingsTable, report: Report) -> ReportItem:
+    """A not-adopted decision's report 通报 on its division's list, as every decision writes it."""
+    return table.report(
+        pk=report_key(report.division_code),
+        sk=f"{report.decided_at.astimezone(UTC).isoformat()}#{report.tracking_code}",
+        tracking_code=report.tracking_code,
+        hall_code=report.hall_code,
+        window_code=report.window_code,
+        reason=report.reason,
+        evidence=report.evidence,
+        proposed_by=report.proposed_by,
+        approved_by=report.approved_by,
+        decided_at=report.decided_at,
+        rated_staff=report.rated_staff,
+        appeal_to_division=report.appeal_to_division,
+    )
 
 
 def registry_table(name: str) -> type[RegistryItem]:

@@ -34,10 +34,20 @@ from haochaping.adapters.keys import (
     tracking_code_of_rating,
     tracking_code_of_task,
 )
-from haochaping.adapters.tables import AuditItem, EvaluatorItem, RatingItem, RatingsTable, ReportItem, TaskItem
+from haochaping.adapters.tables import (
+    AuditItem,
+    EvaluatorItem,
+    RatingItem,
+    RatingsTable,
+    ReportItem,
+    TaskItem,
+    report_item,
+)
 from haochaping.domain.followup import ChangedMeanwhile
 from haochaping.domain.task import (
+    AttemptOutcome,
     AuditEntry,
+    CallBackAttempt,
     DeadlineKind,
     Escalation,
     NotAdoptedReason,
@@ -59,14 +69,22 @@ _BODY_FIELDS = (
     "not_adopted_reason",
     "evidence",
     "proposed_by",
+    "approved_by",
+    "appeal_to_division",
     "appeal",
     "appeal_open",
     "appeal_decided",
     "appeal_deadline",
     "called_back",
+    "unreachable",
+    "reopenings",
     "closed_at",
     "rating_void",
     "counted_from",
+    "holder",
+    "contact_recorded_at",
+    "level",
+    "tags",
 )
 
 
@@ -75,6 +93,8 @@ def _encode(value: Any) -> Any:
         return value.astimezone(UTC).isoformat()
     if isinstance(value, StrEnum):
         return value.value
+    if isinstance(value, tuple):
+        return list(value)
     return value
 
 
@@ -98,9 +118,30 @@ def _decode_escalation(raw: dict[str, str]) -> Escalation:
     )
 
 
+def _encode_attempt(attempt: CallBackAttempt) -> dict[str, str]:
+    return {"at": _encode(attempt.at), "by": attempt.by, "outcome": attempt.outcome.value}
+
+
+def _decode_attempt(raw: dict[str, str]) -> CallBackAttempt:
+    return CallBackAttempt(at=datetime.fromisoformat(raw["at"]), by=raw["by"], outcome=AttemptOutcome(raw["outcome"]))
+
+
+def _approver(audit: list[AuditItem]) -> str | None:
+    """Who approved the standing not-adopted decision, from the trail: for a task written before
+    the approver was recorded on it (an upheld appeal undoes the decision, and its approver)."""
+    approver = None
+    for line in audit:
+        if line.action == "approve_not_adopted":
+            approver = line.actor
+        elif line.action == "uphold_appeal":
+            approver = None
+    return approver
+
+
 def _to_item(model: type[TaskItem], task: Task, officers: list[str], due: Step | None) -> TaskItem:
     body = {name: _encode(getattr(task, name)) for name in _BODY_FIELDS}
     body["escalations"] = [_encode_escalation(e) for e in task.escalations]
+    body["call_back_attempts"] = [_encode_attempt(a) for a in task.call_back_attempts]
     return model(
         pk=task_key(task.tracking_code),
         sk=TASK_SORT_KEY,
@@ -163,17 +204,27 @@ def _from_items(item: TaskItem, audit: list[AuditItem]) -> Task:
         not_adopted_reason=NotAdoptedReason(body["not_adopted_reason"]) if body.get("not_adopted_reason") else None,
         evidence=body.get("evidence", ""),
         proposed_by=body.get("proposed_by"),
+        approved_by=body["approved_by"] if "approved_by" in body else _approver(audit),
+        appeal_to_division=bool(body.get("appeal_to_division")),
         appeal=body.get("appeal", ""),
         appeal_open=bool(body.get("appeal_open")),
         appeal_decided=bool(body.get("appeal_decided")),
         appeal_deadline=moment("appeal_deadline"),
         called_back=bool(body.get("called_back")),
+        call_back_attempts=tuple(_decode_attempt(a) for a in body.get("call_back_attempts", [])),
+        unreachable=bool(body.get("unreachable")),
+        reopenings=int(body.get("reopenings") or 0),
         closed_at=moment("closed_at"),
         rating_void=bool(body.get("rating_void")),
         counted_from=moment("counted_from"),
+        contact_recorded_at=moment("contact_recorded_at") or _recorded_contact(audit),
+        level=int(body["level"]) if body.get("level") else None,
+        tags=tuple(str(tag) for tag in body.get("tags", [])),
         escalations=tuple(_decode_escalation(e) for e in body.get("escalations", [])),
+        officers=tuple(str(officer) for officer in item.officers or []),
         officers_notified_at=item.notified_at,
         notified_step=item.notified_step,
+        holder=body.get("holder"),
         audit=tuple(
             AuditEntry(
                 sequence=audit_sequence(a.sk),
@@ -184,6 +235,7 @@ def _from_items(item: TaskItem, audit: list[AuditItem]) -> Task:
                 from_state=a.from_state,
                 to_state=a.to_state,
                 reason=a.reason or "",
+                codes=tuple((str(k), str(v)) for k, v in json.loads(a.codes or "{}").items()),
             )
             for a in audit
         ),
@@ -197,6 +249,11 @@ def task_from_stream_image(image: dict[str, Any]) -> Task | None:
     return _from_items(TaskItem.from_raw_data(image), [])
 
 
+def _recorded_contact(audit: list[AuditItem]) -> datetime | None:
+    """When a task written before its contact was kept apart had one recorded, from its trail."""
+    return next((a.at for a in audit if a.action == "record_contact"), None)
+
+
 def _audit_item(model: type[AuditItem], tracking_code: str, entry: AuditEntry) -> AuditItem:
     return model(
         pk=task_key(tracking_code),
@@ -208,6 +265,7 @@ def _audit_item(model: type[AuditItem], tracking_code: str, entry: AuditEntry) -
         from_state=entry.from_state,
         to_state=entry.to_state,
         reason=entry.reason,
+        codes=json.dumps(dict(entry.codes), ensure_ascii=False) if entry.codes else None,
     )
 
 
@@ -221,7 +279,9 @@ def _first_part_failed(error: TransactWriteError) -> bool:
     return bool(reasons) and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed"
 
 
-def _report_of(item: ReportItem, division_code: str) -> Report:
+def _report_of(item: ReportItem, division_code: str, task: TaskItem | None = None) -> Report:
+    """The report; ``task`` says whom it concerns when the report itself is from before it did."""
+    body = json.loads(task.body or "{}") if task is not None else {}
     return Report(
         division_code=division_code,
         tracking_code=item.tracking_code,
@@ -232,6 +292,8 @@ def _report_of(item: ReportItem, division_code: str) -> Report:
         proposed_by=item.proposed_by,
         approved_by=item.approved_by,
         decided_at=item.decided_at,
+        rated_staff=task.rated_staff if task is not None else item.rated_staff,
+        appeal_to_division=bool(body.get("appeal_to_division") if task is not None else item.appeal_to_division),
     )
 
 
@@ -289,9 +351,16 @@ class TaskStore:
         return found, results.page_iter.total_scanned_count
 
     def reports(self, division_code: str, limit: int = 200) -> list[Report]:
-        """The division's reports of not-adopted decisions, newest first."""
+        """The division's reports of not-adopted decisions, newest first.
+
+        A report written before reports said whom they concern reads that from its task: without
+        it, the staff member who was rated might read the report on themselves.
+        """
         items = self.table.report.query(report_key(division_code), scan_index_forward=False, limit=limit)
-        return [_report_of(item, division_code) for item in items]
+        return [
+            _report_of(item, division_code, self._item(item.tracking_code) if item.appeal_to_division is None else None)
+            for item in items
+        ]
 
     def personal_data_due(self, now: datetime, limit: int = 500) -> list[str]:
         """Tracking codes whose evaluator's data has passed its retention, through the sparse PurgeDue index."""
@@ -394,18 +463,7 @@ class TaskStore:
             raise
 
     def _report_item(self, report: Report) -> ReportItem:
-        return self.table.report(
-            pk=report_key(report.division_code),
-            sk=f"{report.decided_at.astimezone(UTC).isoformat()}#{report.tracking_code}",
-            tracking_code=report.tracking_code,
-            hall_code=report.hall_code,
-            window_code=report.window_code,
-            reason=report.reason,
-            evidence=report.evidence,
-            proposed_by=report.proposed_by,
-            approved_by=report.approved_by,
-            decided_at=report.decided_at,
-        )
+        return report_item(self.table, report)
 
     def mark_officers_notified(self, tracking_code: str, at: datetime) -> None:
         self._update(tracking_code, [TaskItem.notified_at.set(at)])

@@ -66,7 +66,13 @@ CSV_TABLES: tuple[CsvTable, ...] = (
         "code",
         list_columns=("item_codes",),
     ),
-    CsvTable("staff.csv", "staff", ("job_number", "name", "role", "hall_code"), "job_number", required=False),
+    CsvTable(
+        "staff.csv",
+        "staff",
+        ("job_number", "name", "role", "hall_code", "department_code"),
+        "job_number",
+        required=False,
+    ),
     CsvTable(
         "roster.csv",
         "shifts",

@@ -1,4 +1,4 @@
-"""Staff console users 工作台账号: one Cognito user per officer, supervisor and admin in the registry.
+"""Staff console users 工作台账号: one Cognito user per officer, supervisor, admin and overseer in the registry.
 
 The user pool belongs to the division's stack; it is found by the name the template gives it,
 ``haochaping-<DivisionCode>-staff``, which works the same on AWS and on the local twin (whose
@@ -26,6 +26,7 @@ CONSOLE_GROUPS: Mapping[StaffRole, str] = {
     StaffRole.OFFICER: "officer",
     StaffRole.SUPERVISOR: "supervisor",
     StaffRole.ADMIN: "admin",
+    StaffRole.OVERSEER: "overseer",  # the management office 管理办公室: the division's reports 通报
 }
 HALL_ATTRIBUTE = "custom:hall"
 DIVISION_ATTRIBUTE = "custom:division"
@@ -205,7 +206,7 @@ def _update_user(
 
 
 def _examples(console: list[tuple[Staff, str]], count: int) -> list[SignIn]:
-    """Up to ``count`` sign-ins, one group after the other (officer, supervisor, admin, officer, ...)."""
+    """Up to ``count`` sign-ins, one group after the other (officer, supervisor, admin, overseer, officer, ...)."""
     by_group: dict[str, list[Staff]] = {}
     for person, group in console:
         by_group.setdefault(group, []).append(person)

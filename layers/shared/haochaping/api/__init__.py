@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -21,7 +21,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from haochaping.api.web import FORM_CONTENT_TYPE, PAGE_HEADERS, form_to_submission, html
+from haochaping.api.contract import ErrorDetail, ErrorResponse, FieldProblem
+from haochaping.api.web import FORM_CONTENT_TYPE, FORM_ROUTES, PAGE_HEADERS, form_to_submission, html
 from haochaping.domain.errors import (
     Conflict,
     DomainError,
@@ -32,7 +33,7 @@ from haochaping.domain.errors import (
     Unauthorized,
 )
 from haochaping.observability import logger
-from haochaping.web.i18n import TEXT, language
+from haochaping.web.i18n import TEXT, error_message, language
 
 MAX_BODY_BYTES = 16 * 1024
 API_TITLE = "haochaping 好差评 district API"
@@ -44,20 +45,25 @@ def error_response(
     code: str,
     message: str,
     fields: list[dict[str, str]] | None = None,
-    extra: dict[str, Any] | None = None,
+    allowed: list[str] | None = None,
 ) -> Response:
-    """The one JSON shape of every error the API returns."""
-    error: dict[str, Any] = {"status": int(status), "code": code, "message": message, **(extra or {})}
-    if fields is not None:
-        error["fields"] = fields
+    """The one JSON shape of every error the API returns (contract.ErrorResponse)."""
+    detail = ErrorDetail(
+        status=int(status),
+        code=code,
+        message=message,
+        fields=[FieldProblem(**field) for field in fields] if fields is not None else None,
+        allowed=allowed,
+    )
     return Response(
         status_code=int(status),
         content_type=content_types.APPLICATION_JSON,
-        body={"error": error},
+        body=ErrorResponse(error=detail).body(),
     )
 
 
-SAFE_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
+# No run of five digits: no field of the API has one, and a phone or ID number always does.
+SAFE_FIELD_NAME = re.compile(r"^(?!.*\d{5})[A-Za-z_][A-Za-z0-9_]{0,40}$")
 
 
 def _field_name(location: tuple | list) -> str:
@@ -70,16 +76,36 @@ def _field_name(location: tuple | list) -> str:
     return ".".join(str(part) for part in parts) or "body"
 
 
-def error_page(lang: str, message: str, fields: list[dict[str, str]] | None = None, back: str | None = None) -> str:
+def error_page(
+    lang: str,
+    message: str,
+    problems: list[tuple[str, str]] | None = None,
+    back: str | None = None,
+    posted: bool = False,
+) -> str:
     """The error as a page. The pages module loads with the first page: most calls want JSON."""
     from haochaping.web import pages
 
-    return pages.error_page(lang, message, fields, back=back)
+    return pages.error_page(lang, message, problems or [], back=back, posted=posted)
+
+
+# A route whose form is shown again, as it was filled in, when its post is refused: the route key
+# ("POST /ratings") → a function of the posted values, the problems ((field, kind) pairs), the
+# message for the whole form and the page's language, returning the page (None: it cannot be shown).
+FormAgain = Callable[[dict[str, Any], list[tuple[str, str]], str | None, str], str | None]
+FORMS_AGAIN: dict[str, FormAgain] = {}
 
 
 # The bodies the API reads; any other content type is refused before anything parses the body.
-READABLE_MEDIA_TYPES = (content_types.APPLICATION_JSON, FORM_CONTENT_TYPE)
+# Forms only where the citizen pages post them (web.FORM_ROUTES): every other route reads JSON alone.
 METHODS_WITH_BODY = {"POST", "PUT", "PATCH"}
+
+
+def readable_media_types(route_key: str) -> tuple[str, ...]:
+    """The media types the route with this key ("POST /ratings") reads."""
+    if route_key in FORM_ROUTES:
+        return (content_types.APPLICATION_JSON, FORM_CONTENT_TYPE)
+    return (content_types.APPLICATION_JSON,)
 
 
 def media_type(content_type: str) -> str:
@@ -87,9 +113,9 @@ def media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def unsupported_message(content_type: str) -> str:
+def unsupported_message(content_type: str, readable: tuple[str, ...]) -> str:
     shown = content_type if len(content_type) <= 80 else content_type[:80] + "…"
-    return f"content type {shown!r} is not accepted; send {' or '.join(READABLE_MEDIA_TYPES)}"
+    return f"content type {shown!r} is not accepted; send {' or '.join(readable)}"
 
 
 def _plain_error(status: HTTPStatus, code: str, message: str, accept: str = "") -> dict[str, Any]:
@@ -98,7 +124,7 @@ def _plain_error(status: HTTPStatus, code: str, message: str, accept: str = "") 
         return {
             "statusCode": int(status),
             "headers": dict(PAGE_HEADERS),
-            "body": error_page("zh", message),
+            "body": error_page("zh", error_message("zh", code, int(status))),
             "isBase64Encoded": False,
         }
     response = error_response(status, code, message)
@@ -116,6 +142,14 @@ class DistrictResolver(APIGatewayHttpResolver):
     _district_routers: tuple[Router, ...] = ()
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        accept = headers.get("accept", "")
+        method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
+        if method not in METHODS_WITH_BODY:
+            # No route of a GET reads a body: whatever came is dropped unread, with its type, so
+            # that a GET is answered the same with or without one.
+            headers.pop("content-type", None)
+            event = {**event, "headers": headers, "body": None, "isBase64Encoded": False}
         # Checked before anything parses the body, so an oversized one costs nothing more.
         body = event.get("body") or ""
         size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8"))
@@ -124,27 +158,23 @@ class DistrictResolver(APIGatewayHttpResolver):
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                 "payload_too_large",
                 f"the body is larger than {MAX_BODY_BYTES // 1024} KB",
+                accept,
             )
-        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-        accept = headers.get("accept", "")
-        content_type = headers.get("content-type", "").strip()
-        method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
-        if not body and method not in METHODS_WITH_BODY:
-            # Nothing to read, whatever the header says (a GET, say): nothing downstream parses one.
-            headers.pop("content-type", None)
-            content_type = ""
-        elif not content_type:
-            content_type = content_types.APPLICATION_JSON  # a body without a type is read as JSON
-        elif media_type(content_type) in READABLE_MEDIA_TYPES:
-            content_type = media_type(content_type)
-        else:
-            # Refused here, by media type: the validation downstream would try other types itself
-            # (multipart without its boundary raised there, a 500).
-            return _plain_error(
-                HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_content_type", unsupported_message(content_type), accept
-            )
-        if content_type:
-            headers["content-type"] = content_type
+        content_type = ""
+        if method in METHODS_WITH_BODY:
+            readable = readable_media_types(str(event.get("routeKey", "")))
+            content_type = headers.get("content-type", "").strip() or content_types.APPLICATION_JSON
+            if media_type(content_type) not in readable:
+                # Refused here, by media type, even when the body is empty: the validation downstream
+                # would try other types itself (multipart without its boundary raised there, a 500).
+                return _plain_error(
+                    HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_content_type",
+                    unsupported_message(content_type, readable),
+                    accept,
+                )
+            # A body without a type is read as JSON; JSON whatever its parameters and case.
+            content_type = headers["content-type"] = media_type(content_type)
         event = {**event, "headers": headers}
         text = body
         if body and event.get("isBase64Encoded"):
@@ -165,7 +195,8 @@ class DistrictResolver(APIGatewayHttpResolver):
             submission, lang = form_to_submission(text)
             headers["content-type"] = content_types.APPLICATION_JSON
             event = {**event, "body": json.dumps(submission), "isBase64Encoded": False}
-            self.append_context(form_post=True, lang=language(lang))
+            # What was typed stays with the request, for the form to be shown again if it is refused.
+            self.append_context(form_post=True, lang=language(lang), form_values=submission)
         # Routers are module-level and may have been included in another resolver in this
         # process (the OpenAPI document's): point them back at this one before routing.
         for router in self._district_routers:
@@ -206,19 +237,27 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
         message: str,
         fields: list[dict[str, str]] | None = None,
         headers: dict[str, str] | None = None,
-        extra: dict[str, Any] | None = None,
+        allowed: list[str] | None = None,
+        problems: list[tuple[str, str]] | None = None,
     ) -> Response:
-        """JSON for programs; a page for a browser's form post or page request."""
+        """JSON for programs; a page for a browser's form post or page request, in its language:
+        the message by its code, each field's problem by the field and its kind (``problems``)."""
         accept = app.current_event.headers.get("accept", "")
-        if app.context.get("form_post") or accept.startswith("text/html"):
+        posted = bool(app.context.get("form_post"))
+        if posted or accept.startswith("text/html"):
             lang = app.context.get("lang") or language(app.current_event.get_query_string_value("lang"))
-            text = TEXT[lang]
-            shown = {403: text["forbidden"], 404: text["not_found"]}.get(int(status), message)
-            if status == HTTPStatus.TOO_MANY_REQUESTS and headers:
-                shown = text["retry_after"].format(minutes=max(1, int(headers["Retry-After"]) // 60))
+            shown = error_message(lang, code, int(status))
+            if status == HTTPStatus.TOO_MANY_REQUESTS and headers and code == "too_many_requests":
+                shown = TEXT[lang]["retry_after"].format(minutes=max(1, int(headers["Retry-After"]) // 60))
+            again = FORMS_AGAIN.get(str(app.current_event.raw_event.get("routeKey", ""))) if posted else None
+            if again is not None and status in (HTTPStatus.UNPROCESSABLE_ENTITY, HTTPStatus.TOO_MANY_REQUESTS):
+                # The form again with what was typed: the way back keeps it.
+                page = again(app.context.get("form_values") or {}, problems or [], None if problems else shown, lang)
+                if page is not None:
+                    return html(page, status, headers=headers)
             referer = app.current_event.headers.get("referer")
-            return html(error_page(lang, shown, fields, back=referer), status, headers=headers)
-        response = error_response(status, code, message, fields, extra)
+            return html(error_page(lang, shown, problems, back=referer, posted=posted), status, headers=headers)
+        response = error_response(status, code, message, fields, allowed)
         response.headers.update(headers or {})
         return response
 
@@ -233,12 +272,15 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
             for problem in problems
         ]
         message = "some fields are missing or invalid: " + ", ".join(f["field"] for f in fields)
-        return respond(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_fields", message, fields)
+        kinds = [(f["field"], str(problem["type"])) for f, problem in zip(fields, problems, strict=True)]
+        return respond(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_fields", message, fields, problems=kinds)
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported(_: RequestUnsupportedContentType) -> Response:
         content_type = app.current_event.headers.get("content-type", "")
-        return respond(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_content_type", unsupported_message(content_type))
+        readable = readable_media_types(str(app.current_event.raw_event.get("routeKey", "")))
+        message = unsupported_message(content_type, readable)
+        return respond(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_content_type", message)
 
     @app.exception_handler(ServiceError)
     def _service_error(error: ServiceError) -> Response:
@@ -248,7 +290,8 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
     @app.exception_handler(InvalidFields)
     def _invalid_fields(error: InvalidFields) -> Response:
         fields = [{"field": field, "problem": problem} for field, problem in error.problems.items()]
-        return respond(HTTPStatus.UNPROCESSABLE_ENTITY, error.code, error.message, fields)
+        kinds = [(field, "invalid") for field in error.problems]
+        return respond(HTTPStatus.UNPROCESSABLE_ENTITY, error.code, error.message, fields, problems=kinds)
 
     @app.exception_handler(TooManyRequests)
     def _too_many(error: TooManyRequests) -> Response:
@@ -262,7 +305,7 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
             HTTPStatus.UNPROCESSABLE_ENTITY,
         )
         allowed = getattr(error, "allowed", None)
-        return respond(status, error.code, error.message, extra={"allowed": allowed} if allowed is not None else None)
+        return respond(status, error.code, error.message, allowed=allowed)
 
     @app.not_found
     def _no_route(_: Exception) -> Response:

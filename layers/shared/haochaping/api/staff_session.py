@@ -9,7 +9,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, ConfigDict, Field
 
 from haochaping.adapters.staff_identity import sign_in
+from haochaping.api.contract import NO_STORE, answers, json_answer
 from haochaping.domain.errors import NotFound
+from haochaping.domain.rating import NON_BLANK
 from haochaping.settings import get_settings
 
 router = Router()
@@ -24,18 +26,32 @@ class SignInElsewhere(NotFound):
 class SignIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    username: str = Field(min_length=1, max_length=64, description="job number 工号")
-    password: str = Field(min_length=1, max_length=256)
+    username: str = Field(min_length=1, max_length=64, pattern=NON_BLANK, description="job number 工号")
+    password: str = Field(min_length=1, max_length=256, pattern=NON_BLANK)
+
+
+class StaffSession(BaseModel):
+    """A signed-in staff member's token: send it as 'Authorization: Bearer …' to the staff routes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id_token: str = Field(description="a JWT the staff routes' authorizer accepts")
+    expires_in: int = Field(description="seconds the token stays valid")
 
 
 @router.post(
     "/staff/session",
     summary="Staff sign-in 工作人员登录",
-    responses={
-        200: {"description": "id token"},
-        401: {"description": "not accepted"},
-        404: {"description": "staff sign in with the division's identity platform, not here"},
-    },
+    responses=answers(
+        {200: json_answer("Signed in", StaffSession, NO_STORE)},
+        {
+            401: "the job number or password is not accepted, or the account must be completed by an "
+            "administrator first (sign_in_refused)",
+            404: "staff of this division sign in with its identity platform, not here (sign_in_elsewhere)",
+            422: "invalid fields, each named",
+        },
+        body=True,
+    ),
 )
 def post_session(credentials: SignIn) -> Response[Any]:
     client_id = get_settings().staff_user_pool_client_id
@@ -45,5 +61,8 @@ def post_session(credentials: SignIn) -> Response[Any]:
         )
     tokens = sign_in(client_id, credentials.username, credentials.password)
     return Response(
-        status_code=200, content_type=content_types.APPLICATION_JSON, body=tokens, headers={"Cache-Control": "no-store"}
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=StaffSession(**tokens).model_dump(),
+        headers={"Cache-Control": "no-store"},
     )

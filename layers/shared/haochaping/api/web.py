@@ -10,8 +10,14 @@ from urllib.parse import parse_qs
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
+from haochaping.domain.plates import issue_device_token
+
 DEVICE_COOKIE = "hcp_device"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+# The routes the citizen pages post forms to (API Gateway's route keys); every other route reads JSON only.
+FORM_ROUTES = frozenset(
+    {"POST /ratings", "POST /ratings/{tracking_code}/verdict", "POST /ratings/{tracking_code}/appeal"}
+)
 # Fields a form sends flat that the JSON body nests under "evaluator".
 EVALUATOR_FIELDS = {"evaluator_name": "name", "evaluator_phone": "phone", "evaluator_consent": "consent"}
 LIST_FIELDS = {"tags"}
@@ -50,11 +56,23 @@ def device_token(event: Any) -> str | None:
     return None
 
 
-def new_device_cookie(secure: bool) -> Cookie:
-    """A random token naming this browser, so one device cannot rate one window over and over."""
+def source_address(event: Any) -> str | None:
+    """The address the request came from, as API Gateway saw it (the hall's, behind shared Wi-Fi).
+
+    Personal data: it is only ever kept as a keyed hash.
+    """
+    try:
+        return str(event.request_context.http.source_ip) or None
+    except (AttributeError, KeyError):
+        return None
+
+
+def new_device_cookie(secure: bool, secret: bytes) -> Cookie:
+    """A random name for this browser, signed by the stack: a rating by the plate comes with it, so
+    a script that never opened the form cannot rate, and one device cannot rate a window over and over."""
     return Cookie(
         name=DEVICE_COOKIE,
-        value=secrets.token_urlsafe(18),
+        value=issue_device_token(secrets.token_urlsafe(16), secret),
         path="/",
         max_age=365 * 24 * 3600,
         http_only=True,
@@ -89,6 +107,8 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": PAGE_CSP,
+    # A receipt page's link carries the citizen's key: no other site is ever told the address.
+    "Referrer-Policy": "same-origin",
 }
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from haochaping.domain.calendar import WorkingCalendar, end_of_day
 from haochaping.domain.rating import CHINA_TIME
-from haochaping.domain.task import DEADLINE_NAMES_ZH, AuditEntry, DeadlineKind, Escalation, Rung, Step, Task
+from haochaping.domain.task import AuditEntry, DeadlineKind, Escalation, Rung, Step, Task
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +57,10 @@ def ladder_steps(deadline: DeadlineKind, due_at: datetime, ladder: Ladder, calen
 
 
 def running_deadlines(task: Task) -> list[tuple[DeadlineKind, datetime]]:
-    """The deadlines still running: first contact until it is made, rectification until closing."""
-    if not task.open:
+    """The deadlines still running, first contact first: first contact until it is made,
+    rectification until closing. A review that was not adopted has nothing left to rectify, and
+    its appeal is the citizen's, not the office's: neither runs a deadline."""
+    if not task.open or task.rating_void:
         return []
     running = []
     if task.contacted_at is None:
@@ -123,13 +125,6 @@ def recount_deadlines(
     provisional = counted.provisional
     if (first_due, fix_due, provisional) == (task.first_contact_due, task.rectification_due, True):
         return task
-    days = "; ".join(
-        f"{DEADLINE_NAMES_ZH[kind]} {due_day(old).date().isoformat()} → {due_day(new).date().isoformat()}"
-        for kind, old, new in (
-            (DeadlineKind.FIRST_CONTACT, task.first_contact_due, first_due),
-            (DeadlineKind.RECTIFICATION, task.rectification_due, fix_due),
-        )
-    )
     entry = AuditEntry(
         sequence=len(task.audit) + 1,
         actor="system",
@@ -138,7 +133,17 @@ def recount_deadlines(
         action="recount_deadlines",
         from_state=task.state.value,
         to_state=task.state.value,
-        reason=f"{days}（{'仍为暂定' if provisional else '按正式节假日安排'}）",
+        codes=(
+            *(
+                (f"{kind.value}_{which}", due_day(moment).date().isoformat())
+                for kind, old, new in (
+                    (DeadlineKind.FIRST_CONTACT, task.first_contact_due, first_due),
+                    (DeadlineKind.RECTIFICATION, task.rectification_due, fix_due),
+                )
+                for which, moment in (("from", old), ("to", new))
+            ),
+            ("provisional", "yes" if provisional else "no"),
+        ),
     )
     return replace(
         task,
@@ -161,7 +166,6 @@ def take_step(task: Task, step_key: str, ladder: Ladder, calendar: WorkingCalend
     if step.at > now:
         raise StepNotDue(f"{step_key} is due at {step.at.isoformat()}")
     escalation = Escalation(key=step.key, deadline=step.deadline, due_at=step.due_at, rung=step.rung, at=now)
-    due_on = due_day(step.due_at).date().isoformat()
     entry = AuditEntry(
         sequence=len(task.audit) + 1,
         actor="system",
@@ -170,7 +174,7 @@ def take_step(task: Task, step_key: str, ladder: Ladder, calendar: WorkingCalend
         action=f"escalate:{step.rung.value}",
         from_state=task.state.value,
         to_state=task.state.value,
-        reason=f"{DEADLINE_NAMES_ZH[step.deadline]} {due_on} {step.rung.name_zh}",
+        codes=(("deadline", step.deadline.value), ("due_day", due_day(step.due_at).date().isoformat())),
     )
     return replace(
         task,

@@ -1,9 +1,14 @@
-"""QR plates and queue tickets: signed links that only this stack can mint.
+"""QR plates, queue tickets and device tokens: signed values that only this stack can mint.
 
 A plate (二维码牌) carries ``/r/{window code}?sig=…``; the signature is an HMAC of the window
 code under the stack's secret, so a changed window code is refused. A ticket (排队小票) is
 signed for window + ticket number + issue time and allows one rating, for a limited time:
 that is how one service gets one rating (一次一评).
+
+The plate's signature is printed for all to see, so it proves only that someone saw the plate.
+The form a plate opens gives the browser a device token (a cookie): a random name signed by the
+stack. A rating by the plate comes with it, so a script that never opened the form cannot rate,
+and each device's ratings can be counted.
 """
 
 from __future__ import annotations
@@ -88,3 +93,17 @@ def verify_ticket(token: str, window_code: str, now: datetime, validity: timedel
     if issued_at > now + timedelta(minutes=5):
         raise SignatureInvalid("the ticket was issued in the future")
     return Ticket(window_code=ticket_window, number=number, issued_at=issued_at)
+
+
+def issue_device_token(nonce: str, secret: bytes) -> str:
+    """A device token for a random ``nonce``: what the form's cookie holds."""
+    return f"{nonce}.{_mac(secret, 'device', nonce)}"
+
+
+def device_token_valid(token: str | None, secret: bytes) -> bool:
+    """Whether the form of this stack issued ``token`` (an invented or changed one is not)."""
+    nonce, dot, signature = (token or "").rpartition(".")
+    if not dot or not nonce:
+        return False
+    expected = _mac(secret, "device", nonce).encode()
+    return hmac.compare_digest(expected, signature.encode("utf-8", "surrogateescape"))

@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from enum import IntEnum, StrEnum
 from zoneinfo import ZoneInfo
 
+from haochaping.domain.suspicion import Review, Suspicion
+
 CHINA_TIME = ZoneInfo("Asia/Shanghai")
 COMMENT_MAX_LENGTH = 500
 
@@ -102,10 +104,34 @@ class Rating:
     real_name: bool  # 是否实名
     assess_number: int  # 评价次数: 1 first, 2 追评
     rated_at: datetime  # always UTC; reported in Asia/Shanghai
+    # Suspected automated 疑似刷评: held for a supervisor's review, then released or rejected.
+    review: Review | None = None
+    suspicion: Suspicion | None = None  # the budgets it went over: the evidence
+    released_at: datetime | None = None
 
     @property
     def is_bad_review(self) -> bool:
         return self.level.is_bad_review
+
+    @property
+    def held_for_review(self) -> bool:
+        return self.review == Review.HELD
+
+    @property
+    def counts(self) -> bool:
+        """Whether scores count it: not while held for review, never once rejected (a rating not
+        adopted after its follow-up is marked on the stored rating as well)."""
+        return self.review not in (Review.HELD, Review.REJECTED)
+
+    @property
+    def opens_follow_up(self) -> bool:
+        """A bad review opens its follow-up task once it counts: a held one waits for its release."""
+        return self.is_bad_review and self.counts
+
+    @property
+    def followed_up_from(self) -> datetime:
+        """When the follow-up's deadlines start: the rating, or its release (nobody could work it before)."""
+        return self.released_at or self.rated_at
 
     @property
     def is_follow_up(self) -> bool:
@@ -122,10 +148,17 @@ class Rating:
 CREDIT_CODE_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 WINDOW_CODE_PATTERN = r"^[A-Z0-9]{2,12}-[A-Z0-9]{1,12}$"
 HALL_CODE_PATTERN = r"^[A-Z0-9]{2,12}$"
+# 工号: what citizens see of a staff member, and what the console and the audit trail name them by.
+JOB_NUMBER_PATTERN = r"^[A-Z0-9]{3,16}$"
 
 TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
 TRACKING_CODE_LENGTH = 12
 TRACKING_CODE_PATTERN = f"^[{TRACKING_ALPHABET}]{{{TRACKING_CODE_LENGTH}}}$"
+
+# A required text must say something: a field of blanks alone is refused (stripped, it is empty),
+# and this pattern says so in the API's schema. Its one character is blank neither to a schema's
+# regular expressions (ECMA-262's \s) nor to Python's str.strip, which also trims \x1c-\x1f and \x85.
+NON_BLANK = r"[^\s\x1c-\x1f\x85]"
 
 
 def within_follow_up_period(first_rated_at: datetime, now: datetime, period: timedelta) -> bool:

@@ -16,6 +16,7 @@ from haochaping.domain.rating import (
     CHINA_TIME,
     CREDIT_CODE_PATTERN,
     HALL_CODE_PATTERN,
+    JOB_NUMBER_PATTERN,
     WINDOW_CODE_PATTERN,
     Level,
 )
@@ -63,16 +64,23 @@ class StaffRole(StrEnum):
     OFFICER = "officer"  # follow-up officer 回访专员
     SUPERVISOR = "supervisor"  # 督办/审核
     ADMIN = "admin"  # district admin 管理员
+    # The same-level management office 同级政务服务管理办公室: receives the not-adopted reports 通报 of the
+    # whole division and oversees them. Neither a hall's supervisor (who took part in the decisions)
+    # nor an admin (who keeps the registry and the plates).
+    OVERSEER = "overseer"
 
 
 class Staff(BaseModel):
     """Staff member 工作人员; citizens only ever see the job number 工号."""
 
     model_config = _frozen
-    job_number: str = Field(pattern=r"^[A-Z0-9]{3,16}$")
+    job_number: str = Field(pattern=JOB_NUMBER_PATTERN)
     name: str = Field(min_length=1, max_length=40)
     role: StaffRole
     hall_code: str = Field(pattern=HALL_CODE_PATTERN)
+    # The department the person works for, where it matters: an officer of a department follows up
+    # that department's bad reviews in the hall (专人, 谁办理、谁负责); none: the hall's own.
+    department_code: str | None = Field(default=None, pattern=CREDIT_CODE_PATTERN)
 
 
 Weekday = Annotated[int, Field(ge=1, le=7)]
@@ -181,6 +189,8 @@ class Registry(BaseModel):
         for person in self.staff:
             if person.hall_code not in halls:
                 problems.append(f"staff {person.job_number}: unknown hall {person.hall_code}")
+            if person.department_code is not None and person.department_code not in departments:
+                problems.append(f"staff {person.job_number}: unknown department {person.department_code}")
         for shift in self.shifts:
             if shift.window_code not in windows:
                 problems.append(f"roster: unknown window {shift.window_code}")
@@ -205,3 +215,17 @@ class Registry(BaseModel):
             )
             for window in self.windows
         ]
+
+    def followup_officers(self, hall_code: str, department_code: str) -> list[str]:
+        """Whom a bad review of this department's window in this hall goes to 谁办理、谁负责: the
+        department's own follow-up officers in the hall; when it has none, the hall's (officers of no
+        department); when the hall has none of those either, every officer of the hall, so that no
+        bad review is left without someone to take it on."""
+        officers = [p for p in self.staff if p.hall_code == hall_code and p.role == StaffRole.OFFICER]
+        own = [p for p in officers if p.department_code == department_code]
+        hall_wide = [p for p in officers if p.department_code is None]
+        return [p.job_number for p in own or hall_wide or officers]
+
+    def responsible_units(self) -> list[tuple[str, str]]:
+        """Every (hall, department) that has a window in the hall: where a bad review can come from."""
+        return sorted({(w.hall_code, w.department_code) for w in self.windows})

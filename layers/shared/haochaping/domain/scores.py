@@ -137,9 +137,11 @@ def rating_counts(rating: Rating, not_adopted: bool) -> dict[Count, int]:
     """What one rating counts for, as it stands.
 
     A follow-up rating 追评 is shown, never counted: scores count the first rating. A rating not
-    adopted counts as not adopted and nothing else, so every figure reads as if it never came.
+    adopted counts as not adopted and nothing else, so every figure reads as if it never came. A
+    rating held for review as suspected automated 疑似刷评 counts for nothing until a supervisor
+    releases it (then it counts in its own day) or rejects it (then it is not adopted).
     """
-    if rating.is_follow_up:
+    if rating.is_follow_up or rating.held_for_review:
         return {}
     if not_adopted:
         return {Count.NOT_ADOPTED: 1}

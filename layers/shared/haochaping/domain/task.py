@@ -52,6 +52,23 @@ class NotAdoptedReason(StrEnum):
     MALICIOUS = "malicious"  # 恶意差评
 
 
+class AttemptOutcome(StrEnum):
+    """Why a call-back attempt 回访 did not reach a verdict."""
+
+    NO_ANSWER = "no_answer"  # 无人接听或占线
+    UNAVAILABLE = "unavailable"  # 关机、停机或无法接通
+    REFUSED = "refused"  # 接通，但评价人拒绝回访
+
+
+@dataclass(frozen=True, slots=True)
+class CallBackAttempt:
+    """An unsuccessful call-back attempt after the fix: when, by whom, what happened."""
+
+    at: datetime
+    by: str
+    outcome: AttemptOutcome
+
+
 class DeadlineKind(StrEnum):
     FIRST_CONTACT = "first_contact"  # 首次联系时限: until the citizen was contacted
     RECTIFICATION = "rectification"  # 整改时限: until the task closes
@@ -118,7 +135,12 @@ class Escalation:
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
-    """One line of the task's trail: who, in which role, when, from and to, and why."""
+    """One line of the task's trail: who, in which role, when, from and to, and why.
+
+    ``reason`` holds only what a person wrote; what a move chose or the system decided (a reason
+    for not adopting, a verdict, the deadline an escalation step belongs to) is kept as codes in
+    ``codes``, so that every reader names them in their own language.
+    """
 
     sequence: int
     actor: str
@@ -128,6 +150,7 @@ class AuditEntry:
     from_state: str
     to_state: str
     reason: str = ""
+    codes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +159,7 @@ class Task:
     division_code: str
     hall_code: str
     window_code: str
-    rated_staff: str | None  # never the one who follows up
+    rated_staff: str | None  # never the one who follows up, nor sees the task
     real_name: bool
     state: TaskState
     # Counts people's moves only: a form opened before the system took an escalation step or
@@ -148,7 +171,12 @@ class Task:
     rectification_due: datetime
     deadlines_provisional: bool = False
     counted_from: datetime | None = None  # when the deadlines started running (the rating; a reopening)
+    # The first-contact deadline is met when verification moves on (a contact, or an outcome);
+    # whether the citizen was actually reached is only what a recorded contact says.
     contacted_at: datetime | None = None
+    contact_recorded_at: datetime | None = None  # the first recorded contact with the citizen 已联系
+    level: int | None = None  # what was rated: the bad review's level and tags (None: a task from before)
+    tags: tuple[str, ...] = ()
     outcome: TaskState | None = None
     explanation: str = ""  # what was done / why it cannot be solved
     feedback: str = ""  # what the citizen is told 反馈
@@ -156,18 +184,31 @@ class Task:
     not_adopted_reason: NotAdoptedReason | None = None
     evidence: str = ""
     proposed_by: str | None = None
+    approved_by: str | None = None  # the second person of a not-adopted decision
+    # No supervisor of the hall took no part in the decision: the division's supervisors decide the appeal.
+    appeal_to_division: bool = False
     appeal: str = ""  # the citizen's appeal text
     appeal_open: bool = False
     appeal_decided: bool = False  # one appeal per decision
     appeal_deadline: datetime | None = None
-    called_back: bool = False
+    called_back: bool = False  # a call-back after the fix recorded the citizen's verdict 已回访
+    # Unsuccessful call-back attempts since the last fix, and whether they are enough to close
+    # without a verdict (marked unreachable 多次回访未果).
+    call_back_attempts: tuple[CallBackAttempt, ...] = ()
+    unreachable: bool = False
+    reopenings: int = 0  # times a 不满意 verdict sent the task back to rectification
     closed_at: datetime | None = None
     rating_void: bool = False  # not adopted: kept, but excluded from every score
     escalations: tuple[Escalation, ...] = ()  # 督办 steps taken, oldest first
     audit: tuple[AuditEntry, ...] = field(default_factory=tuple)
+    # Whom the task's notices are addressed to, by job number: never the staff member rated.
+    officers: tuple[str, ...] = ()
     # What has been told: a notice goes out until the task records that it went.
     officers_notified_at: datetime | None = None
     notified_step: str | None = None  # the last escalation step whose notice went out
+    # The one officer responsible for the task 专人 (谁办理、谁负责), by job number: one of `officers`
+    # who claimed it, or whom a supervisor assigned it to; None until then.
+    holder: str | None = None
 
     @property
     def open(self) -> bool:
@@ -187,6 +228,10 @@ class Report:
     proposed_by: str
     approved_by: str
     decided_at: datetime
+    # Who may read it follows the task: never the staff member rated, and the division's
+    # supervisors when the appeal is theirs to decide.
+    rated_staff: str | None = None
+    appeal_to_division: bool = False
 
 
 @dataclass(frozen=True, slots=True)

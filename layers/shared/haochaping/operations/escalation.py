@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from haochaping.domain.escalation import StepNotDue, due_day, take_step
-from haochaping.domain.followup import ChangedMeanwhile
+from haochaping.domain.followup import ChangedMeanwhile, addressees, holder_role
 from haochaping.domain.rating import utc_now
 from haochaping.domain.task import DEADLINE_NAMES_ZH, Escalation, Rung, Task, TaskChange
 from haochaping.operations.ports import Stores
@@ -92,7 +92,8 @@ def escalate(
 
 def _notify(task: Task, escalation: Escalation, stores: Stores, rules: Rules) -> None:
     """The reminder goes to the hall's officers; every escalation to the escalation topic.
-    Codes and dates only: never the evaluator."""
+    Codes and dates only: never the evaluator, and of the officer who holds the task their role,
+    never who they are (the console names them to the hall's own staff)."""
     message = {
         "type": "reminder" if escalation.rung == Rung.REMINDER else "escalation",
         "rung": escalation.rung.value,
@@ -107,9 +108,12 @@ def _notify(task: Task, escalation: Escalation, stores: Stores, rules: Rules) ->
         "window_code": task.window_code,
         "real_name": "yes" if task.real_name else "no",
         "state": task.state.value,
+        # Whether someone answers for the task 专人: if no one does, the hall supervisor assigns it.
+        "held": "yes" if task.holder is not None else "no",
+        **({"holder_role": role, "holder_role_name": "责任回访专员"} if (role := holder_role(task)) else {}),
         "link": rules.console_link(task.tracking_code),
     }
     if escalation.rung == Rung.REMINDER:
-        stores.notices.to_officers(message)
+        stores.notices.to_officers(message, addressees(task, task.officers))
     else:
         stores.notices.escalation(message)

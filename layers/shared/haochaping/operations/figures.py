@@ -5,7 +5,10 @@ Who sees what:
 - a supervisor: the same, and each staff member's rated in the hall (individual results are
   internal, for those who assess them);
 - an admin (the division's): every hall of the division, the division itself, and everything
-  a supervisor sees in each hall.
+  a supervisor sees in each hall;
+- the same-level management office 管理办公室 (overseer): every hall of the division and the
+  division itself, its departments and windows; individual staff figures stay with the halls'
+  supervisors and the admins.
 A department or staff member working in several halls is summed over the halls the reader sees.
 """
 
@@ -23,6 +26,8 @@ def allowed_kinds(actor: Actor) -> frozenset[ScopeKind]:
     """The scope kinds the actor may read figures of."""
     if Role.ADMIN in actor.roles and actor.division_code:
         return HALL_KINDS | {ScopeKind.STAFF, ScopeKind.DIVISION}
+    if Role.OVERSEER in actor.roles and actor.division_code:
+        return HALL_KINDS | {ScopeKind.DIVISION}
     if not actor.hall_code:
         return frozenset()
     if Role.SUPERVISOR in actor.roles:
@@ -39,7 +44,7 @@ def staff_figures(actor: Actor, period: Period, kind: ScopeKind, stores: Stores)
         raise Forbidden("this account has no hall or division to read figures of")
     if kind not in allowed:
         raise Forbidden(f"figures per {kind.value} are not shown to this account's roles")
-    division_wide = Role.ADMIN in actor.roles and bool(actor.division_code)
+    division_wide = bool(actor.roles & {Role.ADMIN, Role.OVERSEER}) and bool(actor.division_code)
     sheets = [
         sheet
         for sheet in stores.scores.sheets(period)

@@ -11,18 +11,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from haochaping.domain.errors import NotFound
-from haochaping.domain.escalation import due_day
+from haochaping.domain.escalation import TaskDeadlines, due_day, running_deadlines
 from haochaping.domain.followup import (
     Action,
     Actor,
     ChangedMeanwhile,
     Role,
+    addressees,
     allowed_actions,
     apply,
     check_access,
+    may_hold,
+    may_see,
+    may_see_evaluator,
     open_task,
 )
-from haochaping.domain.rating import utc_now
+from haochaping.domain.rating import Rating, utc_now
 from haochaping.domain.task import Report, Task, TaskChange, TaskState
 from haochaping.observability import metrics
 from haochaping.operations.ports import Stores
@@ -32,21 +36,21 @@ from haochaping.operations.rules import Rules
 def open_followup(tracking_code: str, stores: Stores, rules: Rules, now: datetime | None = None) -> bool:
     """Open the one follow-up task of a bad review 开启回访核实任务; False if it already existed.
 
-    Gathers the rating, the hall's calendar and its officers; the domain opens the task; one
+    Gathers the rating, the hall's calendar and the officers it goes to; the domain opens the task; one
     conditional write makes a redelivered message a no-op; the officers are told until the task
     records that they were.
     """
     rating = stores.ratings.get(tracking_code)
     if rating is None:
         raise NotFound(f"no rating {tracking_code}")
-    if not rating.is_bad_review:
+    if not rating.opens_follow_up:  # a good review, or one held for review or rejected as automated
         return False
     calendar = stores.calendar.for_hall(rating.hall_code)
-    # 谁办理、谁负责: the hall's officers follow up, never the staff member who was rated.
-    officers = [o for o in stores.registry.hall_officers(rating.hall_code) if o != rating.staff_job_number]
+    officers = responsible_officers(rating.hall_code, rating.department_code, rating.staff_job_number, stores)
 
-    # Deadlines count from the bad review itself, however late its message was handled.
-    deadlines = rules.deadlines(calendar, rating.rated_at)
+    # Deadlines count from the bad review itself (or its release from review), however late its
+    # message was handled.
+    deadlines = rules.deadlines(calendar, rating.followed_up_from)
     task = open_task(
         tracking_code=rating.tracking_code,
         division_code=rating.division_code,
@@ -59,9 +63,13 @@ def open_followup(tracking_code: str, stores: Stores, rules: Rules, now: datetim
         rectification_due=deadlines.rectification_due,
         provisional=deadlines.provisional,
         counted_from=deadlines.counted_from,
+        # 谁办理、谁负责: the department's officers follow up, never the staff member who was rated.
+        officers=officers,
+        level=int(rating.level),
+        tags=rating.tags,
     )
 
-    created = stores.tasks.create(task, officers, rules.step_ahead(task, calendar))
+    created = stores.tasks.create(task, list(task.officers), rules.step_ahead(task, calendar))
     if created and task.deadlines_provisional:
         # The year's official schedule is missing: the admins are alarmed to load it.
         metrics.add_metric(name="ProvisionalDeadline", unit="Count", value=1)
@@ -76,10 +84,25 @@ def open_followup(tracking_code: str, stores: Stores, rules: Rules, now: datetim
                 "real_name": "yes" if stored.real_name else "no",
                 "rectification_due": due_day(stored.rectification_due).date().isoformat(),
                 "link": rules.console_link(stored.tracking_code),
-            }
+            },
+            addressees(stored, stored.officers),
         )
         stores.tasks.mark_officers_notified(tracking_code, utc_now())
     return created
+
+
+def responsible_officers(hall_code: str, department_code: str, rated_staff: str | None, stores: Stores) -> list[str]:
+    """谁办理、谁负责: the follow-up officers of the rated window's department in the hall (the hall's
+    when it has none: Registry.followup_officers), never the staff member who was rated; the
+    hall's officers when the department's only officer is the one who was rated."""
+    for officers in (
+        stores.registry.followup_officers(hall_code, department_code),
+        stores.registry.hall_officers(hall_code),
+    ):
+        eligible = [officer for officer in officers if officer != rated_staff]
+        if eligible:
+            return eligible
+    return []
 
 
 RECENT_TASKS = 200  # a hall's list: every open task, and this many of its newest whatever their state
@@ -104,14 +127,23 @@ def view_task(actor: Actor, tracking_code: str, stores: Stores) -> TaskView:
 
 
 def view_of(actor: Actor, task: Task, stores: Stores) -> TaskView:
-    """What this actor sees of a task they may access; the evaluator only for the hall's own staff."""
+    """What this actor sees of a task they may access; the evaluator only for whoever calls them
+    (may_see_evaluator)."""
     evaluator = None
-    entitled = bool(actor.roles & {Role.OFFICER, Role.SUPERVISOR}) and actor.hall_code == task.hall_code
-    if task.real_name and entitled:
+    if task.real_name and may_see_evaluator(task, actor):
         ciphertext = stores.ratings.evaluator_ciphertext(task.tracking_code)
         if ciphertext is not None:
             evaluator = stores.evaluators.unseal(ciphertext, task.tracking_code)
     return TaskView(task=task, allowed=[a.value for a in allowed_actions(task, actor, utc_now())], evaluator=evaluator)
+
+
+def awaiting_supervisor(task: Task) -> bool:
+    """The next move is a supervisor's: a not-adopted proposal to decide, or an appeal."""
+    return task.state == TaskState.PROPOSED_NOT_ADOPTED or task.appeal_open
+
+
+# The list's flags: what the task waits for, named as the list's filter names them.
+FLAGS = {"awaiting_supervisor": awaiting_supervisor, "appeal_open": lambda task: task.appeal_open}
 
 
 def list_tasks(
@@ -121,24 +153,45 @@ def list_tasks(
     due: str | None = None,
     real_name: bool | None = None,
     now: datetime | None = None,
+    holder: str | None = None,
+    flag: str | None = None,
 ) -> list[Task]:
-    """The actor's hall's tasks, filtered: by state, due soon (within a day), overdue, real-name."""
+    """The actor's hall's tasks they may see, filtered: by state, due soon (within a day), overdue (by
+    the deadline that still runs), real-name, what they wait for (FLAGS), and by holder: ``me``
+    (the tasks the actor holds), ``nobody`` (open tasks no one holds yet; for an officer, those they
+    may take on). Never the bad reviews of the actor themselves."""
     if not actor.hall_code or not actor.roles & {Role.OFFICER, Role.SUPERVISOR, Role.ADMIN}:
         return []
     now = now or utc_now()
     result = []
     for task in stores.tasks.tasks_of_hall(actor.hall_code, RECENT_TASKS):
-        due_at = task.first_contact_due if task.contacted_at is None else task.rectification_due
+        if not may_see(task, actor):
+            continue
+        running = running_deadlines(task)
+        due_at = running[0][1] if running else None
         if state and task.state.value != state:
             continue
-        if due == "overdue" and not (task.open and due_at < now):
+        if due == "overdue" and not (due_at is not None and due_at < now):
             continue
-        if due == "soon" and not (task.open and now <= due_at <= now + timedelta(days=1)):
+        if due == "soon" and not (due_at is not None and now <= due_at <= now + timedelta(days=1)):
             continue
         if real_name is not None and task.real_name != real_name:
             continue
+        if holder == "me" and task.holder != actor.identity:
+            continue
+        if holder == "nobody" and not _unheld_for(task, actor):
+            continue
+        if flag is not None and not FLAGS[flag](task):
+            continue
         result.append(task)
     return result
+
+
+def _unheld_for(task: Task, actor: Actor) -> bool:
+    """Open and held by no one; for an officer (and not a supervisor), one they may take on."""
+    if not task.open or task.holder is not None:
+        return False
+    return Role.SUPERVISOR in actor.roles or may_hold(task, actor.identity)
 
 
 def act(
@@ -152,6 +205,7 @@ def act(
     text: str = "",
     reason: str | None = None,
     verdict: str | None = None,
+    assignee: str | None = None,
     now: datetime | None = None,
 ) -> Task:
     """Take one move on a task; staff must name the version they saw (optimistic locking)."""
@@ -161,6 +215,7 @@ def act(
     def decide(before: Task) -> TaskChange:
         check_access(before, actor)
         version = before.version if Role.CITIZEN in actor.roles and expected_version is None else expected_version
+        calendar = stores.calendar.for_hall(before.hall_code)
         after = apply(
             before,
             actor,
@@ -171,8 +226,15 @@ def act(
             reason=reason,
             verdict=verdict,
             appeal_period=rules.appeal_period,
+            call_back=rules.call_back,
+            calendar=calendar,
+            # Whether an appeal can be decided in the hall is settled when the decision is taken.
+            hall_supervisors=stores.registry.hall_supervisors(before.hall_code)
+            if action == Action.APPROVE_NOT_ADOPTED
+            else (),
+            assignee=assignee,
+            assignable=stores.registry.hall_officers(before.hall_code) if action == Action.ASSIGN else (),
         )
-        calendar = stores.calendar.for_hall(after.hall_code)
         rating_void: bool | None = None
         report = None
         if action == Action.APPROVE_NOT_ADOPTED:
@@ -187,10 +249,14 @@ def act(
                 proposed_by=after.proposed_by or "",
                 approved_by=actor.identity,
                 decided_at=now.astimezone(UTC),
+                rated_staff=after.rated_staff,
+                appeal_to_division=after.appeal_to_division,
             )
         elif action == Action.UPHOLD_APPEAL:
             rating_void = False
-            # Worked anew: the deadlines run again from the day the appeal was upheld.
+        if action == Action.UPHOLD_APPEAL or after.reopenings > before.reopenings:
+            # Worked anew (an upheld appeal; a fix the citizen was not satisfied with): the
+            # deadlines run again from now.
             deadlines = rules.deadlines(calendar, now)
             after = replace(
                 after,
@@ -227,13 +293,11 @@ def act(
 
 
 def reports(actor: Actor, stores: Stores) -> list[Report]:
-    if not actor.roles & {Role.SUPERVISOR, Role.ADMIN, Role.OFFICER} or not actor.division_code:
+    """The not-adopted reports 通报 the actor may read, by the tasks' own rule (may_see): the
+    division's for its management office (overseers) and admins, the hall's for its own staff."""
+    if not actor.roles & {Role.SUPERVISOR, Role.ADMIN, Role.OFFICER, Role.OVERSEER} or not actor.division_code:
         return []
-    return [
-        r
-        for r in stores.tasks.reports(actor.division_code)
-        if Role.ADMIN in actor.roles or r.hall_code == actor.hall_code
-    ]
+    return [r for r in stores.tasks.reports(actor.division_code) if may_see(r, actor)]
 
 
 def citizen_view(tracking_code: str, stores: Stores) -> tuple[Task | None, list[str]]:
@@ -242,6 +306,12 @@ def citizen_view(tracking_code: str, stores: Stores) -> tuple[Task | None, list[
     if task is None:
         return None, []
     return task, [a.value for a in allowed_actions(task, Actor.citizen(), utc_now())]
+
+
+def deadlines_ahead(rating: Rating, stores: Stores, rules: Rules) -> TaskDeadlines:
+    """The deadlines a bad review's task will have, before the task is opened (the receipt
+    names them at once): counted from the rating on its hall's calendar, as the opening counts them."""
+    return rules.deadlines(stores.calendar.for_hall(rating.hall_code), rating.rated_at)
 
 
 def rating_for_task(tracking_code: str, stores: Stores) -> dict[str, Any] | None:

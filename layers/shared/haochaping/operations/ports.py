@@ -13,8 +13,10 @@ if TYPE_CHECKING:  # for the annotations only: a function imports the domain mod
     from datetime import date, datetime, timedelta
 
     from haochaping.domain.calendar import WorkingCalendar
+    from haochaping.domain.periods import Tally
     from haochaping.domain.rating import Rating
     from haochaping.domain.registry import TagSet, WindowEntry
+    from haochaping.domain.review import ReviewDecision
     from haochaping.domain.scores import Period, RatingState, ScoreSheet, SheetCounts, SheetKey
     from haochaping.domain.submission import PreparedRating
     from haochaping.domain.task import Report, Step, Task, TaskChange
@@ -38,6 +40,10 @@ class RatingStore(Protocol):
         ...
 
     def evaluator_ciphertext(self, tracking_code: str) -> bytes | None: ...
+
+    def held_of_hall(self, hall_code: str, limit: int) -> list[Rating]: ...
+
+    def review_held(self, rating: Rating, decision: ReviewDecision) -> bool: ...
 
 
 class TaskStore(Protocol):
@@ -98,6 +104,9 @@ class RegistryReader(Protocol):
 
     def hall_officers(self, hall_code: str) -> list[str]: ...
 
+    def hall_supervisors(self, hall_code: str) -> list[str]: ...
+    def followup_officers(self, hall_code: str, department_code: str) -> list[str]: ...
+
     def current_tag_set(self) -> TagSet | None: ...
 
 
@@ -106,7 +115,7 @@ class CalendarReader(Protocol):
 
 
 class Notices(Protocol):
-    def to_officers(self, message: dict[str, str]) -> None: ...
+    def to_officers(self, message: dict[str, str], officers: list[str]) -> None: ...
 
     def escalation(self, message: dict[str, str]) -> None: ...
 
@@ -123,6 +132,14 @@ class EvaluatorSeal(Protocol):
     def seal(self, tracking_code: str, name: str, phone: str) -> bytes: ...
 
     def unseal(self, ciphertext: bytes, tracking_code: str) -> dict[str, str]: ...
+
+
+class WrongKeyCounts(Protocol):
+    """Wrong citizen keys per rating and (hashed) source, counted in fixed periods."""
+
+    def tally(self, tracking_code: str, source: str, now: datetime, period: timedelta) -> Tally | None: ...
+
+    def add(self, tracking_code: str, source: str, now: datetime, period: timedelta) -> Tally: ...
 
 
 class Stores(Protocol):
@@ -151,5 +168,8 @@ class Stores(Protocol):
 
     @property
     def evaluators(self) -> EvaluatorSeal: ...
+
+    @property
+    def wrong_keys(self) -> WrongKeyCounts: ...
 
     def signing_secret(self) -> bytes: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from haochaping.domain.citizen_key import citizen_key_for
 from haochaping.domain.errors import NotFound
 from haochaping.domain.rating import Rating, utc_now
 from haochaping.domain.registry import TagSet, WindowEntry
@@ -14,15 +15,18 @@ from haochaping.operations.rules import Rules
 NO_TAGS = TagSet(version="none", tags=())
 
 
-def receipt_for(rating: Rating) -> RatingReceipt:
+def receipt_for(rating: Rating, stores: Stores) -> RatingReceipt:
+    """The receipt of a rating, with its citizen's key (derived again, for a resubmission too)."""
     return RatingReceipt(
         tracking_code=rating.tracking_code,
+        citizen_key=citizen_key_for(rating.submission_id, stores.signing_secret()),
         level=int(rating.level),
         level_name=rating.level.name_zh,
         window_code=rating.window_code,
         rated_at=rating.rated_at_china.isoformat(timespec="seconds"),
         bad_review=rating.is_bad_review,
         follow_up_rating=rating.is_follow_up,
+        held_for_review=rating.held_for_review,
     )
 
 
@@ -32,12 +36,17 @@ def submit_rating(
     rules: Rules,
     device_token: str | None,
     now: datetime | None = None,
+    address: str | None = None,
 ) -> tuple[Rating, bool]:
-    """Record a rating 提交评价; returns the stored rating and whether this call created it."""
+    """Record a rating 提交评价; returns the stored rating and whether this call created it.
+
+    ``device_token`` is the form's cookie and ``address`` the network address it came from: the
+    sources whose budgets the rating spends (beyond one, it is stored held for review).
+    """
     now = now or utc_now()
     entry, tag_set = stores.registry.window_and_tags(submission.window_code)
     prepared = prepare_rating(
-        submission, entry, tag_set or NO_TAGS, rules.rating, stores.signing_secret(), now, device_token
+        submission, entry, tag_set or NO_TAGS, rules.rating, stores.signing_secret(), now, device_token, address
     )
     ciphertext = None
     if submission.evaluator is not None:

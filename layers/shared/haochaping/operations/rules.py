@@ -1,7 +1,8 @@
 """The district's rules, built from its settings: every operation reads them here.
 
-Deadlines, the escalation ladder, the rating rules, the appeal period and how long personal data
-is kept are set per stack (template parameters); this is the one place they become domain values.
+Deadlines, the escalation ladder, the rating rules, the appeal period, the call-back after the fix
+and how long personal data is kept are set per stack (template parameters); this is the one place
+they become domain values.
 Each is built when first asked for, so a function imports only the rules it uses (the rating
 form never loads the working-day calendar).
 """
@@ -18,6 +19,7 @@ from haochaping.settings import Settings
 if TYPE_CHECKING:
     from haochaping.domain.calendar import WorkingCalendar
     from haochaping.domain.escalation import Ladder, TaskDeadlines
+    from haochaping.domain.followup import CallBackRules
     from haochaping.domain.submission import RatingRules
     from haochaping.domain.task import Step, Task
 
@@ -29,12 +31,18 @@ class Rules:
     @cached_property
     def rating(self) -> RatingRules:
         from haochaping.domain.submission import RatingRules
+        from haochaping.domain.suspicion import FloodRules
 
         return RatingRules(
             division_code=self.settings.division_code,
             cooldown=timedelta(minutes=self.settings.rating_cooldown_minutes),
             follow_up_period=timedelta(days=self.settings.follow_up_rating_days),
             ticket_validity=timedelta(hours=self.settings.ticket_validity_hours),
+            floods=FloodRules(
+                period=timedelta(minutes=self.settings.rating_budget_minutes),
+                per_address=self.settings.rating_budget_per_address,
+                per_device=self.settings.rating_budget_per_device,
+            ),
         )
 
     @cached_property
@@ -58,6 +66,16 @@ class Rules:
     @property
     def appeal_period(self) -> timedelta:  # 申诉期
         return timedelta(days=self.settings.appeal_period_days)
+
+    @cached_property
+    def call_back(self) -> CallBackRules:  # 回访: attempts before unreachable, reopenings on 不满意
+        from haochaping.domain.followup import CallBackRules
+
+        return CallBackRules(
+            attempts=self.settings.call_back_attempts,
+            attempt_working_days=self.settings.call_back_attempt_working_days,
+            reopenings=self.settings.dissatisfied_reopenings,
+        )
 
     @property
     def personal_data_retention(self) -> timedelta:

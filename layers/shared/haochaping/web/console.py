@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from haochaping.domain.followup import MOVE_INPUTS, TEXT_LIMIT, TRANSITIONS, MoveInputs, Role
-from haochaping.web.console_i18n import STATE_NAMES, TEXT, strings
+from haochaping.domain.followup import MOVE_INPUTS, TEXT_LIMIT, TRANSITIONS, Action, MoveInputs, Role
+from haochaping.domain.rating import JOB_NUMBER_PATTERN
+from haochaping.web.console_i18n import FLAG_NAMES, STATE_NAMES, TEXT, strings
 from haochaping.web.render import render
 
 # Each staff move's form, from the rules the move is checked by (haochaping.domain.followup).
@@ -21,11 +22,22 @@ ACTION_INPUTS: dict[str, dict[str, Any]] = {
         "text": "required" if needs.text_required else "optional",
         **({"reason": list(needs.reasons)} if needs.reasons else {}),
         **({"verdict": list(needs.verdicts)} if needs.verdicts else {}),
+        # The officer named must be given, a job number: the pattern the server checks it by.
+        **({"assignee": JOB_NUMBER_PATTERN} if needs.assignee else {}),
     }
     for action, (_, roles, _) in TRANSITIONS.items()
     if Role.CITIZEN not in roles
     for needs in [MOVE_INPUTS.get(action, MoveInputs())]
 }
+
+
+# Moves that cannot be taken back: the console asks before sending them.
+IRREVERSIBLE = (
+    Action.CLOSE.value,
+    Action.APPROVE_NOT_ADOPTED.value,
+    Action.UPHOLD_APPEAL.value,
+    Action.DISMISS_APPEAL.value,
+)
 
 
 def console_page(lang: str) -> str:
@@ -41,5 +53,7 @@ def console_page(lang: str) -> str:
         state_options=[everything, *STATE_NAMES[lang].items()],
         due_options=[everything, ("soon", text["due_soon"]), ("overdue", text["due_overdue"])],
         real_name_options=[everything, ("true", text["real_name_only"]), ("false", text["anonymous_only"])],
-        data={"strings": strings(lang), "inputs": ACTION_INPUTS, "limit": TEXT_LIMIT},
+        holder_options=[everything, ("me", text["holder_me"]), ("nobody", text["holder_nobody"])],
+        flag_options=[everything, *FLAG_NAMES[lang].items()],
+        data={"strings": strings(lang), "inputs": ACTION_INPUTS, "limit": TEXT_LIMIT, "confirm": IRREVERSIBLE},
     )

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from haochaping.domain.followup import Action
 from haochaping.domain.rating import Channel
-from haochaping.domain.task import RUNG_NAMES_ZH, STATE_NAMES_ZH, NotAdoptedReason, Rung, TaskState
+from haochaping.domain.task import (
+    DEADLINE_NAMES_ZH,
+    RUNG_NAMES_ZH,
+    STATE_NAMES_ZH,
+    AttemptOutcome,
+    DeadlineKind,
+    NotAdoptedReason,
+    Rung,
+    TaskState,
+)
 from haochaping.web.i18n import LEVEL_NAMES
 from haochaping.web.i18n import VERDICT_NAMES as CITIZEN_VERDICT_NAMES
 
@@ -44,6 +53,9 @@ TEXT: dict[str, dict[str, str]] = {
         "due_overdue": "已超期",
         "real_name_only": "仅实名",
         "anonymous_only": "仅匿名",
+        "filter_holder": "负责人",
+        "holder_me": "我负责的",
+        "holder_nobody": "待认领",
         "apply": "查询",
         "refresh": "刷新",
         "loading": "正在载入…",
@@ -53,16 +65,16 @@ TEXT: dict[str, dict[str, str]] = {
         "col_window": "窗口",
         "col_state": "状态",
         "col_real_name": "实名",
+        "col_holder": "负责人",
         "col_deadline": "时限",
         "yes": "实名",
         "no": "匿名",
-        "contact_due": "联系时限",
-        "rectification_due": "整改时限",
+        "contact_due": DEADLINE_NAMES_ZH[DeadlineKind.FIRST_CONTACT],
+        "rectification_due": DEADLINE_NAMES_ZH[DeadlineKind.RECTIFICATION],
         "left": "剩余 {t}",
         "soon_suffix": "（即将到期）",
         "overdue": "已超期 {t}",
         "day": "天",
-        "finished": "已办结，无时限",
         "provisional": "时限暂定（节假日安排未公布）",
         "escalation": "督办",
         "task_heading": "任务 {code}",
@@ -72,18 +84,22 @@ TEXT: dict[str, dict[str, str]] = {
         "window": "窗口",
         "real_name": "实名",
         "opened_at": "收到差评",
-        "contacted": "已联系评价人",
         "not_contacted": "尚未联系评价人",
         "time_left": "倒计时",
-        "version": "版本",
         "outcome_text": "处理情况",
         "feedback": "给评价人的反馈",
         "verdict": "评价人对整改的评价",
         "not_adopted_reason": "不予采纳理由",
         "evidence": "证据",
         "proposed_by": "提请人",
+        "approved_by": "审核人",
         "appeal": "评价人申诉",
         "appeal_open": "申诉待处理",
+        "appeal_to_division": "本大厅督办员均参与了不予采纳决定，申诉由区级督办员复核",
+        "call_back_attempts": "回访未果记录",
+        "unreachable": "多次回访未果，可以办结",
+        "reopenings": "因评价人不满意重新整改（次）",
+        "attempt_outcome": "未果原因",
         "rating_void": "该评价不计入统计（不予采纳）",
         "rating_heading": "评价内容",
         "level": "满意度",
@@ -99,7 +115,13 @@ TEXT: dict[str, dict[str, str]] = {
         "evaluator_name": "姓名",
         "evaluator_phone": "手机号",
         "anonymous_note": "匿名评价：没有联系方式，不得追查评价人。",
-        "hidden_note": "实名评价：联系方式仅对本大厅回访专员和督办员显示。",
+        "hidden_note": "实名评价：联系方式仅对负责本任务的回访专员（尚无人认领时，派给的回访专员）和本大厅督办员显示。",
+        "holder": "负责人（专人）",
+        "holder_you": "{holder}（我）",
+        "unclaimed": "待认领",
+        "officers": "派给",
+        "assignee": "指派给（回访专员工号）",
+        "not_holder": "该任务由其他回访专员负责，或已派给其他回访专员；需要时请督办员指派给您。",
         "actions_heading": "办理",
         "no_actions": "当前没有您可以办理的操作。",
         "required": "（必填）",
@@ -107,7 +129,6 @@ TEXT: dict[str, dict[str, str]] = {
         "sending": "正在提交…",
         "done": "已完成：{action}。当前状态：{state}。",
         "conflict": "任务已被他人更新，已重新载入，请核对后再办理。",
-        "server_said": "服务器信息：{message}",
         "invalid": "请检查：",
         "network": "无法连接服务器，请检查网络后重试。",
         "failed": "操作未成功（{status}）。",
@@ -122,7 +143,7 @@ TEXT: dict[str, dict[str, str]] = {
         "col_change": "状态变化",
         "col_reason": "说明",
         "reports_heading": "不予采纳通报",
-        "reports_intro": "经督办员审核同意、不计入统计的差评。",
+        "reports_intro": "经督办员审核同意、不计入统计的差评，通报同级管理办公室。",
         "no_reports": "暂无不予采纳的差评。",
         "col_hall": "大厅",
         "col_reason_kind": "理由",
@@ -130,7 +151,34 @@ TEXT: dict[str, dict[str, str]] = {
         "col_approved_by": "审核人",
         "col_decided_at": "决定时间",
         "arrow": " → ",
+        "unreachable_after": "{attempts} 次回访未果，{days} 个工作日",
+        "reopened": "第 {n} 次重新整改（最多 {of} 次）",
         "list_sep": "、",
+        "filter_flag": "待办",
+        "flag_awaiting_supervisor": "待督办员处理",
+        "flag_appeal_open": "申诉待处理",
+        "col_rating": "评价",
+        "contact": "联系评价人",
+        "contacted_at": "已联系评价人（{at}）",
+        "anonymous_no_contact": "匿名评价，不联系评价人",
+        "day_end": "{day} 24:00",
+        "clock_closed": "已办结，不再计时",
+        "clock_void": "不予采纳，不再计时",
+        "recount_official": "按正式节假日安排",
+        "recount_provisional": "仍为暂定",
+        "confirm_close": "确定办结此任务吗？办结后不能撤销。",
+        "confirm_approve_not_adopted": "确定同意不予采纳吗？该评价将不计入任何统计，并通报管理部门。",
+        "confirm_uphold_appeal": "确定申诉成立吗？该评价将恢复计入，任务重新回访核实。",
+        "confirm_dismiss_appeal": "确定驳回申诉吗？驳回后评价人不能再次申诉。",
+        "confirm_yes": "确认：{action}",
+        "cancel": "取消",
+        "cancelled": "已取消，未作任何更改。",
+        "need_text": "请填写{label}。",
+        "need_choice": "请选择{label}。",
+        "need_username": "请输入工号。",
+        "need_password": "请输入密码。",
+        "refused": "此操作现在不能办理：任务已有变化，已重新载入，请查看后再办理。",
+        "field_invalid": "{label}不符合要求",
     },
     "en": {
         "html_lang": "en",
@@ -163,6 +211,9 @@ TEXT: dict[str, dict[str, str]] = {
         "due_overdue": "Overdue",
         "real_name_only": "Real-name only",
         "anonymous_only": "Anonymous only",
+        "filter_holder": "Held by",
+        "holder_me": "Mine",
+        "holder_nobody": "Not yet taken on",
         "apply": "Show",
         "refresh": "Refresh",
         "loading": "Loading…",
@@ -172,6 +223,7 @@ TEXT: dict[str, dict[str, str]] = {
         "col_window": "Window",
         "col_state": "State",
         "col_real_name": "Real name",
+        "col_holder": "Held by",
         "col_deadline": "Deadline",
         "yes": "Real name",
         "no": "Anonymous",
@@ -181,7 +233,6 @@ TEXT: dict[str, dict[str, str]] = {
         "soon_suffix": " (due soon)",
         "overdue": "Overdue by {t}",
         "day": "d",
-        "finished": "Closed, no deadline",
         "provisional": "Deadline provisional (holiday schedule not yet published)",
         "escalation": "Escalation",
         "task_heading": "Task {code}",
@@ -191,18 +242,23 @@ TEXT: dict[str, dict[str, str]] = {
         "window": "Window",
         "real_name": "Real name",
         "opened_at": "Bad review received",
-        "contacted": "Evaluator contacted",
         "not_contacted": "Evaluator not yet contacted",
         "time_left": "Countdown",
-        "version": "Version",
         "outcome_text": "What was done",
         "feedback": "Feedback to the evaluator",
         "verdict": "Evaluator's verdict on the fix",
         "not_adopted_reason": "Reason for not adopting",
         "evidence": "Evidence",
         "proposed_by": "Proposed by",
+        "approved_by": "Approved by",
         "appeal": "Evaluator's appeal",
         "appeal_open": "Appeal waiting for a decision",
+        "appeal_to_division": "Every supervisor of the hall took part in the decision: "
+        "an appeal is decided by the division's supervisors",
+        "call_back_attempts": "Unsuccessful call-backs",
+        "unreachable": "Not reached after the set attempts: the task may close",
+        "reopenings": "Rectified again after a dissatisfied verdict (times)",
+        "attempt_outcome": "What happened",
         "rating_void": "This rating does not count in any score (not adopted)",
         "rating_heading": "The rating",
         "level": "Level",
@@ -218,7 +274,15 @@ TEXT: dict[str, dict[str, str]] = {
         "evaluator_name": "Name",
         "evaluator_phone": "Mobile number",
         "anonymous_note": "Anonymous rating: no contact details, and the evaluator must not be traced.",
-        "hidden_note": "Real-name rating: contact details are shown only to this hall's officers and supervisors.",
+        "hidden_note": "Real-name rating: contact details are shown only to the officer responsible for this task "
+        "(before anyone is, to the officers it went to) and to the hall's supervisors.",
+        "holder": "Responsible officer",
+        "holder_you": "{holder} (you)",
+        "unclaimed": "Not yet taken on",
+        "officers": "Sent to",
+        "assignee": "Assign to (officer's job number)",
+        "not_holder": "Another officer holds this task, or it went to other officers; "
+        "a supervisor can assign it to you.",
         "actions_heading": "Act on this task",
         "no_actions": "There is nothing you can do on this task now.",
         "required": " (required)",
@@ -226,7 +290,6 @@ TEXT: dict[str, dict[str, str]] = {
         "sending": "Sending…",
         "done": "Done: {action}. The task is now: {state}.",
         "conflict": "Someone else changed this task; it has been reloaded. Check it before acting.",
-        "server_said": "Server: {message}",
         "invalid": "Please check:",
         "network": "The server cannot be reached. Check the network and try again.",
         "failed": "That did not work ({status}).",
@@ -241,7 +304,8 @@ TEXT: dict[str, dict[str, str]] = {
         "col_change": "State change",
         "col_reason": "Note",
         "reports_heading": "Not-adopted reports",
-        "reports_intro": "Bad reviews a supervisor agreed not to count.",
+        "reports_intro": "Bad reviews a supervisor agreed not to count, "
+        "as reported to the same-level management office.",
         "no_reports": "No bad review has been set aside.",
         "col_hall": "Hall",
         "col_reason_kind": "Reason",
@@ -249,7 +313,35 @@ TEXT: dict[str, dict[str, str]] = {
         "col_approved_by": "Approved by",
         "col_decided_at": "Decided at",
         "arrow": " → ",
+        "unreachable_after": "{attempts} unsuccessful call-backs on {days} working days",
+        "reopened": "rectified again, {n} of {of}",
         "list_sep": ", ",
+        "filter_flag": "Waiting for",
+        "flag_awaiting_supervisor": "Awaiting a supervisor",
+        "flag_appeal_open": "Appeal open",
+        "col_rating": "Rating",
+        "contact": "Contact with the evaluator",
+        "contacted_at": "Evaluator contacted ({at})",
+        "anonymous_no_contact": "Anonymous: the evaluator is not contacted",
+        "day_end": "{day} 24:00",
+        "clock_closed": "Closed: no longer counting",
+        "clock_void": "Not adopted: no longer counting",
+        "recount_official": "on the official holiday schedule",
+        "recount_provisional": "still provisional",
+        "confirm_close": "Close this task? This cannot be undone.",
+        "confirm_approve_not_adopted": "Approve not adopting? The rating will not count in any score, "
+        "and the decision is reported.",
+        "confirm_uphold_appeal": "Uphold the appeal? The rating counts again and the task is verified anew.",
+        "confirm_dismiss_appeal": "Dismiss the appeal? The evaluator cannot appeal again.",
+        "confirm_yes": "Confirm: {action}",
+        "cancel": "Cancel",
+        "cancelled": "Cancelled: nothing was changed.",
+        "need_text": "Please fill in: {label}.",
+        "need_choice": "Please choose: {label}.",
+        "need_username": "Please enter your job number.",
+        "need_password": "Please enter your password.",
+        "refused": "This cannot be done now: the task has changed and was reloaded. Check it before acting.",
+        "field_invalid": "{label} is not accepted",
     },
 }
 
@@ -282,13 +374,19 @@ ACTION_NAMES: dict[str, dict[str, str]] = {
         Action.REJECT_NOT_ADOPTED.value: "驳回，重新核实",
         Action.GIVE_FEEDBACK.value: "反馈评价人",
         Action.RECORD_CALL_BACK.value: "记录回访结果",
+        Action.RECORD_CALL_BACK_ATTEMPT.value: "记录回访未果",
         Action.GIVE_VERDICT.value: "评价人评价整改",
         Action.CLOSE.value: "办结",
         Action.APPEAL.value: "评价人申诉",
         Action.UPHOLD_APPEAL.value: "申诉成立，恢复评价",
         Action.DISMISS_APPEAL.value: "驳回申诉",
+        Action.CLAIM.value: "认领",
+        Action.ASSIGN.value: "指派 / 改派",
         "open": "收到差评，生成任务",
         "recount_deadlines": "按正式节假日安排重算时限",
+        "appeal_to_division": "申诉移交区级督办员复核",
+        "mark_unreachable": "多次回访未果",
+        "reopen": "评价人不满意，重新整改",
     },
     "en": {
         Action.RECORD_CONTACT.value: "Record contact made",
@@ -301,19 +399,25 @@ ACTION_NAMES: dict[str, dict[str, str]] = {
         Action.REJECT_NOT_ADOPTED.value: "Reject: verify again",
         Action.GIVE_FEEDBACK.value: "Give feedback",
         Action.RECORD_CALL_BACK.value: "Record the call-back",
+        Action.RECORD_CALL_BACK_ATTEMPT.value: "Record an unsuccessful call-back",
         Action.GIVE_VERDICT.value: "Evaluator's verdict",
         Action.CLOSE.value: "Close the task",
         Action.APPEAL.value: "Evaluator's appeal",
         Action.UPHOLD_APPEAL.value: "Uphold the appeal",
         Action.DISMISS_APPEAL.value: "Dismiss the appeal",
+        Action.CLAIM.value: "Take on this task",
+        Action.ASSIGN.value: "Assign to an officer",
         "open": "Bad review received, task opened",
         "recount_deadlines": "Deadlines recounted on the official holiday schedule",
+        "appeal_to_division": "An appeal goes to the division's supervisors",
+        "mark_unreachable": "Not reached after the set attempts",
+        "reopen": "Dissatisfied with the fix: rectified again",
     },
 }
 
 ACTION_HINTS: dict[str, dict[str, str]] = {
     "zh": {
-        Action.RECORD_CONTACT.value: "已通过电话或当面联系评价人、开始核实时使用。",
+        Action.RECORD_CONTACT.value: "已通过电话或当面联系评价人、开始核实时使用。这不是整改后的回访。",
         Action.RESOLVE_ON_SPOT.value: "联系时已当场解决问题：写明如何解决。",
         Action.START_RECTIFICATION.value: "问题属实、需要整改时使用，整改须在整改时限内完成。",
         Action.MARK_RECTIFIED.value: "整改已完成：写明做了哪些整改。",
@@ -322,13 +426,19 @@ ACTION_HINTS: dict[str, dict[str, str]] = {
         Action.APPROVE_NOT_ADOPTED.value: "同意后该评价不计入任何统计并通报，评价人可在期限内申诉。",
         Action.REJECT_NOT_ADOPTED.value: "不同意不予采纳：任务退回回访核实，请写明理由。",
         Action.GIVE_FEEDBACK.value: "把处理结果告诉评价人，评价人凭查询码可以看到。",
-        Action.RECORD_CALL_BACK.value: "回访评价人后，记录其对整改的评价（满意、基本满意或不满意）。",
+        Action.RECORD_CALL_BACK.value: "整改或解释并反馈后回访评价人，记录其对整改的评价（满意、基本满意或不满意）；"
+        "不满意的，任务退回重新整改。",
+        Action.RECORD_CALL_BACK_ATTEMPT.value: "整改后回访未成功时使用：选择原因。"
+        "按规定次数、在不同工作日回访仍未果的，任务可以办结。",
         Action.CLOSE.value: "全部办理完毕后结束任务。",
         Action.UPHOLD_APPEAL.value: "申诉成立：恢复该评价并重新回访核实。",
         Action.DISMISS_APPEAL.value: "申诉不成立：写明理由，评价人可以看到。",
+        Action.CLAIM.value: "由您负责办理本任务（专人，谁办理、谁负责）：认领后只有您可以办理，督办员可以改派。",
+        Action.ASSIGN.value: "把任务交给本大厅的一名回访专员负责；改派记入办理记录，请写明原因。",
     },
     "en": {
-        Action.RECORD_CONTACT.value: "Use this once you have reached the evaluator by phone or in person.",
+        Action.RECORD_CONTACT.value: "Use this once you have reached the evaluator by phone or in person to verify. "
+        "It is not the call-back after the fix.",
         Action.RESOLVE_ON_SPOT.value: "The problem was solved while in contact: say how.",
         Action.START_RECTIFICATION.value: "The complaint is valid and needs a fix, due by the rectification deadline.",
         Action.MARK_RECTIFIED.value: "The fix is done: say what was changed.",
@@ -339,10 +449,17 @@ ACTION_HINTS: dict[str, dict[str, str]] = {
         "the evaluator may appeal.",
         Action.REJECT_NOT_ADOPTED.value: "Not agreed: the task goes back to verifying. Say why.",
         Action.GIVE_FEEDBACK.value: "Tell the evaluator what was done; they read it with their tracking code.",
-        Action.RECORD_CALL_BACK.value: "After calling the evaluator back, record their verdict on the fix.",
+        Action.RECORD_CALL_BACK.value: "After the fix and the feedback, call the evaluator back and record their "
+        "verdict on the fix; a dissatisfied verdict sends the task back to rectification.",
+        Action.RECORD_CALL_BACK_ATTEMPT.value: "The call-back after the fix did not reach a verdict: "
+        "say what happened. After the set number of attempts on different working days the task may close.",
         Action.CLOSE.value: "Everything is done: close the task.",
         Action.UPHOLD_APPEAL.value: "The appeal is right: the rating counts again and is verified anew.",
         Action.DISMISS_APPEAL.value: "The appeal is not upheld: say why; the evaluator reads it.",
+        Action.CLAIM.value: "You become the officer responsible for this task: only you work it from then on, "
+        "and a supervisor can reassign it.",
+        Action.ASSIGN.value: "Give the task to an officer of the hall; a reassignment is kept in the audit trail, "
+        "so say why.",
     },
 }
 
@@ -359,9 +476,12 @@ TEXT_LABELS: dict[str, dict[str, str]] = {
         Action.REJECT_NOT_ADOPTED.value: "驳回理由",
         Action.GIVE_FEEDBACK.value: "反馈内容",
         Action.RECORD_CALL_BACK.value: "回访记录",
+        Action.RECORD_CALL_BACK_ATTEMPT.value: "回访情况",
         Action.CLOSE.value: "办结说明",
         Action.UPHOLD_APPEAL.value: "意见",
         Action.DISMISS_APPEAL.value: "驳回理由",
+        Action.CLAIM.value: "说明",
+        Action.ASSIGN.value: "指派原因",
     },
     "en": {
         Action.RECORD_CONTACT.value: "How the evaluator was reached",
@@ -374,9 +494,12 @@ TEXT_LABELS: dict[str, dict[str, str]] = {
         Action.REJECT_NOT_ADOPTED.value: "Why it is rejected",
         Action.GIVE_FEEDBACK.value: "Feedback to the evaluator",
         Action.RECORD_CALL_BACK.value: "Call-back notes",
+        Action.RECORD_CALL_BACK_ATTEMPT.value: "What happened",
         Action.CLOSE.value: "Note",
         Action.UPHOLD_APPEAL.value: "Note",
         Action.DISMISS_APPEAL.value: "Why it is dismissed",
+        Action.CLAIM.value: "Note",
+        Action.ASSIGN.value: "Why",
     },
 }
 
@@ -385,9 +508,27 @@ VERDICT_NAMES: dict[str, dict[str, str]] = {
     lang: {verdict.value: name for verdict, name in names.items()} for lang, names in CITIZEN_VERDICT_NAMES.items()
 }
 
+# The choices a move's `reason` takes: why not adopted, or why a call-back attempt failed.
 REASON_NAMES: dict[str, dict[str, str]] = {
-    "zh": {NotAdoptedReason.MISTAKEN.value: "误评", NotAdoptedReason.MALICIOUS.value: "恶意差评"},
-    "en": {NotAdoptedReason.MISTAKEN.value: "Mistaken", NotAdoptedReason.MALICIOUS.value: "Malicious"},
+    "zh": {
+        NotAdoptedReason.MISTAKEN.value: "误评",
+        NotAdoptedReason.MALICIOUS.value: "恶意差评",
+        AttemptOutcome.NO_ANSWER.value: "无人接听或占线",
+        AttemptOutcome.UNAVAILABLE.value: "关机、停机或无法接通",
+        AttemptOutcome.REFUSED.value: "接通但拒绝回访",
+    },
+    "en": {
+        NotAdoptedReason.MISTAKEN.value: "Mistaken",
+        NotAdoptedReason.MALICIOUS.value: "Malicious",
+        AttemptOutcome.NO_ANSWER.value: "No answer, or busy",
+        AttemptOutcome.UNAVAILABLE.value: "Switched off, out of service or unreachable",
+        AttemptOutcome.REFUSED.value: "Reached, but refused the call-back",
+    },
+}
+
+# The legend of a move's `reason` choices where it is not a reason for not adopting.
+REASON_LEGENDS: dict[str, dict[str, str]] = {
+    lang: {Action.RECORD_CALL_BACK_ATTEMPT.value: TEXT[lang]["attempt_outcome"]} for lang in TEXT
 }
 
 ROLE_NAMES: dict[str, dict[str, str]] = {
@@ -395,6 +536,7 @@ ROLE_NAMES: dict[str, dict[str, str]] = {
         "officer": "回访专员",
         "supervisor": "督办员",
         "admin": "管理员",
+        "overseer": "管理办公室",
         "citizen": "评价人",
         "system": "系统",
     },
@@ -402,6 +544,7 @@ ROLE_NAMES: dict[str, dict[str, str]] = {
         "officer": "Officer",
         "supervisor": "Supervisor",
         "admin": "Admin",
+        "overseer": "Management office",
         "citizen": "Evaluator",
         "system": "System",
     },
@@ -435,6 +578,19 @@ CHANNEL_NAMES: dict[str, dict[str, str]] = {
 }
 
 
+DEADLINE_NAMES: dict[str, dict[str, str]] = {
+    lang: {
+        DeadlineKind.FIRST_CONTACT.value: TEXT[lang]["contact_due"],
+        DeadlineKind.RECTIFICATION.value: TEXT[lang]["rectification_due"],
+    }
+    for lang in TEXT
+}
+
+# The console's filters of what a task waits for (operations.followup.FLAGS), and their badges.
+FLAG_NAMES: dict[str, dict[str, str]] = {
+    lang: {flag: TEXT[lang][f"flag_{flag}"] for flag in ("awaiting_supervisor", "appeal_open")} for lang in TEXT
+}
+
 RUNG_NAMES: dict[str, dict[str, str]] = {
     "zh": {rung.value: name for rung, name in RUNG_NAMES_ZH.items()},
     "en": {
@@ -461,8 +617,11 @@ def strings(lang: str) -> dict[str, object]:
         "text_labels": TEXT_LABELS[lang],
         "verdicts": VERDICT_NAMES[lang],
         "reasons": REASON_NAMES[lang],
+        "reason_legends": REASON_LEGENDS[lang],
         "roles": ROLE_NAMES[lang],
         "channels": CHANNEL_NAMES[lang],
         "levels": level_names(lang),
         "rungs": RUNG_NAMES[lang],
+        "deadlines": DEADLINE_NAMES[lang],
+        "flags": FLAG_NAMES[lang],
     }

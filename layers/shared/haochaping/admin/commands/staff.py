@@ -15,11 +15,11 @@ def add_commands(commands: Any) -> None:
         commands,
         "staff",
         help="staff console users 工作台账号 in the stack's user pool",
-        description="Staff console users: one per officer, supervisor and admin in the registry.",
+        description="Staff console users: one per officer, supervisor, admin and overseer in the registry.",
     )
     users = actions.add_parser(
         "users",
-        help="create or update a console user per officer, supervisor and admin in the stack's registry",
+        help="create or update a console user per officer, supervisor, admin and overseer in the stack's registry",
         description=(
             "Create or update one user per staff member with console access (username = job number, "
             "group = role, custom:hall and custom:division attributes) in the stack's user pool; clerks get "
