@@ -88,6 +88,7 @@ STATUSES = {
         "429",
     },
     ("get", "/staff/reports"): {"200", "401", "403", "429"},
+    ("get", "/staff/figures"): {"200", "401", "403", "422", "429"},
     ("get", "/console"): {"200", "422", "429"},
     ("get", "/openapi.json"): {"200", "429"},
 }
@@ -150,6 +151,7 @@ def test_staff_routes_document_the_gateways_401(document: dict[str, Any]) -> Non
         "/staff/tasks/{tracking_code}",
         "/staff/reports",
         "/staff/tasks/{tracking_code}/actions",
+        "/staff/figures",
     }
     for operation in staff.values():
         assert operation["responses"]["401"]["content"]["application/json"]["schema"] == GATEWAY
@@ -175,6 +177,7 @@ def test_every_success_has_its_model(document: dict[str, Any]) -> None:
         ("get", "/staff/tasks/{tracking_code}", "200"): {"$ref": "#/components/schemas/TaskDetail"},
         ("post", "/staff/tasks/{tracking_code}/actions", "200"): {"$ref": "#/components/schemas/TaskDetail"},
         ("get", "/staff/reports", "200"): {"$ref": "#/components/schemas/ReportList"},
+        ("get", "/staff/figures", "200"): {"$ref": "#/components/schemas/FiguresAnswer"},
         ("get", "/openapi.json", "200"): {"type": "object"},
     }
     assert "Return" not in document["components"]["schemas"]
