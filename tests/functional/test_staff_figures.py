@@ -30,6 +30,7 @@ pytestmark = [
 ]
 
 ADMIN = Person("XQ9001", ("admin",))
+OVERSEER = Person("XQ9002", ("overseer",))  # the management office 管理办公室
 Invoke = Callable[[str, dict[str, Any]], Any]
 LoadEvent = Callable[[str], dict[str, Any]]
 
@@ -127,6 +128,13 @@ def test_an_admin_reads_every_hall_and_the_division(district: District, rated: s
     assert figures(district, OFFICER, {"period": rated, "scope": "division"})["statusCode"] == 403
     other = rows(figures(district, OTHER_HALL_OFFICER, {"period": rated}))
     assert list(other) == [OTHER_HALL]
+
+
+def test_the_management_office_reads_the_division_but_no_staff_member(district: District, rated: str) -> None:
+    division = rows(figures(district, OVERSEER, {"period": rated, "scope": "division"}))
+    assert {code: row["valid"] for code, row in division.items()} == {DIVISION: 5}
+    assert set(rows(figures(district, OVERSEER, {"period": rated}))) == {HALL, OTHER_HALL}
+    assert figures(district, OVERSEER, {"period": rated, "scope": "staff"})["statusCode"] == 403
 
 
 def test_figures_as_csv_with_a_bom_by_query_or_by_accept(district: District, rated: str) -> None:
