@@ -145,8 +145,11 @@ def work(twin: LocalTwin, codes: list[str], real_name: set[str]) -> None:
     anonymous = [code for code in codes if code not in real_name]
     jobs = [(code, plans[n % len(plans)]) for n, code in enumerate(anonymous)]
     jobs += [(code, real_name_plan) for code in codes if code in real_name]
+    # The hall's supervisor first gives each task to the one officer who works them all here (a task
+    # goes to its department's follow-up officers, when it has some).
+    assign = ("s", "assign", {"assignee": demo_staff("officer", HALL)[0], "text": "统一由本大厅回访专员办理"})
     for code, plan in jobs:
-        for who, action, fields in plan:
+        for who, action, fields in [assign, *plan]:
             if who == "c":
                 citizen = {**fields, "citizen_key": CITIZEN_KEYS[code]}
                 status, body = post_json(f"{twin.url}/ratings/{code}/{action}", citizen)
