@@ -22,6 +22,7 @@ from tests.functional.test_followup_functions import (
     district_of,
     error_of,
 )
+from tests.functional.test_score_ratings_function import DONE
 
 pytestmark = [
     pytest.mark.functional,
@@ -93,7 +94,7 @@ def test_the_sample_verdict_with_the_sample_key_closes_the_sample_task(district:
     # Given the sample bad review, its task worked to feedback
     sample = district.invoke("SubmitRatingFunction", district.load_event("submit_rating/post_rating.json"))
     code = body_of(sample)["tracking_code"]
-    assert district.stream() == {"batchItemFailures": []}
+    assert district.stream() == DONE
     assert district.open_followups(district.follow_up_messages()) == {"batchItemFailures": []}
     district.acted(code, OFFICER, "resolve_on_spot", text="当场补办")
     district.acted(code, OFFICER, "give_feedback", text="已当场解决")
@@ -182,9 +183,9 @@ def test_a_form_verdict_with_the_key_goes_back_to_the_page_and_without_it_is_a_4
     assert refused["statusCode"] == 403
     assert refused["headers"]["Content-Type"] == "text/html; charset=utf-8"
     assert "The key in this link is not right" in refused["body"]
-    # And the second goes back to the receipt page, its link keeping the key
+    # And the second goes back to the receipt page, its link keeping the key, to confirm the verdict
     assert sent["statusCode"] == 303, sent["body"]
-    assert sent["headers"]["Location"] == f"/ratings/{code}?{urlencode({'lang': 'en', 'key': key})}"
+    assert sent["headers"]["Location"] == f"/ratings/{code}?{urlencode({'lang': 'en', 'key': key, 'done': 'verdict'})}"
     assert district.task(code)["state"] == "closed"
 
 

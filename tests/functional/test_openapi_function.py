@@ -67,11 +67,22 @@ def test_post_ratings_documents_its_body_and_its_answers(document: dict[str, Any
 
 # Every status each operation can answer; the function's refusals and the gateway's own.
 STATUSES = {
-    ("post", "/ratings"): {"200", "201", "303", "400", "403", "404", "409", "413", "415", "422", "429"},
+    ("post", "/ratings"): {"200", "201", "202", "303", "400", "403", "404", "409", "413", "415", "422", "429"},
     ("get", "/r/{window_code}"): {"200", "403", "404", "422", "429"},
     ("get", "/ratings/{tracking_code}"): {"200", "404", "422", "429"},
-    ("post", "/ratings/{tracking_code}/verdict"): {"200", "303", "400", "404", "409", "413", "415", "422", "429"},
-    ("post", "/ratings/{tracking_code}/appeal"): {"200", "303", "400", "404", "409", "413", "415", "422", "429"},
+    ("post", "/ratings/{tracking_code}/verdict"): {
+        "200",
+        "303",
+        "400",
+        "403",
+        "404",
+        "409",
+        "413",
+        "415",
+        "422",
+        "429",
+    },
+    ("post", "/ratings/{tracking_code}/appeal"): {"200", "303", "400", "403", "404", "409", "413", "415", "422", "429"},
     ("post", "/staff/session"): {"200", "400", "401", "404", "413", "415", "422", "429"},
     ("get", "/staff/tasks"): {"200", "401", "403", "422", "429"},
     ("get", "/staff/tasks/{tracking_code}"): {"200", "401", "403", "404", "422", "429"},
@@ -88,6 +99,19 @@ STATUSES = {
         "429",
     },
     ("get", "/staff/reports"): {"200", "401", "403", "429"},
+    ("get", "/staff/suspected-ratings"): {"200", "401", "403", "429"},
+    ("post", "/staff/suspected-ratings/{tracking_code}/decision"): {
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "413",
+        "415",
+        "422",
+        "429",
+    },
     ("get", "/staff/figures"): {"200", "401", "403", "422", "429"},
     ("get", "/console"): {"200", "422", "429"},
     ("get", "/openapi.json"): {"200", "429"},
@@ -145,12 +169,14 @@ def test_the_error_shape_is_what_the_api_sends(document: dict[str, Any]) -> None
 def test_staff_routes_document_the_gateways_401(document: dict[str, Any]) -> None:
     # Given the operations behind the staff authorizer
     staff = {key: op for key, op in _operations(document).items() if op.get("security")}
-    # Then they are the four staff routes, and each documents the gateway's 401
+    # Then they are the six staff routes, and each documents the gateway's 401
     assert {path for _, path in staff} == {
         "/staff/tasks",
         "/staff/tasks/{tracking_code}",
         "/staff/reports",
         "/staff/tasks/{tracking_code}/actions",
+        "/staff/suspected-ratings",
+        "/staff/suspected-ratings/{tracking_code}/decision",
         "/staff/figures",
     }
     for operation in staff.values():
@@ -169,6 +195,7 @@ def test_every_success_has_its_model(document: dict[str, Any]) -> None:
     assert successes == {
         ("post", "/ratings", "201"): {"$ref": "#/components/schemas/RatingReceipt"},
         ("post", "/ratings", "200"): {"$ref": "#/components/schemas/RatingReceipt"},
+        ("post", "/ratings", "202"): {"$ref": "#/components/schemas/RatingReceipt"},
         ("get", "/ratings/{tracking_code}", "200"): {"$ref": "#/components/schemas/RatingStatus"},
         ("post", "/ratings/{tracking_code}/verdict", "200"): {"$ref": "#/components/schemas/FollowUpAnswer"},
         ("post", "/ratings/{tracking_code}/appeal", "200"): {"$ref": "#/components/schemas/FollowUpAnswer"},
@@ -177,6 +204,10 @@ def test_every_success_has_its_model(document: dict[str, Any]) -> None:
         ("get", "/staff/tasks/{tracking_code}", "200"): {"$ref": "#/components/schemas/TaskDetail"},
         ("post", "/staff/tasks/{tracking_code}/actions", "200"): {"$ref": "#/components/schemas/TaskDetail"},
         ("get", "/staff/reports", "200"): {"$ref": "#/components/schemas/ReportList"},
+        ("get", "/staff/suspected-ratings", "200"): {"$ref": "#/components/schemas/HeldList"},
+        ("post", "/staff/suspected-ratings/{tracking_code}/decision", "200"): {
+            "$ref": "#/components/schemas/HeldDecided"
+        },
         ("get", "/staff/figures", "200"): {"$ref": "#/components/schemas/FiguresAnswer"},
         ("get", "/openapi.json", "200"): {"type": "object"},
     }
@@ -212,6 +243,7 @@ def test_forms_are_documented_where_the_pages_post_them(document: dict[str, Any]
         ("post", "/ratings/{tracking_code}/appeal"): form,
         ("post", "/staff/session"): {"application/json"},
         ("post", "/staff/tasks/{tracking_code}/actions"): {"application/json"},
+        ("post", "/staff/suspected-ratings/{tracking_code}/decision"): {"application/json"},
     }
     # And the rating's form has the evaluator's fields flat, as the page sends them
     rating_form = document["components"]["schemas"]["RatingSubmissionForm"]

@@ -26,6 +26,7 @@ from tests.functional.test_followup_functions import (
     district_of,
     error_of,
 )
+from tests.functional.test_score_ratings_function import DONE
 
 pytestmark = [
     pytest.mark.functional,
@@ -144,7 +145,7 @@ def test_beyond_the_address_budget_a_rating_is_202_held_and_stored_with_its_evid
 def test_a_held_bad_review_waits_for_the_supervisor_and_its_task_opens_when_released(district: District) -> None:
     # Given a bad review held for review, and the stream's consumer seeing it
     (code,) = held_flood(district)
-    assert district.stream() == {"batchItemFailures": []}
+    assert district.stream() == DONE
     # Then it is sent to no follow-up, and its status says it is held
     assert district.follow_up_messages() == []
     assert body_of(district.status(code))["follow_up_status"] == "held_for_review"
@@ -165,7 +166,7 @@ def test_a_held_bad_review_waits_for_the_supervisor_and_its_task_opens_when_rele
     assert released["statusCode"] == 200, released["body"]
     assert body_of(released) == {"tracking_code": code, "review": "released", "counts": True}
     # Then the stream sends it on to its follow-up, once, and its task opens
-    assert district.stream() == {"batchItemFailures": []}
+    assert district.stream() == DONE
     messages = district.follow_up_messages()
     assert [json.loads(m["Body"]) for m in messages] == [{"tracking_code": code}]
     assert district.open_followups(messages) == {"batchItemFailures": []}
@@ -204,5 +205,5 @@ def test_a_rejected_held_rating_is_not_adopted_as_malicious_and_reported(distric
         "not_adopted",
         False,
     )
-    assert district.stream() == {"batchItemFailures": []}
+    assert district.stream() == DONE
     assert district.follow_up_messages() == []

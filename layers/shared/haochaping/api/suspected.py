@@ -17,10 +17,12 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from haochaping.api.staff import STAFF_SECURITY, actor_of
+from haochaping.api.contract import NO_STORE, answers, json_answer
+from haochaping.api.staff import NO_ROLE, STAFF_SECURITY, actor_of
 from haochaping.domain.followup import TEXT_LIMIT
 from haochaping.domain.rating import TRACKING_CODE_PATTERN, Rating
 from haochaping.domain.review import Decision
+from haochaping.domain.suspicion import Review
 from haochaping.observability import logger
 from haochaping.operations import suspected
 from haochaping.wiring import wired
@@ -28,51 +30,104 @@ from haochaping.wiring import wired
 router = Router()
 
 
-def _json(body: Any) -> Response[Any]:
+class Answer(BaseModel):
+    """What these routes answer: exactly these fields, as the OpenAPI document states them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class OverBudget(Answer):
+    """A budget the rating's source went over: the evidence 证据."""
+
+    source: str = Field(description="address or device")
+    source_id: str = Field(description="a keyed hash of the address or device, never the address itself")
+    limit: int
+    period_minutes: int
+    period_start: str = Field(json_schema_extra={"format": "date-time"})
+    held_from_this_source: int = Field(description="how many of the listed ratings share this source")
+
+
+class HeldRating(Answer):
+    """A held rating as a supervisor judges it: what was rated, how, and the evidence (never who rated)."""
+
+    tracking_code: str
+    window_code: str
+    level: int = Field(ge=1, le=5)
+    level_name: str
+    bad_review: bool
+    channel: str
+    tags: list[str]
+    comment: str
+    rated_at: str = Field(json_schema_extra={"format": "date-time"})
+    staff_job_number: str | None
+    evidence: str
+    over_budgets: list[OverBudget]
+
+
+class HeldList(Answer):
+    listed: int = Field(description="at most this many held ratings are listed, the oldest first")
+    ratings: list[HeldRating]
+
+
+class HeldDecided(Answer):
+    tracking_code: str
+    review: Review | None = Field(description="released (it counts) or rejected (not adopted as malicious)")
+    counts: bool = Field(description="whether scores count it now")
+
+
+def _json(answer: Answer) -> Response[Any]:
     return Response(
-        status_code=200, content_type=content_types.APPLICATION_JSON, body=body, headers={"Cache-Control": "no-store"}
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=answer.model_dump(mode="json"),
+        headers={"Cache-Control": "no-store"},
     )
 
 
-def held_summary(rating: Rating, sharing: Counter[str]) -> dict[str, Any]:
+def held_summary(rating: Rating, sharing: Counter[str]) -> HeldRating:
     """A held rating as a supervisor judges it: what was rated, how, and the evidence."""
     over = rating.suspicion.over if rating.suspicion else ()
-    return {
-        "tracking_code": rating.tracking_code,
-        "window_code": rating.window_code,
-        "level": int(rating.level),
-        "level_name": rating.level.name_zh,
-        "bad_review": rating.is_bad_review,
-        "channel": rating.channel.value,
-        "tags": list(rating.tags),
-        "comment": rating.comment,
-        "rated_at": rating.rated_at_china.isoformat(timespec="seconds"),
-        "staff_job_number": rating.staff_job_number,
-        "evidence": rating.suspicion.describe() if rating.suspicion else "",
-        "over_budgets": [
-            {
-                "source": budget.source.value,
-                "source_id": budget.source_id,
-                "limit": budget.limit,
-                "period_minutes": int(budget.period.total_seconds() // 60),
-                "period_start": budget.period_start.isoformat(),
-                "held_from_this_source": sharing[budget.source_id],
-            }
+    return HeldRating(
+        tracking_code=rating.tracking_code,
+        window_code=rating.window_code,
+        level=int(rating.level),
+        level_name=rating.level.name_zh,
+        bad_review=rating.is_bad_review,
+        channel=rating.channel.value,
+        tags=list(rating.tags),
+        comment=rating.comment,
+        rated_at=rating.rated_at_china.isoformat(timespec="seconds"),
+        staff_job_number=rating.staff_job_number,
+        evidence=rating.suspicion.describe() if rating.suspicion else "",
+        over_budgets=[
+            OverBudget(
+                source=budget.source.value,
+                source_id=budget.source_id,
+                limit=budget.limit,
+                period_minutes=int(budget.period.total_seconds() // 60),
+                period_start=budget.period_start.isoformat(),
+                held_from_this_source=sharing[budget.source_id],
+            )
             for budget in over
         ],
-    }
+    )
 
 
 @router.get(
     "/staff/suspected-ratings",
     summary="Ratings of my hall held for review as suspected automated 疑似刷评 (supervisors)",
     security=STAFF_SECURITY,
+    responses=answers(
+        {200: json_answer("The hall's held ratings with their evidence", HeldList, NO_STORE)},
+        {403: NO_ROLE + "; or not a supervisor"},
+        staff=True,
+    ),
 )
 def list_suspected() -> Response[Any]:
     actor = actor_of(router.current_event.raw_event)
     held = suspected.held_ratings(actor, wired()[0])
     sharing = Counter(b.source_id for r in held for b in (r.suspicion.over if r.suspicion else ()))
-    return _json({"listed": suspected.HELD_LISTED, "ratings": [held_summary(r, sharing) for r in held]})
+    return _json(HeldList(listed=suspected.HELD_LISTED, ratings=[held_summary(r, sharing) for r in held]))
 
 
 class HeldDecisionRequest(BaseModel):
@@ -86,13 +141,18 @@ class HeldDecisionRequest(BaseModel):
     "/staff/suspected-ratings/<tracking_code>/decision",
     summary="Release or reject a held rating 放行 / 不予采纳 (supervisors)",
     security=STAFF_SECURITY,
-    responses={
-        200: {"description": "Decided: the rating's review (released or rejected)"},
-        403: {"description": "Not a supervisor"},
-        404: {"description": "No held rating of this hall has this code (or it rates you)"},
-        409: {"description": "Not held (any more): already released or rejected"},
-        422: {"description": "Invalid fields, each named (a rejection needs its text)"},
-    },
+    responses=answers(
+        {200: json_answer("Decided: the rating's review (released or rejected)", HeldDecided, NO_STORE)},
+        {
+            403: NO_ROLE + "; or not a supervisor",
+            404: "no held rating of this hall has this code (or it rates you)",
+            409: "not held (any more): already released or rejected",
+            422: "invalid fields, each named (a rejection needs its text)",
+        },
+        body=True,
+        path_parameters=True,
+        staff=True,
+    ),
 )
 def decide_suspected(
     tracking_code: Annotated[str, Path(pattern=TRACKING_CODE_PATTERN)], request: HeldDecisionRequest
@@ -103,5 +163,4 @@ def decide_suspected(
         "held rating decided",
         extra={"tracking_code": tracking_code, "decision": request.decision.value, "actor": actor.identity},
     )
-    review = rating.review.value if rating.review else None
-    return _json({"tracking_code": tracking_code, "review": review, "counts": rating.counts})
+    return _json(HeldDecided(tracking_code=tracking_code, review=rating.review, counts=rating.counts))
