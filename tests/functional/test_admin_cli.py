@@ -393,3 +393,61 @@ def test_tasks_reindex_puts_open_tasks_written_before_the_index_into_it(
     assert items["OLDOPEN1"]["revision"] == {"N": "1"} and "revision" not in items["NEWOPEN"]
     for code in items:
         dynamodb.delete_item(TableName=table, Key={"pk": {"S": keys.task_key(code)}, "sk": {"S": keys.TASK_SORT_KEY}})
+
+
+def test_ratings_reindex_puts_ratings_written_before_the_day_index_into_it(
+    district: District, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given two ratings as a stack before the RatingsByDay index wrote them (one rated at 00:30 on
+    # 6 March in Beijing, still the 5th in UTC), and one written with its day
+    table = district.stack.outputs["RatingsTableName"]
+    dynamodb = boto3.client("dynamodb")
+
+    def rating(code: str, rated_at: str, day: str | None = None) -> None:
+        item = {
+            "pk": {"S": keys.rating_key(code)},
+            "sk": {"S": keys.RATING_SORT_KEY},
+            "kind": {"S": "rating"},
+            "tracking_code": {"S": code},
+            "submission_id": {"S": f"old-{code}"},
+            "division_code": {"S": DIVISION},
+            "window_code": {"S": "YC01-A001"},
+            "hall_code": {"S": "YC01"},
+            "department_code": {"S": "11640100MB1234567X"},
+            "level": {"N": "5"},
+            "bad_review": {"BOOL": False},
+            "channel": {"S": "qr"},
+            "tag_version": {"S": "2026.1"},
+            "rated_at": {"S": rated_at},
+        }
+        if day is not None:
+            item["rated_day"] = {"S": keys.rated_day_key(day)}
+        dynamodb.put_item(TableName=table, Item=item)
+
+    rating("OLDRATING1", "2026-03-05T16:30:00.000000+0000")
+    rating("OLDRATING2", "2026-03-04T01:00:00.000000+0000")
+    rating("NEWRATING", "2026-03-06T02:00:00.000000+0000", day="2026-03-06")
+
+    # When the admin reindexes the stack's ratings, twice
+    first = run(["ratings", "reindex", "--stack", STACK_NAME], capsys)
+    again = run(["ratings", "reindex", "--stack", STACK_NAME], capsys)
+
+    # Then both old ratings are in the index under their Beijing day, and a rerun does nothing
+    assert first == (0, f"stack {STACK_NAME}: 2 rating(s) put into the ratings-by-day index\n", "")
+    assert again == (0, f"stack {STACK_NAME}: 0 rating(s) put into the ratings-by-day index\n", "")
+    codes = ("OLDRATING1", "OLDRATING2", "NEWRATING")
+    days = {
+        code: dynamodb.get_item(
+            TableName=table, Key={"pk": {"S": keys.rating_key(code)}, "sk": {"S": keys.RATING_SORT_KEY}}
+        )["Item"]["rated_day"]["S"]
+        for code in codes
+    }
+    assert days == {
+        "OLDRATING1": keys.rated_day_key("2026-03-06"),
+        "OLDRATING2": keys.rated_day_key("2026-03-04"),
+        "NEWRATING": keys.rated_day_key("2026-03-06"),
+    }
+    for code in codes:
+        dynamodb.delete_item(
+            TableName=table, Key={"pk": {"S": keys.rating_key(code)}, "sk": {"S": keys.RATING_SORT_KEY}}
+        )

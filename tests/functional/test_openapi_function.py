@@ -112,6 +112,7 @@ STATUSES = {
         "422",
         "429",
     },
+    ("get", "/staff/figures"): {"200", "401", "403", "422", "429"},
     ("get", "/console"): {"200", "422", "429"},
     ("get", "/openapi.json"): {"200", "429"},
 }
@@ -176,6 +177,7 @@ def test_staff_routes_document_the_gateways_401(document: dict[str, Any]) -> Non
         "/staff/tasks/{tracking_code}/actions",
         "/staff/suspected-ratings",
         "/staff/suspected-ratings/{tracking_code}/decision",
+        "/staff/figures",
     }
     for operation in staff.values():
         assert operation["responses"]["401"]["content"]["application/json"]["schema"] == GATEWAY
@@ -206,6 +208,7 @@ def test_every_success_has_its_model(document: dict[str, Any]) -> None:
         ("post", "/staff/suspected-ratings/{tracking_code}/decision", "200"): {
             "$ref": "#/components/schemas/HeldDecided"
         },
+        ("get", "/staff/figures", "200"): {"$ref": "#/components/schemas/FiguresAnswer"},
         ("get", "/openapi.json", "200"): {"type": "object"},
     }
     assert "Return" not in document["components"]["schemas"]

@@ -142,6 +142,45 @@ def test_a_mark_that_moved_meanwhile_refuses_the_whole_write(engine: Engine, see
     assert engine.store.high_water(STREAM, SHARD) == "000000000000000000011"
 
 
+def test_every_write_moves_a_sheets_revision_and_a_repair_is_made_over_the_one_read(engine: Engine) -> None:
+    month = sheet(period=Period(PeriodKind.MONTH, "2026-03"))
+    # Given a day counted twice by the stream, its month once, and a sheet never written
+    engine.store.apply(STREAM, SHARD, None, "000000000000000000011", {sheet(): {(HALL, Count.VALID): 2}})
+    engine.store.apply(
+        STREAM,
+        SHARD,
+        "000000000000000000011",
+        "000000000000000000012",
+        {sheet(): {(HALL, Count.VALID): 1}, month: {(HALL, Count.VALID): 1}},
+    )
+    (day_sheet,) = engine.store.sheets(DAY, consistent=True)
+    assert day_sheet.revision == 2
+    # When a repair is written over a revision the sheet has left, or over a sheet it was computed
+    # from that has moved, or over a sheet never written as if it had been
+    for key, seen, unchanged in (
+        (sheet(), 1, {}),
+        (month, 1, {sheet(): 1}),
+        (sheet("XQBDC"), 1, {}),
+    ):
+        with pytest.raises(CountedMeanwhile):
+            engine.store.repair(key, seen, {(HALL, Count.VALID): 7}, unchanged)
+    # Then nothing landed
+    assert by_hall(engine.store.sheets(DAY)) == {"XQZWFW": {HALL: {Count.VALID: 3}}}
+    # When repairs are written over the revisions read: the day's, the month's with the day checked,
+    # and a sheet never written
+    engine.store.repair(sheet(), 2, {(HALL, Count.VALID): -1, (WINDOW, Count.VALID): 2})
+    engine.store.repair(month, 1, {(HALL, Count.VALID): 1}, {sheet(): 3})
+    engine.store.repair(sheet("XQBDC"), 0, {(Scope(ScopeKind.HALL, "XQBDC"), Count.VALID): 1})
+    # Then each landed, and moved its sheet's revision
+    assert by_hall(engine.store.sheets(DAY)) == {
+        "XQZWFW": {HALL: {Count.VALID: 2}, WINDOW: {Count.VALID: 2}},
+        "XQBDC": {Scope(ScopeKind.HALL, "XQBDC"): {Count.VALID: 1}},
+    }
+    assert [s.revision for s in engine.store.sheets(DAY)] == [1, 3]  # XQBDC, XQZWFW
+    assert [s.revision for s in engine.store.sheets(month.period)] == [2]
+    assert by_hall(engine.store.sheets(month.period)) == {"XQZWFW": {HALL: {Count.VALID: 2}}}
+
+
 @pytest.mark.parametrize("engine", [DYNAMODB_LOCAL], indirect=True)
 def test_the_largest_write_the_operation_makes_is_accepted(engine: Engine) -> None:
     # Given 99 sheets, the first with 300 counters (a long window code each), the store's own limits

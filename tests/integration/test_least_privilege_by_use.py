@@ -64,6 +64,7 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
     "PurgePersonalDataFunction": _EVERY_FUNCTION,
     "RatingFormFunction": _EVERY_FUNCTION,
     "RatingStatusFunction": _EVERY_FUNCTION,
+    "ReconcileScoresFunction": _EVERY_FUNCTION,
     "ScoreRatingsFunction": {**_EVERY_FUNCTION, **_STREAM_CONSUMER},
     "StaffSessionFunction": _EVERY_FUNCTION,
     "StaffTasksFunction": _EVERY_FUNCTION,

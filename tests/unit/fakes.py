@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from haochaping.domain.calendar import WorkingCalendar
 from haochaping.domain.followup import ChangedMeanwhile
@@ -21,6 +21,7 @@ from haochaping.domain.scores import (
     Count,
     CountedMeanwhile,
     Period,
+    RatingState,
     Scope,
     ScoreSheet,
     SheetCounts,
@@ -57,6 +58,9 @@ class MemoryTasks:
     def get(self, tracking_code: str) -> Task | None:
         row = self.rows.get(tracking_code)
         return row.task if row else None
+
+    def get_many(self, tracking_codes: Collection[str]) -> dict[str, Task]:
+        return {code: self.rows[code].task for code in tracking_codes if code in self.rows}
 
     def tasks_of_hall(self, hall_code: str, recent: int) -> list[Task]:
         tasks = [row.task for row in self.rows.values() if row.task.hall_code == hall_code]
@@ -155,6 +159,13 @@ class MemoryRatings:
         self.reads_of_many.append(sorted(tracking_codes))
         return {code: self.ratings[code] for code in tracking_codes if code in self.ratings}
 
+    def rated_on(self, day: date) -> list[RatingState]:
+        return [
+            RatingState(rating, code in self.not_adopted)
+            for code, rating in sorted(self.ratings.items())
+            if rating.rated_at_china.date() == day
+        ]
+
     def evaluator_ciphertext(self, tracking_code: str) -> bytes | None:
         return self.sealed.get(tracking_code)
 
@@ -184,6 +195,8 @@ class MemoryScores:
 
     ``fail_applies`` lists which apply() calls (1 for the first) fail before writing anything;
     ``lost_replies`` which ones write and then fail, as a call whose answer never came back.
+    Every write moves the revision of each sheet it touches; ``before_repair`` runs once, just
+    before the next repair() checks revisions, as a stream batch landing in between would.
     """
 
     max_sheets_per_write: int = 99
@@ -194,6 +207,9 @@ class MemoryScores:
     writes: list[int] = field(default_factory=list)  # items written by each apply that landed
     fail_applies: set[int] = field(default_factory=set)
     lost_replies: set[int] = field(default_factory=set)
+    revisions: dict[SheetKey, int] = field(default_factory=dict)
+    repairs: list[SheetKey] = field(default_factory=list)  # each repair that landed
+    before_repair: list[Callable[[], None]] = field(default_factory=list)
 
     def high_water(self, stream: str, shard: str) -> str | None:
         return self.marks.get((stream, shard))
@@ -209,20 +225,40 @@ class MemoryScores:
         if len(sheets) + 1 > 100 or any(len(counts) > self.max_counts_per_sheet for counts in sheets.values()):
             raise ValueError("more than one transaction can hold")
         add_to(self.sheets_by_key, sheets)
+        for key in sheets:
+            self.revisions[key] = self.revisions.get(key, 0) + 1
         self.marks[(stream, shard)] = upto
         self.writes.append(len(sheets) + 1)
         if self.applies in self.lost_replies:
             raise WriteFailed("no answer")
 
-    def sheets(self, period: Period) -> list[ScoreSheet]:
+    def sheets(self, period: Period, consistent: bool = False) -> list[ScoreSheet]:
         found = []
         for key, entries in sorted(self.sheets_by_key.items()):
             if key.period == period:
                 counts: dict[Scope, dict[Count, int]] = {}
                 for (scope, count), n in entries.items():
                     counts.setdefault(scope, {})[count] = n
-                found.append(ScoreSheet(key, counts))
+                found.append(ScoreSheet(key, counts, self.revisions.get(key, 0)))
         return found
+
+    def repair(
+        self, key: SheetKey, seen: int, difference: SheetCounts, unchanged: Mapping[SheetKey, int] | None = None
+    ) -> None:
+        while self.before_repair:
+            self.before_repair.pop(0)()
+        if len(difference) > self.max_counts_per_sheet or len(unchanged or {}) + 1 > 100:
+            raise ValueError("more than one transaction can hold")
+        expected = {key: seen, **(unchanged or {})}
+        if any(self.revisions.get(sheet, 0) != revision for sheet, revision in expected.items()):
+            raise CountedMeanwhile("a sheet was written since it was read")
+        add_to(self.sheets_by_key, {key: dict(difference)})
+        self.revisions[key] = seen + 1
+        self.repairs.append(key)
+
+    def set_counter(self, key: SheetKey, scope: Scope, count: Count, n: int) -> None:
+        """A counter changed behind the stream's back (by hand, or a write gone wrong)."""
+        self.sheets_by_key.setdefault(key, {})[(scope, count)] = n
 
 
 @dataclass

@@ -19,7 +19,7 @@ AUDIT_PREFIX = "AUDIT#"  # one line of a task's audit trail, numbered
 DUE_KEY = "DUE"  # EscalationDue: an open task with a step ahead
 PURGE_KEY = "PURGE"  # PurgeDue: an evaluator's data of a closed task, until removed
 
-_RATING, _TASK, _HALL, _REPORT = "RATING#", "TASK#", "HALL#", "REPORT#"
+_RATING, _TASK, _HALL, _REPORT, _DAY = "RATING#", "TASK#", "HALL#", "REPORT#", "DAY#"
 _COOLDOWN, _TICKET, _CASE = "COOLDOWN#", "TICKET#", "CASE#"
 _WRONG_KEYS, _BUDGET, _HELD = "WRONGKEYS#", "BUDGET#", "HELD#"
 
@@ -45,6 +45,11 @@ def tracking_code_of_task(key: str) -> str:
 def hall_key(hall_code: str) -> str:
     """A hall's tasks (TasksByHall, and OpenTasksByHall while open)."""
     return _HALL + hall_code
+
+
+def rated_day_key(day: str) -> str:
+    """The ratings given on one day, Asia/Shanghai (RatingsByDay): what the day's score sheets count."""
+    return _DAY + day
 
 
 def report_key(division_code: str) -> str:

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -30,6 +30,7 @@ from haochaping.adapters.keys import (
     cooldown_key,
     held_key,
     held_sort_key,
+    rated_day_key,
     rating_key,
     ticket_key,
 )
@@ -37,11 +38,12 @@ from haochaping.adapters.rating_items import rating_from_item as _from_item
 from haochaping.adapters.rating_items import suspicion_json
 from haochaping.adapters.tables import EvaluatorItem, HeldItem, MarkItem, RatingItem, RatingsTable, report_item
 from haochaping.domain.errors import Conflict, Forbidden, TooManyRequests
-from haochaping.domain.rating import Rating, within_follow_up_period
+from haochaping.domain.rating import CHINA_TIME, Rating, within_follow_up_period
 from haochaping.domain.suspicion import Budget, Review, Suspicion
 
 if TYPE_CHECKING:
     from haochaping.domain.review import ReviewDecision
+    from haochaping.domain.scores import RatingState
     from haochaping.domain.submission import PreparedRating
 
 CONDITION_FAILED = "ConditionalCheckFailed"
@@ -72,6 +74,7 @@ def _to_item(model: type[RatingItem], rating: Rating) -> RatingItem:
         real_name=rating.real_name,
         assess_number=rating.assess_number,
         rated_at=rating.rated_at,
+        rated_day=rated_day_key(rating.rated_at_china.date().isoformat()),
     )
 
 
@@ -319,6 +322,31 @@ class RatingStore:
         return {
             item.tracking_code: _from_item(item) for item in self.table.rating.batch_get(keys, consistent_read=True)
         }
+
+    def rated_on(self, day: date) -> list[RatingState]:
+        """Every rating given on the day (Asia/Shanghai) as it stands: one query of RatingsByDay."""
+        from haochaping.domain.scores import RatingState  # here: submitting a rating never loads the scores
+
+        return [
+            RatingState(_from_item(item), not_adopted=bool(item.not_adopted))
+            for item in self.table.rating.ratings_by_day.query(rated_day_key(day.isoformat()))
+        ]
+
+    def index_by_day(self) -> int:
+        """Put into the RatingsByDay index every rating written before it existed; returns how many.
+        A one-off scan for an admin (`haochaping ratings reindex`): no function does this."""
+        indexed = 0
+        stale = (RatingItem.kind == "rating") & RatingItem.rated_day.does_not_exist()
+        for item in self.table.rating.scan(stale, consistent_read=True):
+            day = item.rated_at.astimezone(CHINA_TIME).date().isoformat()
+            try:
+                item.update(actions=[RatingItem.rated_day.set(rated_day_key(day))], condition=stale)
+            except UpdateError as error:
+                if error.cause_response_code != "ConditionalCheckFailedException":
+                    raise
+                continue  # indexed meanwhile
+            indexed += 1
+        return indexed
 
     def evaluator_ciphertext(self, tracking_code: str) -> bytes | None:
         try:

@@ -8,6 +8,8 @@ to the very function that wrote them, to be read (and paid for) only to be ignor
   ``wYC01-A001.l5`` is window YC01-A001's very-satisfied ratings (scopes: ``w`` window, ``s``
   staff, ``d`` department, ``h`` the hall). Counters are added to with ADD, so a write reads
   nothing and a counter that is not there yet starts at 0. A period's sheets are one Query.
+  Every write also adds 1 to the sheet's ``revision``: a repair (reconcile) is written on the
+  condition that the revision is still the one it read.
 - A **mark** is one item per stream shard: ``pk`` ``MARK#<stream ARN>``, ``sk`` the shard id,
   ``sequence`` (the last record counted) and a TTL: a shard's records leave the stream after 24
   hours, and its mark is of no use a few days later.
@@ -42,6 +44,7 @@ SCOPE_OF_LETTER = {letter: kind for kind, letter in SCOPE_LETTERS.items()}
 _COUNT_OF_CODE = {count.value: count for count in Count}
 _SHEET, _MARK = "SHEET#", "MARK#"
 MARK_KEPT = timedelta(days=7)
+REVISION = "revision"
 
 
 @lru_cache(maxsize=1)
@@ -130,9 +133,9 @@ class ScoreStore:
             raise
 
     def _sheet_update(self, key: SheetKey, entries: SheetCounts) -> dict[str, Any]:
-        names = {"#dv": "division_code"}
-        values: dict[str, Any] = {":dv": {"S": key.division_code}}
-        adds = []
+        names = {"#dv": "division_code", "#rv": REVISION}
+        values: dict[str, Any] = {":dv": {"S": key.division_code}, ":rv": {"N": "1"}}
+        adds = ["#rv :rv"]
         for index, ((scope, count), n) in enumerate(sorted(entries.items())):
             placeholder = _placeholder(index)
             names[f"#{placeholder}"] = counter_name(scope, count)
@@ -148,13 +151,53 @@ class ScoreStore:
             }
         }
 
-    def sheets(self, period: Period) -> list[ScoreSheet]:
+    def repair(
+        self, key: SheetKey, seen: int, difference: SheetCounts, unchanged: Mapping[SheetKey, int] | None = None
+    ) -> None:
+        """Add ``difference`` to the sheet over the revision read, with the sheets it was computed
+        from unchanged, all or nothing.
+
+        Safe beside the stream: every stream write moves the revision of each sheet it touches, so
+        a count added after the read fails this write (CountedMeanwhile) instead of being undone;
+        the caller reads again. ADD rather than SET: a sheet written by nobody meanwhile holds
+        exactly what was read, and read + difference is what it should hold.
+        """
+        update = self._sheet_update(key, difference)["Update"]
+        update.update(_at_revision(seen, update["ExpressionAttributeNames"], update["ExpressionAttributeValues"]))
+        items: list[dict[str, Any]] = [{"Update": update}]
+        for other, revision in sorted((unchanged or {}).items()):
+            names: dict[str, str] = {}
+            values: dict[str, Any] = {}
+            check = _at_revision(revision, names, values)
+            items.append(
+                {
+                    "ConditionCheck": {
+                        "TableName": self.table_name,
+                        "Key": {"pk": {"S": sheet_key(other.period)}, "sk": {"S": other.hall_code}},
+                        **check,
+                        "ExpressionAttributeNames": names,
+                        **({"ExpressionAttributeValues": values} if values else {}),
+                    }
+                }
+            )
+        try:
+            dynamodb().transact_write_items(TransactItems=items)
+        except ClientError as error:
+            reasons = error.response.get("CancellationReasons") or []
+            # A stream transaction on the same sheet at that very moment is the same news as a
+            # revision moved: read again.
+            if any(reason.get("Code") in ("ConditionalCheckFailed", "TransactionConflict") for reason in reasons):
+                raise CountedMeanwhile(f"a sheet of {key.hall_code} was written since it was read") from None
+            raise
+
+    def sheets(self, period: Period, consistent: bool = False) -> list[ScoreSheet]:
         """Every hall's sheet for the period: one Query, a page per 1 MB."""
         found = []
         arguments: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": {"S": sheet_key(period)}},
+            "ConsistentRead": consistent,
         }
         while True:
             page = dynamodb().query(**arguments)
@@ -164,6 +207,15 @@ class ScoreStore:
             arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def _at_revision(revision: int, names: dict[str, str], values: dict[str, Any]) -> dict[str, str]:
+    """The condition that a sheet is still at ``revision`` (0: never written, or not since writes were numbered)."""
+    names["#rv"] = REVISION
+    if revision == 0:
+        return {"ConditionExpression": "attribute_not_exists(#rv)"}
+    values[":seen"] = {"N": str(revision)}
+    return {"ConditionExpression": "#rv = :seen"}
+
+
 def _sheet_of(item: dict[str, Any], period: Period) -> ScoreSheet:
     counts: dict[Scope, dict[Count, int]] = {}
     for name, value in item.items():
@@ -171,4 +223,5 @@ def _sheet_of(item: dict[str, Any], period: Period) -> ScoreSheet:
         if counter is not None and "N" in value and int(value["N"]):
             scope, count = counter
             counts.setdefault(scope, {})[count] = int(value["N"])
-    return ScoreSheet(SheetKey(period, item["division_code"]["S"], item["sk"]["S"]), counts)
+    revision = int(item.get(REVISION, {}).get("N", "0"))
+    return ScoreSheet(SheetKey(period, item["division_code"]["S"], item["sk"]["S"]), counts, revision)

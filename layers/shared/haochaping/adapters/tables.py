@@ -68,6 +68,20 @@ class EscalationDue(GlobalSecondaryIndex["TaskItem"]):
     next_step_at = UnicodeAttribute(range_key=True)
 
 
+class RatingsByDay(GlobalSecondaryIndex["RatingItem"]):
+    """The ratings of one day (Asia/Shanghai), for recounting its score sheets without a scan.
+
+    Keyed by the day alone, not hall and day: a stack serves one division, whose ratings in a day
+    are far below what one partition takes, and one query then finds every hall rated that day,
+    a hall whose sheet went missing altogether included."""
+
+    class Meta:
+        index_name = "RatingsByDay"
+        projection = AllProjection()
+
+    rated_day = UnicodeAttribute(hash_key=True)
+
+
 class RatingItem(Model):
     """One rating 评价; key ``RATING#<tracking code>`` so a resubmission hits the same item."""
 
@@ -105,6 +119,8 @@ class RatingItem(Model):
     reviewed_by = UnicodeAttribute(null=True)
     reviewed_at = UTCDateTimeAttribute(null=True)
     review_note = UnicodeAttribute(null=True)
+    rated_day = UnicodeAttribute(null=True)  # RatingsByDay index (null on ratings written before it)
+    ratings_by_day = RatingsByDay()
 
 
 class EvaluatorItem(Model):

@@ -19,12 +19,31 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
 
 from haochaping.admin import operations, staff_users
-from haochaping.admin.commands import EXIT_AWS, EXIT_INVALID, EXIT_OK, calendar, plates, registry, staff, tasks, tickets
+from haochaping.admin.commands import (
+    EXIT_AWS,
+    EXIT_INVALID,
+    EXIT_OK,
+    calendar,
+    plates,
+    ratings,
+    registry,
+    staff,
+    tasks,
+    tickets,
+)
 from haochaping.admin.files import InvalidFileError
 from haochaping.admin.plates_sheet import UnknownHall
 from haochaping.admin.stack import StackError
 
-COMMAND_GROUPS = (registry, plates, tickets, staff, calendar, tasks)  # in the order `haochaping --help` lists them
+COMMAND_GROUPS = (
+    registry,
+    plates,
+    tickets,
+    staff,
+    calendar,
+    tasks,
+    ratings,
+)  # in the order `haochaping --help` lists them
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,6 +15,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from haochaping.adapters.calendar import CalendarStore
+from haochaping.adapters.ratings import RatingStore
 from haochaping.adapters.registry import RegistryStore
 from haochaping.adapters.registry_records import RecordCache
 from haochaping.adapters.tables import RatingsTable, registry_table
@@ -110,6 +111,10 @@ def registry_store(stack: DistrictStack) -> RegistryStore:
 
 def calendar_store(stack: DistrictStack) -> CalendarStore:
     return CalendarStore(registry_table(stack.registry_table), RecordCache())
+
+
+def rating_store(stack: DistrictStack) -> RatingStore:
+    return RatingStore(RatingsTable.named(stack.ratings_table))
 
 
 def task_store(stack: DistrictStack) -> TaskStore:

@@ -6,8 +6,12 @@ write (a task of another hall is a 404, as if it did not exist).
 
 from __future__ import annotations
 
+import csv
+import io
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
-from typing import Annotated, Any
+from fractions import Fraction
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -15,10 +19,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from haochaping.api.contract import NO_STORE, answers, json_answer
-from haochaping.domain.errors import Forbidden
+from haochaping.domain.errors import Forbidden, InvalidFields
 from haochaping.domain.escalation import current_level, due_day, running_deadlines
 from haochaping.domain.followup import MOVE_INPUTS, TEXT_LIMIT, TRANSITIONS, Action, Actor, Role
 from haochaping.domain.rating import JOB_NUMBER_PATTERN, NON_BLANK, TRACKING_CODE_PATTERN, utc_now
+from haochaping.domain.scores import Figures, PeriodKind, ScopeKind, period_of_key
 from haochaping.domain.task import (
     STATE_NAMES_ZH,
     AttemptOutcome,
@@ -31,6 +36,7 @@ from haochaping.domain.task import (
     Verdict,
 )
 from haochaping.observability import logger, metrics
+from haochaping.operations import figures as staff_figures
 from haochaping.operations import followup
 from haochaping.wiring import wired
 
@@ -557,3 +563,119 @@ def list_reports() -> Response[Any]:
             ]
         )
     )
+
+
+# -- figures 评价数据 ---------------------------------------------------------------------------
+
+PERIOD_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+RATE_PLACES = 4  # the figures are exact fractions; shown to four places (a rate of 0.9375 is 93.75%)
+CSV_TYPE = "text/csv; charset=utf-8"
+
+
+class FiguresRow(Answer):
+    """One scope's figures for the period; a rate is null when there was nothing to rate."""
+
+    scope: ScopeKind
+    code: str = Field(description="window, department (credit code), staff job number, hall or division code")
+    ratings: int = Field(description="all first ratings, not adopted included")
+    not_adopted: int = Field(description="ratings not adopted 不予采纳, excluded from every other figure")
+    valid: int = Field(description="valid ratings: ratings − not adopted")
+    good_rate: float | None = Field(description="好评率 (非常满意 + 满意 + 基本满意) / valid")
+    bad_rate: float | None = Field(description="差评率 (不满意 + 非常不满意) / valid")
+    mean_score: float | None = Field(description="mean level 1–5 over valid ratings")
+    reply_rate: float | None = Field(description="差评回复率 bad reviews with feedback given / valid bad reviews")
+    call_back_rate: float | None = Field(
+        description="回访整改率 called back and rectified or explained / valid bad reviews"
+    )
+    real_name_call_back_rate: float | None = Field(description="the same for real-name bad reviews (must be 1)")
+    fix_satisfaction: float | None = Field(description="回访整改满意率 (满意 + 基本满意 verdicts) / verdicts given")
+    on_time_rate: float | None = Field(description="tasks closed by their deadline / tasks closed")
+
+
+class FiguresAnswer(Answer):
+    period: str = Field(description="the day (2026-03-05), month (2026-03) or year (2026), Asia/Shanghai")
+    period_kind: PeriodKind
+    scope: ScopeKind
+    figures: list[FiguresRow]
+
+
+FIGURE_NAMES = [field.name for field in dataclass_fields(Figures)]
+
+
+def _shown(value: int | Fraction | None) -> int | float | None:
+    if isinstance(value, Fraction):
+        return round(float(value), RATE_PLACES)
+    return value
+
+
+def _row(kind: ScopeKind, code: str, found: Figures) -> FiguresRow:
+    shown = {name: _shown(getattr(found, name)) for name in FIGURE_NAMES}
+    return FiguresRow.model_validate({"scope": kind, "code": code, **shown})
+
+
+def _csv(answer: FiguresAnswer) -> str:
+    """UTF-8 with a byte-order mark, so that a spreadsheet opens the Chinese headings as such."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["period", *FiguresRow.model_fields])
+    for row in answer.figures:
+        values = row.model_dump(mode="json")
+        writer.writerow([answer.period, *("" if value is None else value for value in values.values())])
+    return "\ufeff" + out.getvalue()
+
+
+@router.get(
+    "/staff/figures",
+    summary="Figures of my hall or division 评价数据",
+    description=(
+        "DOMAIN.md's figures per window, department, hall, staff member (supervisors and admins) or the "
+        "division (admins), for one day, month or year. JSON, or CSV (UTF-8 with BOM) with format=csv "
+        "or Accept: text/csv."
+    ),
+    security=STAFF_SECURITY,
+    responses=answers(
+        {
+            200: {
+                **json_answer("The figures, one row per scope", FiguresAnswer, NO_STORE),
+                "content": {
+                    "application/json": {"model": FiguresAnswer},
+                    "text/csv": {"schema": {"type": "string", "description": "UTF-8 with a byte-order mark"}},
+                },
+            }
+        },
+        {
+            403: NO_ROLE + "; or figures of that kind are not shown to this account's roles",
+            422: "a query parameter is invalid (a period that is not a day, a month or a year), named",
+        },
+        staff=True,
+    ),
+)
+def get_figures(
+    period: Annotated[str, Query(pattern=PERIOD_PATTERN, description="2026-03-05, 2026-03 or 2026")],
+    scope: Annotated[ScopeKind, Query()] = ScopeKind.HALL,
+    format: Annotated[Literal["json", "csv"] | None, Query()] = None,
+) -> Response[Any]:
+    try:
+        chosen = period_of_key(period)
+    except ValueError:
+        raise InvalidFields({"period": "not a day (2026-03-05), a month (2026-03) or a year (2026)"}) from None
+    actor = current_actor()
+    found = staff_figures.staff_figures(actor, chosen, scope, wired()[0])
+    answer = FiguresAnswer(
+        period=chosen.key,
+        period_kind=chosen.kind,
+        scope=scope,
+        figures=[_row(s.kind, s.code, f) for s, f in sorted(found.items())],
+    )
+    accept = router.current_event.headers.get("accept", "") or ""
+    if format == "csv" or (format is None and "text/csv" in accept.lower()):
+        return Response(
+            status_code=200,
+            content_type=CSV_TYPE,
+            body=_csv(answer),
+            headers={
+                "Cache-Control": "no-store",
+                "Content-Disposition": f'attachment; filename="figures-{scope.value}-{chosen.key}.csv"',
+            },
+        )
+    return _json(answer)

@@ -24,9 +24,10 @@ entries on those halls' sheets.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from fractions import Fraction
 
@@ -334,6 +335,62 @@ class CountedMeanwhile(Exception):
     """The shard's counters moved on between reading where they stood and writing: read again."""
 
 
+# -- recounting from the raw ratings and tasks ------------------------------------------------
+
+
+def recount(ratings: Iterable[RatingState], tasks: Mapping[str, Task], kind: PeriodKind) -> dict[SheetKey, SheetCounts]:
+    """What the sheets of ``kind`` should hold for these ratings and their tasks (by tracking
+    code), counted by the very functions the stream counts changes with: the stream adds up
+    differences between states, this takes the states as they stand, so both reach one total."""
+    sheets: dict[SheetKey, SheetCounts] = {}
+    for state in ratings:
+        rating = state.rating
+        counts = rating_counts(rating, state.not_adopted)
+        task = tasks.get(rating.tracking_code)
+        if task is not None:
+            counts = total([counts, task_counts(task, rating)])
+        add_to(sheets, {key: entries for key, entries in placed(rating, counts).items() if key.period.kind == kind})
+    return sheets
+
+
+def drift(expected: SheetCounts, stored: SheetCounts) -> SheetCounts:
+    """What must be added to ``stored`` to make it ``expected``; empty when they agree."""
+    moved = {entry: expected.get(entry, 0) - stored.get(entry, 0) for entry in {*expected, *stored}}
+    return {entry: n for entry, n in moved.items() if n}
+
+
+def summed(sheets: Iterable[ScoreSheet]) -> SheetCounts:
+    """The sum of several sheets' counters: a month's days, a year's months."""
+    result: SheetCounts = {}
+    for sheet in sheets:
+        for entry, n in sheet.entries().items():
+            result[entry] = result.get(entry, 0) + n
+    return {entry: n for entry, n in result.items() if n}
+
+
+def parts_of(kind: PeriodKind, key: str) -> list[Period]:
+    """The periods a month (its days) or a year (its months) is the sum of."""
+    if kind == PeriodKind.MONTH:
+        year, month = (int(part) for part in key.split("-"))
+        days = calendar.monthrange(year, month)[1]
+        return [Period(PeriodKind.DAY, date(year, month, day).isoformat()) for day in range(1, days + 1)]
+    if kind == PeriodKind.YEAR:
+        return [Period(PeriodKind.MONTH, f"{key}-{month:02d}") for month in range(1, 13)]
+    raise ValueError("a day is not a sum of other periods")
+
+
+def period_of_key(key: str) -> Period:
+    """The day (2026-03-05), month (2026-03) or year (2026) a key names; ValueError for anything else."""
+    parts = key.split("-")
+    if len(key) == 10 and len(parts) == 3:
+        return Period(PeriodKind.DAY, date.fromisoformat(key).isoformat())
+    if len(key) == 7 and len(parts) == 2 and all(part.isdigit() for part in parts) and 1 <= int(parts[1]) <= 12:
+        return Period(PeriodKind.MONTH, key)
+    if len(key) == 4 and key.isdigit():
+        return Period(PeriodKind.YEAR, key)
+    raise ValueError(f"{key!r} is not a day (2026-03-05), a month (2026-03) or a year (2026)")
+
+
 # -- reading the counters ----------------------------------------------------------------------
 
 
@@ -341,6 +398,12 @@ class CountedMeanwhile(Exception):
 class ScoreSheet:
     key: SheetKey
     counts: Mapping[Scope, Counts]
+    # How many writes the sheet has had (0: none, or none since writes were numbered). A repair is
+    # written over the revision it read, so a count added meanwhile is never overwritten.
+    revision: int = 0
+
+    def entries(self) -> SheetCounts:
+        return {(scope, count): n for scope, counts in self.counts.items() for count, n in counts.items() if n}
 
 
 def board(sheets: Iterable[ScoreSheet]) -> dict[Scope, dict[Count, int]]:

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # for the annotations only: a function imports the domain modules it uses, no more
     from collections.abc import Callable, Collection, Mapping
-    from datetime import datetime, timedelta
+    from datetime import date, datetime, timedelta
 
     from haochaping.domain.calendar import WorkingCalendar
     from haochaping.domain.periods import Tally
     from haochaping.domain.rating import Rating
     from haochaping.domain.registry import TagSet, WindowEntry
     from haochaping.domain.review import ReviewDecision
-    from haochaping.domain.scores import Period, ScoreSheet, SheetCounts, SheetKey
+    from haochaping.domain.scores import Period, RatingState, ScoreSheet, SheetCounts, SheetKey
     from haochaping.domain.submission import PreparedRating
     from haochaping.domain.task import Report, Step, Task, TaskChange
 
@@ -35,6 +35,10 @@ class RatingStore(Protocol):
 
     def get_many(self, tracking_codes: Collection[str]) -> dict[str, Rating]: ...
 
+    def rated_on(self, day: date) -> list[RatingState]:
+        """Every rating given on the day (Asia/Shanghai), as it stands, through an index: no scan."""
+        ...
+
     def evaluator_ciphertext(self, tracking_code: str) -> bytes | None: ...
 
     def held_of_hall(self, hall_code: str, limit: int) -> list[Rating]: ...
@@ -44,6 +48,10 @@ class RatingStore(Protocol):
 
 class TaskStore(Protocol):
     def get(self, tracking_code: str) -> Task | None: ...
+
+    def get_many(self, tracking_codes: Collection[str]) -> dict[str, Task]:
+        """The tasks of these ratings that exist, by tracking code, without their audit trails."""
+        ...
 
     def tasks_of_hall(self, hall_code: str, recent: int) -> list[Task]: ...
 
@@ -81,7 +89,14 @@ class ScoreStore(Protocol):
         nothing; raises CountedMeanwhile when the mark is no longer at ``seen``."""
         ...
 
-    def sheets(self, period: Period) -> list[ScoreSheet]: ...
+    def sheets(self, period: Period, consistent: bool = False) -> list[ScoreSheet]: ...
+
+    def repair(
+        self, key: SheetKey, seen: int, difference: SheetCounts, unchanged: Mapping[SheetKey, int] | None = None
+    ) -> None:
+        """Add ``difference`` to the sheet if its revision is still ``seen`` and each sheet of
+        ``unchanged`` is still at its revision, all or nothing; raises CountedMeanwhile otherwise."""
+        ...
 
 
 class RegistryReader(Protocol):
