@@ -33,7 +33,6 @@ from haochaping.domain.errors import (
     Unauthorized,
 )
 from haochaping.observability import logger
-from haochaping.web.i18n import TEXT, error_message, language
 
 MAX_BODY_BYTES = 16 * 1024
 API_TITLE = "haochaping 好差评 district API"
@@ -121,6 +120,8 @@ def unsupported_message(content_type: str, readable: tuple[str, ...]) -> str:
 def _plain_error(status: HTTPStatus, code: str, message: str, accept: str = "") -> dict[str, Any]:
     """An error answered before routing: the one error shape, or a page for a browser."""
     if accept.startswith("text/html"):
+        from haochaping.web.i18n import error_message
+
         return {
             "statusCode": int(status),
             "headers": dict(PAGE_HEADERS),
@@ -192,6 +193,8 @@ class DistrictResolver(APIGatewayHttpResolver):
         if body and content_type == FORM_CONTENT_TYPE:
             # A browser's form post: validated exactly as the JSON body it stands for, and
             # answered with pages instead of JSON.
+            from haochaping.web.i18n import language
+
             submission, lang = form_to_submission(text)
             headers["content-type"] = content_types.APPLICATION_JSON
             event = {**event, "body": json.dumps(submission), "isBase64Encoded": False}
@@ -245,6 +248,9 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
         accept = app.current_event.headers.get("accept", "")
         posted = bool(app.context.get("form_post"))
         if posted or accept.startswith("text/html"):
+            # The pages' words load with the first page: a JSON answer never needs them.
+            from haochaping.web.i18n import TEXT, error_message, language
+
             lang = app.context.get("lang") or language(app.current_event.get_query_string_value("lang"))
             shown = error_message(lang, code, int(status))
             if status == HTTPStatus.TOO_MANY_REQUESTS and headers and code == "too_many_requests":

@@ -19,18 +19,22 @@ from pydantic.json_schema import SkipJsonSchema
 # replaced by the model's schema (and the model listed in the components).
 OpenAPIResponse = dict[str, Any]
 
+# The error models are built on the first error, not at import: most invocations answer none, and a
+# cold start is paid on every one (the gateway's own shape is only ever documented).
+ERROR_MODEL = ConfigDict(extra="forbid", defer_build=True)
+
 
 class FieldProblem(BaseModel):
     """One invalid field: its name and what is wrong, never the value sent (it may be a phone number)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ERROR_MODEL
 
     field: str = Field(description="the field's dotted name, e.g. evaluator.phone")
     problem: str
 
 
 class ErrorDetail(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ERROR_MODEL
 
     status: int = Field(description="the HTTP status, again")
     code: str = Field(description="what went wrong, for programs: invalid_fields, not_found, stale_version, …")
@@ -46,7 +50,7 @@ class ErrorDetail(BaseModel):
 class ErrorResponse(BaseModel):
     """The one shape of every error the API's functions answer 错误."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ERROR_MODEL
 
     error: ErrorDetail
 
@@ -57,7 +61,7 @@ class ErrorResponse(BaseModel):
 class GatewayError(BaseModel):
     """API Gateway's own refusal, answered before any function runs (HTTP APIs send only a message)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ERROR_MODEL
 
     message: Literal["Unauthorized", "Not Found", "Request Entity Too Large", "Too Many Requests"]
 

@@ -154,7 +154,9 @@ class WindowEntry(BaseModel):
 class Registry(BaseModel):
     """A division's whole registry, as loaded from files; checked for dangling references."""
 
-    model_config = _frozen
+    # Built when a registry is first loaded (the admin tools): a function reads one record at a
+    # time and never pays for this model at its cold start.
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, defer_build=True)
     division_code: str = Field(pattern=DIVISION_CODE_PATTERN)
     demo: bool = False
     halls: tuple[Hall, ...]
