@@ -398,7 +398,7 @@ TEXT: dict[str, dict[str, str]] = {
         "figures_show": "Show",
         "figures_csv": "Download as CSV",
         "figures_csv_ready": "The CSV file is downloading.",
-        "figures_summary": "{scope}, {period}: {n} rows",
+        "figures_summary": "{scope}, {period}; rows: {n}",
         "no_figures": "Nothing was rated in this period.",
         "need_period": "Please choose the day, month or year.",
         "figures_forbidden": "Your account may not read figures of this kind.",
