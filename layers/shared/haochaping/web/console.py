@@ -41,7 +41,7 @@ IRREVERSIBLE = (
 
 
 def console_page(lang: str) -> str:
-    """The whole console in ``lang`` ("zh" or "en"): sign-in, task list, one task, reports."""
+    """The whole console in ``lang`` ("zh" or "en"): sign-in, task list, one task, reports, figures."""
     text = TEXT[lang]
     other = "en" if lang == "zh" else "zh"
     everything = ("", text["all"])
@@ -55,5 +55,6 @@ def console_page(lang: str) -> str:
         real_name_options=[everything, ("true", text["real_name_only"]), ("false", text["anonymous_only"])],
         holder_options=[everything, ("me", text["holder_me"]), ("nobody", text["holder_nobody"])],
         flag_options=[everything, *FLAG_NAMES[lang].items()],
+        period_kind_options=[(kind, text[f"period_{kind}"]) for kind in ("day", "month", "year")],
         data={"strings": strings(lang), "inputs": ACTION_INPUTS, "limit": TEXT_LIMIT, "confirm": IRREVERSIBLE},
     )

@@ -80,7 +80,8 @@ function reasonLegend(action){return S.reason_legends[action]||T.col_reason_kind
 function fieldName(f,action){
   var k=String(f).split(".").pop();
   if(k==="reason")return reasonLegend(action);if(k==="verdict")return T.verdict;
-  if(k==="assignee")return T.assignee;return S.text_labels[action]||T.col_reason;
+  if(k==="assignee")return T.assignee;if(k==="period")return T.figures_kind;
+  if(k==="scope")return T.figures_scope;return S.text_labels[action]||T.col_reason;
 }
 /* Said in the console's words, by the status and the error's code: the server's own text is for
    programs and its logs, never shown (it is English, and may name internals). */
@@ -90,7 +91,7 @@ function fail(e,action){
   var lines=[];
   if(e.status===0)lines.push(T.network);
   else if(e.status===404)lines.push(T.not_found);
-  else if(e.status===403)lines.push(e.code==="not_holder"?T.not_holder:T.forbidden);
+  else if(e.status===403)lines.push(e.code==="not_holder"?T.not_holder:action==="figures"?T.figures_forbidden:T.forbidden);
   else if(e.status===409)lines.push(e.code==="stale_version"?T.conflict:T.refused);
   else if(e.status===422&&e.fields.length){lines.push(T.invalid);
     e.fields.forEach(function(f){lines.push(fmt(T.field_invalid,{label:fieldName(f.field,action)}));});}
@@ -99,13 +100,15 @@ function fail(e,action){
 }
 
 /* Views */
-var VIEWS=["signin","tasks","task","reports"];
+var VIEWS=["signin","tasks","task","reports","figures"];
 function show(view){
   VIEWS.forEach(function(v){$(v).hidden=v!==view;});
   var on=!!session;$("nav").hidden=!on;$("who").hidden=!on;$("signout").hidden=!on;
   $("nav-reports").hidden=!mayReport();$("nav-tasks").hidden=reportsOnly();
   $("nav-tasks").setAttribute("aria-current",view==="tasks"?"page":"false");
   $("nav-reports").setAttribute("aria-current",view==="reports"?"page":"false");
+  $("nav-figures").hidden=!scopes().length;
+  $("nav-figures").setAttribute("aria-current",view==="figures"?"page":"false");
   if(on)$("who").textContent=fmt(T.who,{user:session.user||"—",hall:session.hall||"—",
     roles:session.roles.map(function(r){return S.roles[r]||r;}).join(T.list_sep)||"—"});
   if(view!=="task")forgetTask();
@@ -119,6 +122,7 @@ function route(focus){
   if(!session){show("signin");if(focus!==false)focusOn("username");return;}
   var h=decodeURIComponent(location.hash.replace(/^#/,"")),m=/^task=(.+)$/.exec(h);
   if(m&&CODE.test(m[1].trim().toUpperCase())){openTask(m[1].trim().toUpperCase(),focus);return;}
+  if(h==="figures"&&scopes().length){openFigures(focus);return;}
   if((h==="reports"||reportsOnly())&&mayReport()){loadReports(focus);return;}
   loadTasks(focus);
 }
@@ -375,6 +379,78 @@ async function loadReports(focus){
   catch(e){fail(e);}
 }
 
+/* Figures 评价数据: the scopes GET /staff/figures shows to the reader's roles (operations/figures.py). */
+function scopes(){
+  if(!session)return [];var r=session.roles,has=function(x){return r.indexOf(x)>=0;},division=has("admin")||has("overseer");
+  if(!division&&!session.hall)return [];
+  if(!division&&!has("supervisor")&&!has("officer"))return [];
+  var out=["hall","department","window"];
+  if(has("admin")||has("supervisor"))out.push("staff");
+  if(division)out.push("division");
+  return out;
+}
+var PERIOD={day:{type:"date",len:10},month:{type:"month",len:7},year:{type:"number",len:4}};
+/* Today, this month or this year in Asia/Shanghai, by the server's clock. */
+function thisPeriod(kind){return china(new Date(Date.now()+skew).toISOString()).slice(0,PERIOD[kind].len);}
+function periodInput(){
+  var kind=$("g-kind").value,box=$("g-period"),spec=PERIOD[kind];
+  box.value="";box.type=spec.type;
+  if(kind==="year"){box.min="2000";box.max="2100";box.step="1";}
+  else{box.removeAttribute("min");box.removeAttribute("max");box.removeAttribute("step");}
+  box.value=thisPeriod(kind);$("g-period-label").textContent=T["figures_period_"+kind];
+}
+function openFigures(focus){
+  show("figures");
+  var select=$("g-scope"),chosen=select.value,allowed=scopes();
+  clear(select);allowed.forEach(function(s){select.appendChild(el("option",{value:s,text:T["scope_"+s]}));});
+  select.value=allowed.indexOf(chosen)>=0?chosen:"hall";
+  if(!$("g-period").value)periodInput();
+  if(focus)focusOn("figures-h");
+  loadFigures();
+}
+function figuresQuery(){
+  var q=new URLSearchParams();q.set("period",String($("g-period").value).trim());q.set("scope",$("g-scope").value);
+  return q;
+}
+/* A rate as a percentage; "—" where there was nothing to rate. */
+function pct(v){return v===null||v===undefined?null:(v*100).toFixed(2)+"%";}
+function shown(v){return v===null?el("span",{title:T.nothing_to_rate,text:"—"}):v;}
+async function loadFigures(){
+  var q=figuresQuery(),table=$("figures-table"),link=$("figures-csv");
+  link.hidden=true;table.setAttribute("aria-busy","true");$("figures-summary").textContent=T.loading;
+  try{var data=await api("GET","/staff/figures?"+q),rows=data.figures||[],body=$("figures-rows");clear(body);
+    rows.forEach(function(f){body.appendChild(el("tr",{role:"row"},[
+      cell(T.col_unit,[el("span",{cls:"code",text:f.code})]),cell(T.col_valid,[String(f.valid)]),
+      cell(T.col_good_rate,[shown(pct(f.good_rate))]),cell(T.col_bad_rate,[shown(pct(f.bad_rate))]),
+      cell(T.col_mean_score,[shown(f.mean_score===null?null:Number(f.mean_score).toFixed(2))]),
+      cell(T.col_reply_rate,[shown(pct(f.reply_rate))]),cell(T.col_call_back_rate,[shown(pct(f.call_back_rate))]),
+      cell(T.col_real_name_rate,[shown(pct(f.real_name_call_back_rate))]),
+      cell(T.col_fix_satisfaction,[shown(pct(f.fix_satisfaction))]),
+      cell(T.col_on_time_rate,[shown(pct(f.on_time_rate))])]));});
+    $("figures-summary").textContent=fmt(T.figures_summary,{scope:T["scope_"+data.scope]||data.scope,
+      period:data.period,n:rows.length});
+    $("no-figures").hidden=rows.length>0;table.hidden=rows.length===0;
+    q.set("format","csv");link.setAttribute("href","/staff/figures?"+q);
+    link.setAttribute("download","figures-"+data.scope+"-"+data.period+".csv");link.hidden=false;}
+  catch(e){$("figures-summary").textContent="";fail(e,"figures");}
+  finally{table.setAttribute("aria-busy","false");}
+}
+/* The CSV needs the token, which a plain link cannot send: fetched, then offered as a file. */
+async function downloadFigures(){
+  var link=$("figures-csv");
+  if(!session||session.exp<=Date.now()){signOut(T.expired);return;}
+  try{
+    var r=await fetch(link.getAttribute("href"),{headers:{"Accept":"text/csv","Authorization":"Bearer "+session.token},
+      cache:"no-store",credentials:"omit"});
+    if(r.status===401){signOut(T.expired);return;}
+    if(!r.ok){var data=null;try{data=await r.json();}catch{/* no JSON body: the status says enough */}
+      throw new Failure(r.status,data);}
+    var url=URL.createObjectURL(await r.blob()),a=el("a",{href:url,download:link.getAttribute("download")});
+    document.body.appendChild(a);a.click();a.remove();setTimeout(function(){URL.revokeObjectURL(url);},60000);
+    notice(T.figures_csv_ready);
+  }catch(e){fail(e instanceof Failure?e:new Failure(0,null),"figures");}
+}
+
 /* Sign in and out */
 function signOut(message){
   session=null;store(null);forgetTask();
@@ -400,7 +476,10 @@ $("signin-form").addEventListener("submit",async function(e){
 });
 $("signout").addEventListener("click",function(){signOut(T.signed_out);});
 $("filters").addEventListener("submit",function(e){e.preventDefault();loadTasks(false);});
-["nav-tasks","nav-reports"].forEach(function(id){$(id).addEventListener("click",function(e){
+$("figures-form").addEventListener("submit",function(e){e.preventDefault();loadFigures();});
+$("g-kind").addEventListener("change",periodInput);
+$("figures-csv").addEventListener("click",function(e){e.preventDefault();downloadFigures();});
+["nav-tasks","nav-reports","nav-figures"].forEach(function(id){$(id).addEventListener("click",function(e){
   if($(id).getAttribute("href")===location.hash){e.preventDefault();route(true);}});});
 window.addEventListener("hashchange",function(){route(true);});
 /* The browser's own validation messages come in the browser's language: every required field
