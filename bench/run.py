@@ -4,7 +4,8 @@ Cold import of each function's handler beside `import boto3` (bench/imports.py),
 runtime's Python with the layer as built (bench/runtime_imports.py), DynamoDB
 requests and latency per rating on the twin (bench/submission.py), the escalation sweep's
 cost against the table's size (bench/sweep.py), item writes and write capacity per rating of
-counting scores beside the naive scheme (bench/scores.py), and a busy day of the whole demo
+counting scores beside the naive scheme (bench/scores.py), publication time with 10,000 and
+200,000 ratings recorded (bench/publication.py), and a busy day of the whole demo
 division on the twin as `make run` serves it (bench/load.py).
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import imports, load, runtime_imports, scores, submission, sweep
+from bench import imports, load, publication, runtime_imports, scores, submission, sweep
 
 
 def main() -> int:
@@ -27,6 +28,8 @@ def main() -> int:
     sweep.main()
     print()
     scores.main()
+    print()
+    publication.main()
     print()
     load.main()
     return 0

@@ -56,6 +56,8 @@ SETTINGS_VARIABLES = {
     "STAFF_SUPERVISION_BAD_REVIEWS": "2",
     "DEDUCTION_POINTS": "2",
     "REPEATED_BAD_REVIEWS": "2",
+    "PUBLISHED_BUCKET": "haochaping-640104-publishedbucket-unit",
+    "PUBLICATION_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:unit-publication",
 }
 
 

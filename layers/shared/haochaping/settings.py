@@ -60,6 +60,8 @@ class Settings(BaseModel):
     staff_supervision_bad_reviews: int = Field(ge=1)  # the same for a staff member (internal)
     deduction_points: Decimal = Field(ge=0)  # performance points per verified bad review 绩效扣分
     repeated_bad_reviews: int = Field(ge=1)  # verified bad reviews: on the 组织部门 list
+    published_bucket: str  # where publish_results writes published/ 结果公示
+    publication_topic_arn: str  # told when results are published
 
     @field_validator("division_level")
     @classmethod

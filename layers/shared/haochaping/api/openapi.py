@@ -9,6 +9,7 @@ from haochaping.api import (
     build_resolver,
     citizen_followup,
     console,
+    published,
     rating_form,
     rating_status,
     ratings,
@@ -24,6 +25,7 @@ ALL_ROUTERS: tuple[Router, ...] = (
     staff_session.router,
     citizen_followup.router,
     console.router,
+    published.router,
 )
 
 router = Router()

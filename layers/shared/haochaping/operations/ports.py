@@ -6,7 +6,7 @@ fakes that keep everything in memory. An operation receives and returns domain o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # for the annotations only: a function imports the domain modules it uses, no more
     from collections.abc import Callable, Collection, Mapping
@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # for the annotations only: a function imports the domain mod
     from haochaping.domain.calendar import WorkingCalendar
     from haochaping.domain.rating import Rating
     from haochaping.domain.registry import TagSet, WindowEntry
-    from haochaping.domain.scores import Period, ScoreSheet, SheetCounts, SheetKey
+    from haochaping.domain.scores import Period, Scope, ScoreSheet, SheetCounts, SheetKey
     from haochaping.domain.submission import PreparedRating
     from haochaping.domain.task import Report, Step, Task, TaskChange
 
@@ -85,6 +85,10 @@ class RegistryReader(Protocol):
 
     def current_tag_set(self) -> TagSet | None: ...
 
+    def unit_names(self) -> dict[Scope, tuple[str, str]]:
+        """Every window's, department's and hall's name in Chinese and English (public names)."""
+        ...
+
 
 class CalendarReader(Protocol):
     def for_hall(self, hall_code: str) -> WorkingCalendar: ...
@@ -97,6 +101,18 @@ class Notices(Protocol):
 
     def report(self, report: Report) -> None: ...
 
+    def published(self, message: dict[str, str]) -> None: ...
+
+
+class PublishedFiles(Protocol):
+    """The published results 结果公示: files under published/, public once written."""
+
+    def put(self, name: str, body: bytes, content_type: str) -> None: ...
+
+    def get(self, name: str) -> tuple[bytes, str] | None:
+        """A file's bytes and content type; None when there is no such file."""
+        ...
+
 
 class Queues(Protocol):
     def bad_review(self, tracking_code: str) -> None: ...
@@ -108,6 +124,14 @@ class EvaluatorSeal(Protocol):
     def seal(self, tracking_code: str, name: str, phone: str) -> bytes: ...
 
     def unseal(self, ciphertext: bytes, tracking_code: str) -> dict[str, str]: ...
+
+
+class PublicFormats(Protocol):
+    """How a public report is drawn: the pages and the CSV (the web layer's)."""
+
+    def page(self, report: Mapping[str, Any], lang: str, stem: str = "index") -> str: ...
+
+    def csv(self, report: Mapping[str, Any]) -> bytes: ...
 
 
 class Stores(Protocol):
@@ -133,6 +157,9 @@ class Stores(Protocol):
 
     @property
     def queues(self) -> Queues: ...
+
+    @property
+    def published(self) -> PublishedFiles: ...
 
     @property
     def evaluators(self) -> EvaluatorSeal: ...
