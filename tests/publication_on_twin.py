@@ -13,8 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import yaml
+from haochaping.adapters.scores import counter_name, sheet_key
 from haochaping.domain.plates import plate_signature
 from haochaping.domain.rating import CHINA_TIME
+from haochaping.domain.scores import Count, Period, PeriodKind, Scope, ScopeKind
 from localtwin.twin import LocalTwin
 
 from tests.conftest import ROOT
@@ -87,23 +89,34 @@ def publish_on_twin(twin: LocalTwin, secret: bytes) -> dict[str, Any]:
         assert status == 201, receipt
     total = GOOD + BAD + SMALL
     day = rated_at.astimezone(CHINA_TIME).date()
-    publication = datetime(day.year, day.month, day.day, 1, 31, tzinfo=CHINA_TIME) + timedelta(days=1)
-    month = f"{day.year:04d}-{day.month:02d}"
+    month = Period(PeriodKind.MONTH, f"{day.year:04d}-{day.month:02d}")
+    # The stream counts them first; only then does the clock move on to the daily publication, so
+    # that the one run of the schedule publishes them all (and nothing rewrites the files after).
+    scores_table = twin.function_environment("ScoreRatingsFunction")["SCORES_TABLE"]
+    valid = counter_name(Scope(ScopeKind.HALL, "YC01"), Count.VALID)
 
-    def counted() -> Any:
-        # Published only once the stream has counted every rating: until then, move on and look again.
-        if twin.now() < publication:
-            twin.advance_to(publication)
+    def counted() -> bool:
+        item = twin.client("dynamodb").get_item(
+            TableName=scores_table, Key={"pk": {"S": sheet_key(month)}, "sk": {"S": "YC01"}}, ConsistentRead=True
+        )
+        return int(item.get("Item", {}).get(valid, {}).get("N", "0")) == total
+
+    _wait(counted, 60, f"the stream to count {total} ratings")
+    publication = datetime(day.year, day.month, day.day, 1, 31, tzinfo=CHINA_TIME) + timedelta(days=1)
+    twin.advance_to(publication)
+
+    def published() -> Any:
         status, raw = _get(f"{twin.url}/published/latest.json")
         if status != 200:
             return False
         latest = json.loads(raw)
-        if latest["period"]["key"] == month and latest["figures"]["division"]["valid"] == total:
-            return latest
-        twin.invoke("PublishResultsFunction", {"publish": "daily"})  # the stream was behind the schedule
-        return False
+        # That run's, not an earlier one's (moving the clock to the morning may have run the schedule).
+        if datetime.fromisoformat(latest["published_at"]) < publication - timedelta(minutes=2):
+            return False
+        assert latest["period"]["key"] == month.key and latest["figures"]["division"]["valid"] == total, latest
+        return latest
 
-    return dict(_wait(counted, 90, f"latest.json for {month} with {total} valid ratings"))
+    return dict(_wait(published, 60, f"latest.json for {month.key} with {total} valid ratings"))
 
 
 def fetch(twin: LocalTwin, name: str) -> tuple[int, bytes]:
