@@ -11,7 +11,6 @@ follows the number of halls and days, not of ratings.
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -27,7 +26,6 @@ from haochaping.operations.rules import Rules
 JSON = "application/json; charset=utf-8"
 CSV = "text/csv; charset=utf-8"
 HTML = "text/html; charset=utf-8"
-READERS = 8  # sheet queries in flight at once
 
 
 @dataclass(frozen=True)
@@ -57,11 +55,10 @@ def publish(
     division = (rules.settings.division_code, rules.settings.division_name)
     names = stores.registry.unit_names()
     # The month's days up to yesterday (the trend, and yesterday's own board) and the month: one
-    # query each, read side by side (a client is safe across threads).
+    # query each, one after the other (in threads, X-Ray's context would not follow the calls).
     first = yesterday.replace(day=1)
     days = [_day(first + timedelta(days=offset)) for offset in range((yesterday - first).days + 1)]
-    with ThreadPoolExecutor(max_workers=READERS) as pool:
-        boards = list(pool.map(lambda period: board(stores.scores.sheets(period)), [*days, month]))
+    boards = [board(stores.scores.sheets(period)) for period in [*days, month]]
     queries = len(boards)
     month_board = boards.pop()
     day_boards = list(zip(days, boards, strict=True))
