@@ -209,3 +209,15 @@ def test_the_monthly_run_publishes_the_month_just_ended_as_final() -> None:
     assert (result.latest.key, latest["final"], len(latest["trend"])) == ("2026-03", True, 31)
     assert not any(name.startswith("2026-03-31") for name in stores.published.files)
     assert latest["figures"]["division"]["valid"] == 80 == len(A_RATINGS) * 2
+
+
+def test_a_long_name_is_cut_beside_its_bar_and_whole_in_the_table() -> None:
+    from haochaping.web.publication import fitted
+
+    assert fitted("Window A") == "Window A"
+    long = "Xingqing District Government Service Centre"
+    assert fitted(long).endswith("…") and len(fitted(long)) < len(long)
+    assert fitted("银川市民大厅不动产登记与税务综合服务中心").endswith("…")
+    stores, _ = published()
+    page = text_of(stores, "index.en.html")
+    assert ">Xingqing Government Service Centre</td>" in page  # the table keeps the whole name
