@@ -374,6 +374,7 @@ class Stack:
     registry: Registry
     queues: dict[str, str] = field(default_factory=dict)  # logical id → queue URL
     topics: dict[str, str] = field(default_factory=dict)  # logical id → topic ARN
+    buckets: dict[str, str] = field(default_factory=dict)  # logical id → bucket name
     staff_directory: dict[str, str] = field(default_factory=dict)  # logical id → pool / client id / group
     region: str = REGION
 
@@ -481,6 +482,15 @@ def stack(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[St
             intrinsics.refs[logical_id] = arn
             intrinsics.attributes[(logical_id, "TopicName")] = name
 
+        s3 = boto3.client("s3")
+        buckets: dict[str, str] = {}
+        for logical_id in resources_of_type(template, "AWS::S3::Bucket"):
+            name = f"{STACK_NAME}-{logical_id}-functional".lower()
+            s3.create_bucket(Bucket=name)
+            buckets[logical_id] = name
+            intrinsics.refs[logical_id] = name
+            intrinsics.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
+
         staff_directory = create_staff_directory(intrinsics, template)
 
         environment = {
@@ -508,6 +518,7 @@ def stack(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[St
             registry=registry,
             queues=queues,
             topics=topics,
+            buckets=buckets,
             staff_directory=staff_directory,
         )
         observability.metrics.clear_metrics()

@@ -61,6 +61,8 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
     "EscalateFunction": {**_EVERY_FUNCTION, **_QUEUE_CONSUMER},
     "OpenApiFunction": _EVERY_FUNCTION,
     "OpenFollowupFunction": {**_EVERY_FUNCTION, **_QUEUE_CONSUMER},
+    "PublishResultsFunction": _EVERY_FUNCTION,
+    "PublishedFilesFunction": _EVERY_FUNCTION,
     "PurgePersonalDataFunction": _EVERY_FUNCTION,
     "RatingFormFunction": _EVERY_FUNCTION,
     "RatingStatusFunction": _EVERY_FUNCTION,

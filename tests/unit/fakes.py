@@ -269,6 +269,10 @@ class MemoryRegistry:
     department_officers: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     windows: dict[str, WindowEntry] = field(default_factory=dict)
     tag_set: TagSet | None = None
+    names: dict[Scope, tuple[str, str]] = field(default_factory=dict)
+
+    def unit_names(self) -> dict[Scope, tuple[str, str]]:
+        return dict(self.names)
 
     def window_and_tags(self, window_code: str) -> tuple[WindowEntry | None, TagSet | None]:
         return self.windows.get(window_code), self.tag_set
@@ -315,6 +319,7 @@ class MemoryNotices:
     escalations: Sender = field(default_factory=Sender)
     reports: Sender = field(default_factory=Sender)
     addressed: list[list[str]] = field(default_factory=list)  # each officers' notice's addressees, in order
+    publications: Sender = field(default_factory=Sender)
 
     def to_officers(self, message: dict[str, str], officers: list[str]) -> None:
         self.officers.send(message)
@@ -325,6 +330,22 @@ class MemoryNotices:
 
     def report(self, report: Report) -> None:
         self.reports.send(report)
+
+    def published(self, message: dict[str, str]) -> None:
+        self.publications.send(message)
+
+
+@dataclass
+class MemoryPublished:
+    """Files under published/, by name: their bytes and content type."""
+
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+
+    def put(self, name: str, body: bytes, content_type: str) -> None:
+        self.files[name] = (body, content_type)
+
+    def get(self, name: str) -> tuple[bytes, str] | None:
+        return self.files.get(name)
 
 
 @dataclass
@@ -379,6 +400,7 @@ class MemoryStores:
     calendar: MemoryCalendar = field(default_factory=MemoryCalendar)
     notices: MemoryNotices = field(default_factory=MemoryNotices)
     queues: MemoryQueues = field(default_factory=MemoryQueues)
+    published: MemoryPublished = field(default_factory=MemoryPublished)
     evaluators: ReversibleSeal = field(default_factory=ReversibleSeal)
     wrong_keys: MemoryWrongKeys = field(default_factory=MemoryWrongKeys)
     secret: bytes = b"MemoryStoresSigningSecret-not-used-anywhere-else"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
@@ -60,6 +61,14 @@ class Settings(BaseModel):
     reminder_working_days: int = Field(ge=1)  # before a deadline 到期提醒
     bureau_escalation_working_days: int = Field(ge=1)  # after the deadline 区局督办
     city_escalation_working_days: int = Field(ge=1)  # after the bureau 市级督办
+    ranking_minimum_sample: int = Field(ge=1)  # valid ratings a unit needs to be ranked
+    red_list_size: int = Field(ge=0)  # units of each kind on the 红榜
+    unit_supervision_bad_reviews: int = Field(ge=1)  # valid bad reviews in a month: a unit is 重点对象
+    staff_supervision_bad_reviews: int = Field(ge=1)  # the same for a staff member (internal)
+    deduction_points: Decimal = Field(ge=0)  # performance points per verified bad review 绩效扣分
+    repeated_bad_reviews: int = Field(ge=1)  # verified bad reviews: on the 组织部门 list
+    published_bucket: str  # where publish_results writes published/ 结果公示
+    publication_topic_arn: str  # told when results are published
 
     @field_validator("division_level")
     @classmethod

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from haochaping.adapters.counters import WrongKeyCounts
     from haochaping.adapters.notices import SnsNotices
     from haochaping.adapters.personal_data import KmsEvaluatorSeal
+    from haochaping.adapters.published import S3PublishedFiles
     from haochaping.adapters.queues import SqsQueues
     from haochaping.adapters.ratings import RatingStore
     from haochaping.adapters.registry import RegistryStore
@@ -81,13 +82,19 @@ class AwsStores:
         from haochaping.adapters.notices import SnsNotices
 
         s = self.settings
-        return SnsNotices(s.officer_topic_arn, s.escalation_topic_arn, s.report_topic_arn)
+        return SnsNotices(s.officer_topic_arn, s.escalation_topic_arn, s.report_topic_arn, s.publication_topic_arn)
 
     @cached_property
     def queues(self) -> SqsQueues:
         from haochaping.adapters.queues import SqsQueues
 
         return SqsQueues(self.settings.follow_up_queue_url, self.settings.escalation_queue_url)
+
+    @cached_property
+    def published(self) -> S3PublishedFiles:
+        from haochaping.adapters.published import S3PublishedFiles
+
+        return S3PublishedFiles(self.settings.published_bucket)
 
     @cached_property
     def evaluators(self) -> KmsEvaluatorSeal:
@@ -125,7 +132,7 @@ def wired() -> tuple[AwsStores, Rules]:
 
 def forget() -> None:
     """Forget everything this execution environment built, as a cold start would (tests switch stacks)."""
-    from haochaping.adapters import notices, personal_data, queues, scores, secrets, staff_identity
+    from haochaping.adapters import notices, personal_data, published, queues, scores, secrets, staff_identity
 
     get_settings.cache_clear()
     stores_for.cache_clear()
@@ -135,4 +142,5 @@ def forget() -> None:
     notices.sns.cache_clear()
     queues.sqs.cache_clear()
     scores.dynamodb.cache_clear()
+    published.s3.cache_clear()
     staff_identity._cognito.cache_clear()

@@ -21,12 +21,23 @@ def sns() -> Any:
 
 
 class SnsNotices:
-    """The stack's three topics: the hall's officers, escalations, not-adopted reports."""
+    """The stack's topics: the hall's officers, escalations, not-adopted reports, publication."""
 
-    def __init__(self, officer_topic_arn: str, escalation_topic_arn: str, report_topic_arn: str) -> None:
+    def __init__(
+        self, officer_topic_arn: str, escalation_topic_arn: str, report_topic_arn: str, publication_topic_arn: str = ""
+    ) -> None:
         self.officer_topic_arn = officer_topic_arn
         self.escalation_topic_arn = escalation_topic_arn
         self.report_topic_arn = report_topic_arn
+        self.publication_topic_arn = publication_topic_arn
+
+    def published(self, message: dict[str, str]) -> None:
+        """Results published 结果公示: the period and where the files are; no figures of any person."""
+        sns().publish(
+            TopicArn=self.publication_topic_arn,
+            Subject=f"好差评 结果公示 {message.get('period', '')}".strip(),
+            Message=json.dumps(message, ensure_ascii=False),
+        )
 
     def to_officers(self, message: dict[str, str], officers: list[str]) -> None:
         """Tell the hall's officers a task is waiting, or that a deadline nears: a link and codes.

@@ -27,6 +27,7 @@ from haochaping.adapters.registry_records import (
 )
 from haochaping.adapters.tables import RegistryItem
 from haochaping.domain.registry import Department, Hall, Registry, Staff, StaffRole, TagSet, WindowEntry
+from haochaping.domain.scores import Scope, ScopeKind
 
 
 class RegistryStore:
@@ -129,6 +130,18 @@ class RegistryStore:
         departments had officers of their own (cached like the windows)."""
         body = self._body(FOLLOWUP_OFFICERS, followup_officers_code(hall_code, department_code))
         return list(json.loads(body)) if body is not None else self.hall_officers(hall_code)
+
+    def unit_names(self) -> dict[Scope, tuple[str, str]]:
+        """Every window's, department's and hall's names (Chinese, English), from the window items,
+        which carry their hall and department: one query."""
+        names: dict[Scope, tuple[str, str]] = {}
+        for item in self.model.query(WINDOW):
+            entry = WindowEntry.model_validate_json(item.body)
+            names[Scope(ScopeKind.WINDOW, entry.window.code)] = (entry.window.name, entry.window.name_en)
+            names[Scope(ScopeKind.HALL, entry.hall.code)] = (entry.hall.name, entry.hall.name_en)
+            department = entry.department
+            names[Scope(ScopeKind.DEPARTMENT, department.code)] = (department.name, department.name_en)
+        return names
 
     def current_tag_set(self) -> TagSet | None:
         body = self._body(TAGS, CURRENT)

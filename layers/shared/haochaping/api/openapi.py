@@ -13,6 +13,7 @@ from haochaping.api import (
     build_resolver,
     citizen_followup,
     console,
+    published,
     rating_form,
     rating_status,
     ratings,
@@ -32,6 +33,7 @@ ALL_ROUTERS: tuple[Router, ...] = (
     staff_session.router,
     citizen_followup.router,
     console.router,
+    published.router,
 )
 
 DESCRIPTION = (

@@ -6,7 +6,7 @@ fakes that keep everything in memory. An operation receives and returns domain o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # for the annotations only: a function imports the domain modules it uses, no more
     from collections.abc import Callable, Collection, Mapping
@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # for the annotations only: a function imports the domain mod
     from haochaping.domain.rating import Rating
     from haochaping.domain.registry import TagSet, WindowEntry
     from haochaping.domain.review import ReviewDecision
-    from haochaping.domain.scores import Period, RatingState, ScoreSheet, SheetCounts, SheetKey
+    from haochaping.domain.scores import Period, RatingState, Scope, ScoreSheet, SheetCounts, SheetKey
     from haochaping.domain.submission import PreparedRating
     from haochaping.domain.task import Report, Step, Task, TaskChange
 
@@ -109,6 +109,10 @@ class RegistryReader(Protocol):
 
     def current_tag_set(self) -> TagSet | None: ...
 
+    def unit_names(self) -> dict[Scope, tuple[str, str]]:
+        """Every window's, department's and hall's name in Chinese and English (public names)."""
+        ...
+
 
 class CalendarReader(Protocol):
     def for_hall(self, hall_code: str) -> WorkingCalendar: ...
@@ -120,6 +124,18 @@ class Notices(Protocol):
     def escalation(self, message: dict[str, str]) -> None: ...
 
     def report(self, report: Report) -> None: ...
+
+    def published(self, message: dict[str, str]) -> None: ...
+
+
+class PublishedFiles(Protocol):
+    """The published results 结果公示: files under published/, public once written."""
+
+    def put(self, name: str, body: bytes, content_type: str) -> None: ...
+
+    def get(self, name: str) -> tuple[bytes, str] | None:
+        """A file's bytes and content type; None when there is no such file."""
+        ...
 
 
 class Queues(Protocol):
@@ -140,6 +156,14 @@ class WrongKeyCounts(Protocol):
     def tally(self, tracking_code: str, source: str, now: datetime, period: timedelta) -> Tally | None: ...
 
     def add(self, tracking_code: str, source: str, now: datetime, period: timedelta) -> Tally: ...
+
+
+class PublicFormats(Protocol):
+    """How a public report is drawn: the pages and the CSV (the web layer's)."""
+
+    def page(self, report: Mapping[str, Any], lang: str, stem: str = "index") -> str: ...
+
+    def csv(self, report: Mapping[str, Any]) -> bytes: ...
 
 
 class Stores(Protocol):
@@ -165,6 +189,9 @@ class Stores(Protocol):
 
     @property
     def queues(self) -> Queues: ...
+
+    @property
+    def published(self) -> PublishedFiles: ...
 
     @property
     def evaluators(self) -> EvaluatorSeal: ...

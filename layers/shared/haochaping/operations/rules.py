@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from haochaping.domain.calendar import WorkingCalendar
     from haochaping.domain.escalation import Ladder, TaskDeadlines
     from haochaping.domain.followup import CallBackRules
+    from haochaping.domain.rankings import AssessmentRules
     from haochaping.domain.submission import RatingRules
     from haochaping.domain.task import Step, Task
 
@@ -53,6 +54,20 @@ class Rules:
             reminder_working_days_before=self.settings.reminder_working_days,
             bureau_after_working_days=self.settings.bureau_escalation_working_days,
             city_after_working_days=self.settings.city_escalation_working_days,
+        )
+
+    @cached_property
+    def assessment(self) -> AssessmentRules:
+        """Rankings and lists: the minimum sample, the 红榜's size, the 重点对象 thresholds, deductions."""
+        from haochaping.domain.rankings import AssessmentRules
+
+        return AssessmentRules(
+            minimum_sample=self.settings.ranking_minimum_sample,
+            red_list_size=self.settings.red_list_size,
+            unit_supervision_bad_reviews=self.settings.unit_supervision_bad_reviews,
+            staff_supervision_bad_reviews=self.settings.staff_supervision_bad_reviews,
+            deduction_points=self.settings.deduction_points,
+            repeated_bad_reviews=self.settings.repeated_bad_reviews,
         )
 
     @property

@@ -44,10 +44,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from haochaping.domain.rankings import Assessment, AssessmentRules, assess
 from haochaping.domain.rating import Rating
 from haochaping.domain.scores import (
     Figures,
     Period,
+    PeriodKind,
     RatingChanged,
     Scope,
     SheetCounts,
@@ -179,3 +181,10 @@ def _fits(
 def figures_for(period: Period, stores: Stores) -> dict[Scope, Figures]:
     """Every window's, staff member's, department's, hall's and the division's figures for a period."""
     return {scope: figures(counts) for scope, counts in board(stores.scores.sheets(period)).items()}
+
+
+def assessment_for(period: Period, stores: Stores, rules: AssessmentRules) -> Assessment:
+    """A period's figures, rankings and lists, read from its score sheets (never from the ratings).
+
+    The key-supervision list 重点对象 is a month's: for a day or a year it is left empty."""
+    return assess(board(stores.scores.sheets(period)), rules, monthly=period.kind == PeriodKind.MONTH)
