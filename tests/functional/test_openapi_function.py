@@ -113,6 +113,7 @@ STATUSES = {
         "429",
     },
     ("get", "/staff/figures"): {"200", "401", "403", "422", "429"},
+    ("get", "/staff/assessment"): {"200", "401", "403", "422", "429"},
     ("get", "/console"): {"200", "422", "429"},
     ("get", "/openapi.json"): {"200", "429"},
     ("get", "/published/{file}"): {"200", "404", "422", "429"},
@@ -179,6 +180,7 @@ def test_staff_routes_document_the_gateways_401(document: dict[str, Any]) -> Non
         "/staff/suspected-ratings",
         "/staff/suspected-ratings/{tracking_code}/decision",
         "/staff/figures",
+        "/staff/assessment",
     }
     for operation in staff.values():
         assert operation["responses"]["401"]["content"]["application/json"]["schema"] == GATEWAY
@@ -210,6 +212,7 @@ def test_every_success_has_its_model(document: dict[str, Any]) -> None:
             "$ref": "#/components/schemas/HeldDecided"
         },
         ("get", "/staff/figures", "200"): {"$ref": "#/components/schemas/FiguresAnswer"},
+        ("get", "/staff/assessment", "200"): {"$ref": "#/components/schemas/AssessmentAnswer"},
         ("get", "/openapi.json", "200"): {"type": "object"},
         ("get", "/published/{file}", "200"): {"type": "object"},
     }

@@ -40,7 +40,7 @@ EXAMPLES = int(os.environ.get("CONTRACT_EXAMPLES", "25"))
 WINDOW = "YC01-A001"
 # The operations behind the staff authorizer; the other operations take no token.
 OFFICER_PATHS = r"^/staff/(tasks|reports)"
-SUPERVISOR_PATHS = r"^/staff/suspected-ratings"  # the held ratings: a supervisor's alone
+SUPERVISOR_PATHS = r"^/staff/(suspected-ratings|assessment)"  # the held ratings and the internal lists: a supervisor's
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 

@@ -22,6 +22,7 @@ from haochaping.api.contract import NO_STORE, answers, json_answer
 from haochaping.domain.errors import Forbidden, InvalidFields
 from haochaping.domain.escalation import current_level, due_day, running_deadlines
 from haochaping.domain.followup import MOVE_INPUTS, TEXT_LIMIT, TRANSITIONS, Action, Actor, Role
+from haochaping.domain.rankings import Performance, Ranked
 from haochaping.domain.rating import JOB_NUMBER_PATTERN, NON_BLANK, TRACKING_CODE_PATTERN, utc_now
 from haochaping.domain.scores import Figures, PeriodKind, ScopeKind, period_of_key
 from haochaping.domain.task import (
@@ -679,3 +680,152 @@ def get_figures(
             },
         )
     return _json(answer)
+
+
+# -- rankings and lists 排名与榜单 (internal) ------------------------------------------------------
+
+BOUND_PLACES = 6  # the Wilson lower bound, a float: six places order any two units as the ranking does
+
+
+class RankedRow(Answer):
+    """A ranked unit: its place (1 = best), the good and valid ratings its bound reads."""
+
+    scope: ScopeKind
+    code: str
+    rank: int = Field(ge=1)
+    good: int = Field(description="good ratings: 非常满意 + 满意 + 基本满意")
+    valid: int
+    lower_bound: float = Field(description="the lower bound of the 95% Wilson interval on the good rate, 0–1")
+
+
+class NotRankedRow(Answer):
+    """A unit with fewer valid ratings than the minimum sample 未参与排名."""
+
+    scope: ScopeKind
+    code: str
+    good: int
+    valid: int
+
+
+class RankingRow(Answer):
+    """One kind of unit (hall, department, window) ranked among the units the reader sees."""
+
+    kind: ScopeKind
+    minimum_sample: int = Field(description="valid ratings a unit needs to be ranked 最低样本量")
+    ranked: list[RankedRow]
+    not_ranked: list[NotRankedRow]
+
+
+class SupervisedRow(Answer):
+    """A unit or staff member under key supervision 重点对象: its valid bad reviews in the month."""
+
+    scope: ScopeKind
+    code: str
+    bad_reviews: int
+    valid: int
+
+
+class PerformanceRow(Answer):
+    """绩效考核 of a unit or staff member for the period (internal)."""
+
+    scope: ScopeKind
+    code: str
+    bad_reviews: int = Field(description="valid bad reviews")
+    verified_bad_reviews: int = Field(
+        description="of them, found to be a failure 履职不到位 (rectified or resolved on the spot)"
+    )
+    deduction: float = Field(description="performance points deducted 绩效扣分")
+    excellence_eligible: bool = Field(description="评优资格: lost with one verified bad review")
+
+
+class AssessmentAnswer(Answer):
+    period: str = Field(description="the day (2026-03-05), month (2026-03) or year (2026), Asia/Shanghai")
+    period_kind: PeriodKind
+    monthly: bool = Field(description="the key-supervision list is a month's: empty for a day or a year")
+    rankings: list[RankingRow]
+    red_list: list[RankedRow] = Field(description="红榜: the best-ranked units of each kind")
+    key_supervision: list[SupervisedRow] = Field(description="重点对象; staff for supervisors and admins only")
+    performance: list[PerformanceRow] = Field(description="绩效扣分 and 评优资格 per unit and staff member")
+    organisation_list: list[PerformanceRow] = Field(
+        description="组织部门: staff with repeated verified bad reviews (supervisors and admins only)"
+    )
+
+
+def _ranked(entry: Ranked) -> RankedRow:
+    return RankedRow(
+        scope=entry.scope.kind,
+        code=entry.scope.code,
+        rank=entry.rank,
+        good=entry.good,
+        valid=entry.valid,
+        lower_bound=round(entry.lower_bound, BOUND_PLACES),
+    )
+
+
+def _performance(entry: Performance) -> PerformanceRow:
+    return PerformanceRow(
+        scope=entry.scope.kind,
+        code=entry.scope.code,
+        bad_reviews=entry.bad_reviews,
+        verified_bad_reviews=entry.verified_bad_reviews,
+        deduction=float(entry.deduction),
+        excellence_eligible=entry.excellence_eligible,
+    )
+
+
+@router.get(
+    "/staff/assessment",
+    summary="Rankings and internal lists of my hall or division 排名与榜单",
+    description=(
+        "The period's ranking of halls, departments and windows by the Wilson lower bound (and the units "
+        "not ranked 未参与排名), the 红榜, the key-supervision list 重点对象 (a month's), performance "
+        "deductions 绩效扣分 and excellence eligibility 评优资格, and the organisation department's list "
+        "组织部门. For supervisors (their hall) and admins (the division); the management office sees the "
+        "division's units and no staff member. Internal: not for publication."
+    ),
+    security=STAFF_SECURITY,
+    responses=answers(
+        {200: json_answer("The rankings and lists", AssessmentAnswer, NO_STORE)},
+        {
+            403: NO_ROLE + "; or the rankings and lists are not shown to this account's roles (officers)",
+            422: "a query parameter is invalid (a period that is not a day, a month or a year), named",
+        },
+        staff=True,
+    ),
+)
+def get_assessment(
+    period: Annotated[str, Query(pattern=PERIOD_PATTERN, description="2026-03-05, 2026-03 or 2026")],
+) -> Response[Any]:
+    try:
+        chosen = period_of_key(period)
+    except ValueError:
+        raise InvalidFields({"period": "not a day (2026-03-05), a month (2026-03) or a year (2026)"}) from None
+    actor = current_actor()
+    stores, rules = wired()
+    found = staff_figures.assessment(actor, chosen, stores, rules.assessment)
+    return _json(
+        AssessmentAnswer(
+            period=chosen.key,
+            period_kind=chosen.kind,
+            monthly=found.monthly,
+            rankings=[
+                RankingRow(
+                    kind=kind,
+                    minimum_sample=ranking.minimum_sample,
+                    ranked=[_ranked(entry) for entry in ranking.ranked],
+                    not_ranked=[
+                        NotRankedRow(scope=u.scope.kind, code=u.scope.code, good=u.good, valid=u.valid)
+                        for u in ranking.not_ranked
+                    ],
+                )
+                for kind, ranking in found.rankings.items()
+            ],
+            red_list=[_ranked(entry) for entries in found.red_lists.values() for entry in entries],
+            key_supervision=[
+                SupervisedRow(scope=s.scope.kind, code=s.scope.code, bad_reviews=s.bad_reviews, valid=s.valid)
+                for s in found.key_supervision
+            ],
+            performance=[_performance(entry) for entry in found.performance],
+            organisation_list=[_performance(entry) for entry in found.organisation_list],
+        )
+    )
