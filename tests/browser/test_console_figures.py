@@ -203,3 +203,121 @@ def test_the_figures_fit_a_phone_in_either_language(
         check_page(page, lang, "the console's figures")
     finally:
         context.close()
+
+
+# -- rankings and internal lists 排名与榜单 (GET /staff/assessment) ---------------------------------
+
+LISTS = ("ranking", "unranked", "red", "supervision", "performance", "organisation")
+
+
+def assessment(twin: LocalTwin, token: str, period: str) -> dict[str, Any]:
+    status, body = call("GET", f"{twin.url}/staff/assessment?{urlencode({'period': period})}", token=token)
+    assert status == 200, body
+    return dict(body)
+
+
+def shown_lists(answer: dict[str, Any], words: dict[str, str]) -> dict[str, list[list[str]]]:
+    """GET /staff/assessment as the console's tables show it: the bound in percent, kinds named."""
+
+    def kind(x: dict[str, Any]) -> str:
+        return words[f"scope_{x['scope']}"]
+
+    def bound(x: dict[str, Any]) -> str:
+        return f"{x['lower_bound'] * 100:.2f}%"
+
+    def number(value: float) -> str:  # as JavaScript's String() writes it
+        return str(int(value)) if float(value).is_integer() else str(value)
+
+    ranked = [x for r in answer["rankings"] for x in r["ranked"]]
+    unranked = [x for r in answer["rankings"] for x in r["not_ranked"]]
+    return {
+        "ranking": [[kind(x), str(x["rank"]), x["code"], str(x["valid"]), str(x["good"]), bound(x)] for x in ranked],
+        "unranked": [[kind(x), x["code"], str(x["valid"]), str(x["good"])] for x in unranked],
+        "red": [[kind(x), str(x["rank"]), x["code"], bound(x)] for x in answer["red_list"]],
+        "supervision": [
+            [kind(x), x["code"], str(x["bad_reviews"]), str(x["valid"])] for x in answer["key_supervision"]
+        ],
+        "performance": [
+            [
+                kind(x),
+                x["code"],
+                str(x["bad_reviews"]),
+                str(x["verified_bad_reviews"]),
+                number(x["deduction"]),
+                words["eligible_yes"] if x["excellence_eligible"] else words["eligible_no"],
+            ]
+            for x in answer["performance"]
+        ],
+        "organisation": [
+            [x["code"], str(x["verified_bad_reviews"]), number(x["deduction"])] for x in answer["organisation_list"]
+        ],
+    }
+
+
+def list_rows(page: Page, name: str) -> list[list[str]]:
+    rows = page.locator(f"#{name}-rows tr")
+    return [[cell.strip() for cell in rows.nth(i).locator("td > span").all_inner_texts()] for i in range(rows.count())]
+
+
+def test_a_supervisor_reads_the_internal_lists_the_api_gives(
+    desktop: Page, demo_twin: LocalTwin, rated_today: str
+) -> None:
+    page, words = desktop, console_i18n.TEXT["zh"]
+    token = staff_sign_in(demo_twin, SUPERVISOR, PASSWORD)
+    # When the hall's supervisor opens the figures and asks for the month
+    open_figures(page, demo_twin, "zh", SUPERVISOR)
+    page.get_by_label(words["figures_kind"]).select_option("month")
+    page.get_by_role("button", name=words["figures_show"]).click()
+    expect(page.locator("#figures-summary")).to_contain_text(rated_today[:7])
+    expect(page.locator("#assessment")).to_be_visible()
+    # Then the page says the lists are internal
+    expect(page.locator("#assessment")).to_contain_text(words["assessment_internal"])
+    expect(page.get_by_role("heading", name=words["red_heading"], exact=True)).to_be_visible()
+    # And every list is the one GET /staff/assessment gives for the month, the rated window among them
+    expected = shown_lists(assessment(demo_twin, token, rated_today[:7]), words)
+    assert any(WINDOW in row for rows in expected.values() for row in rows)
+    for name in LISTS:
+        assert list_rows(page, name) == expected[name], name
+        none = page.locator(f"#{name}-none")
+        if expected[name]:
+            expect(none).to_be_hidden()
+        else:
+            expect(none).to_be_visible()
+    expect(page.locator("#supervision-monthly")).to_be_hidden()
+
+
+def test_an_officer_sees_no_internal_list(desktop: Page, demo_twin: LocalTwin, rated_today: str) -> None:
+    open_figures(desktop, demo_twin, "zh", OFFICER)
+    expect(desktop.locator("#figures-rows tr")).to_have_count(1)
+    expect(desktop.locator("#assessment")).to_be_hidden()
+    status, body = call(
+        "GET",
+        f"{demo_twin.url}/staff/assessment?period={rated_today}",
+        token=staff_sign_in(demo_twin, OFFICER, PASSWORD),
+    )
+    assert status == 403, body
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_internal_lists_fit_a_phone_in_either_language(
+    browser: Browser, demo_twin: LocalTwin, rated_today: str, lang: str
+) -> None:
+    words = console_i18n.TEXT[lang]
+    context = browser.new_context(locale=LOCALES[lang], viewport=PHONE)
+    page = context.new_page()
+    try:
+        # Given the month's lists on a phone
+        open_figures(page, demo_twin, lang, SUPERVISOR)
+        page.get_by_label(words["figures_kind"]).select_option("month")
+        page.get_by_role("button", name=words["figures_show"]).click()
+        expect(page.locator("#assessment")).to_be_visible()
+        expect(page.locator("#assessment-summary")).to_contain_text(rated_today[:7])
+        # Then every row of every list is a card that fits, and the page passes axe in its language
+        for name in LISTS:
+            rows = page.locator(f"#{name}-rows tr")
+            for i in range(rows.count()):
+                box = rows.nth(i).bounding_box()
+                assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], name
+        check_page(page, lang, "the console's rankings and lists")
+    finally:
+        context.close()

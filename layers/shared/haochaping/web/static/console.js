@@ -417,7 +417,8 @@ function pct(v){return v===null||v===undefined?null:(v*100).toFixed(2)+"%";}
 function shown(v){return v===null?el("span",{title:T.nothing_to_rate,text:"—"}):v;}
 async function loadFigures(){
   var q=figuresQuery(),table=$("figures-table"),link=$("figures-csv");
-  link.hidden=true;table.setAttribute("aria-busy","true");$("figures-summary").textContent=T.loading;
+  link.hidden=true;$("assessment").hidden=true;table.setAttribute("aria-busy","true");
+  $("figures-summary").textContent=T.loading;
   try{var data=await api("GET","/staff/figures?"+q),rows=data.figures||[],body=$("figures-rows");clear(body);
     rows.forEach(function(f){body.appendChild(el("tr",{role:"row"},[
       cell(T.col_unit,[el("span",{cls:"code",text:f.code})]),cell(T.col_valid,[String(f.valid)]),
@@ -431,9 +432,51 @@ async function loadFigures(){
       period:data.period,n:rows.length});
     $("no-figures").hidden=rows.length>0;table.hidden=rows.length===0;
     q.set("format","csv");link.setAttribute("href","/staff/figures?"+q);
-    link.setAttribute("download","figures-"+data.scope+"-"+data.period+".csv");link.hidden=false;}
+    link.setAttribute("download","figures-"+data.scope+"-"+data.period+".csv");link.hidden=false;
+    await loadAssessment(data.period);}
   catch(e){$("figures-summary").textContent="";fail(e,"figures");}
   finally{table.setAttribute("aria-busy","false");}
+}
+/* Rankings and internal lists 排名与榜单 (GET /staff/assessment): supervisors and admins only. */
+function mayAssess(){
+  if(!session)return false;var r=session.roles;
+  return (r.indexOf("supervisor")>=0&&!!session.hall)||r.indexOf("admin")>=0;
+}
+function kindOf(x){return T["scope_"+x.scope]||x.scope;}
+function code(x){return el("span",{cls:"code",text:x.code});}
+/* The Wilson lower bound as a percentage. */
+function bound(x){return (x.lower_bound*100).toFixed(2)+"%";}
+/* One list's table: a row per entry, each cell labelled for the phone's cards; "none" when empty. */
+function fillList(name,entries,columns){
+  var body=$(name+"-rows");clear(body);
+  entries.forEach(function(x){body.appendChild(el("tr",{role:"row"},columns.map(function(c){
+    var v=c[1](x);return cell(T[c[0]],[typeof v==="object"?v:String(v)]);})));});
+  $(name+"-none").hidden=entries.length>0;$(name+"-table").hidden=entries.length===0;
+}
+async function loadAssessment(period){
+  var box=$("assessment");
+  if(!mayAssess()){box.hidden=true;return;}
+  var data=await api("GET","/staff/assessment?"+new URLSearchParams({period:period})),ranked=[],unranked=[],least=0;
+  (data.rankings||[]).forEach(function(r){ranked=ranked.concat(r.ranked);unranked=unranked.concat(r.not_ranked);
+    least=r.minimum_sample;});
+  fillList("ranking",ranked,[["col_kind",kindOf],["col_rank",function(x){return x.rank;}],["col_unit",code],
+    ["col_valid",function(x){return x.valid;}],["col_good",function(x){return x.good;}],["col_bound",bound]]);
+  fillList("unranked",unranked,[["col_kind",kindOf],["col_unit",code],["col_valid",function(x){return x.valid;}],
+    ["col_good",function(x){return x.good;}]]);
+  fillList("red",data.red_list,[["col_kind",kindOf],["col_rank",function(x){return x.rank;}],["col_unit",code],
+    ["col_bound",bound]]);
+  fillList("supervision",data.key_supervision,[["col_kind",kindOf],["col_unit",code],
+    ["col_bad_reviews",function(x){return x.bad_reviews;}],["col_valid",function(x){return x.valid;}]]);
+  $("supervision-monthly").hidden=data.monthly;
+  fillList("performance",data.performance,[["col_kind",kindOf],["col_unit",code],
+    ["col_bad_reviews",function(x){return x.bad_reviews;}],["col_verified",function(x){return x.verified_bad_reviews;}],
+    ["col_deduction",function(x){return x.deduction;}],
+    ["col_eligible",function(x){return x.excellence_eligible?T.eligible_yes:T.eligible_no;}]]);
+  fillList("organisation",data.organisation_list,[["col_unit",code],
+    ["col_verified",function(x){return x.verified_bad_reviews;}],["col_deduction",function(x){return x.deduction;}]]);
+  $("assessment-summary").textContent=fmt(T.assessment_summary,{period:data.period,n:ranked.length,
+    m:unranked.length,min:least});
+  box.hidden=false;
 }
 /* The CSV needs the token, which a plain link cannot send: fetched, then offered as a file. */
 async function downloadFigures(){
