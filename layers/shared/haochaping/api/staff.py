@@ -568,7 +568,12 @@ def list_reports() -> Response[Any]:
 
 # -- figures 评价数据 ---------------------------------------------------------------------------
 
-PERIOD_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+# Exactly the periods period_of_key takes, so that the document promises nothing the route refuses:
+# a year or a month of any year, and a real day (29 February of a leap year only) of years 0001–9999.
+_DAY_YEAR = r"([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})"
+_LEAP_YEAR = r"([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)"
+_DAY = r"((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))"
+PERIOD_PATTERN = rf"^([0-9]{{4}}(-(0[1-9]|1[0-2]))?|{_DAY_YEAR}-{_DAY}|{_LEAP_YEAR}-02-29)$"
 RATE_PLACES = 4  # the figures are exact fractions; shown to four places (a rate of 0.9375 is 93.75%)
 CSV_TYPE = "text/csv; charset=utf-8"
 
