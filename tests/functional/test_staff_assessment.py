@@ -161,11 +161,19 @@ def test_officers_and_accounts_without_a_role_are_refused(district: District) ->
     assert assessment(district, Person(SUPERVISOR.username, ("supervisor",), hall=None), "2026")["statusCode"] == 403
 
 
-@pytest.mark.parametrize("period", ["2026-13", "2026-02-30", "yesterday", "26-03-05", "2026-3-5", ""])
+@pytest.mark.parametrize(
+    "period",
+    ["2026-13", "2026-02-30", "2023-02-29", "1900-02-29", "0000-01-01", "yesterday", "26-03-05", "2026-3-5", ""],
+)
 def test_a_bad_period_is_a_422_naming_it(district: District, period: str) -> None:
     response = assessment(district, SUPERVISOR, period)
     assert response["statusCode"] == 422, response["body"]
     assert [field["field"] for field in json.loads(response["body"])["error"]["fields"]] == ["period"]
+
+
+def test_a_leap_day_is_a_day(district: District) -> None:
+    for period in ("2024-02-29", "2000-02-29"):
+        assert body(assessment(district, SUPERVISOR, period))["period_kind"] == "day"
 
 
 def test_a_missing_period_is_named(district: District) -> None:
