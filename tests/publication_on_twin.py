@@ -20,6 +20,7 @@ from haochaping.domain.scores import Count, Period, PeriodKind, Scope, ScopeKind
 from localtwin.twin import LocalTwin
 
 from tests.conftest import ROOT
+from tests.integration.conftest import post_rating
 
 DEMO_REGISTRY = ROOT / "infra" / "registry" / "demo-640100" / "registry.yaml"
 RANKED_WINDOW, SMALL_WINDOW = "YC01-A001", "YC01-A002"
@@ -39,17 +40,6 @@ def _get(url: str) -> tuple[int, bytes]:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
-
-
-def _post(url: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(
-        url, data=json.dumps(payload).encode(), method="POST", headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
 
 
 def _wait(condition: Any, timeout: float, what: str) -> Any:
@@ -85,7 +75,7 @@ def publish_on_twin(twin: LocalTwin, secret: bytes) -> dict[str, Any]:
         }
         if level == 1:
             body["evaluator"] = {"name": EVALUATOR, "phone": PHONE, "consent": True}
-        status, receipt = _post(f"{twin.url}/ratings", body)
+        status, receipt = post_rating(twin, body)  # from a phone that opened the plate's form
         assert status == 201, receipt
     total = GOOD + BAD + SMALL
     day = rated_at.astimezone(CHINA_TIME).date()
