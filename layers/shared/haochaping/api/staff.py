@@ -348,7 +348,8 @@ class ReportList(Answer):
     reports: list[NotAdoptedReport]
 
 
-def _json(answer: Answer, status: int = 200) -> Response[Any]:
+def staff_answer(answer: Answer, status: int = 200) -> Response[Any]:
+    """A staff route's answer: its model as JSON, never cached (it may hold what only this reader may see)."""
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -385,7 +386,7 @@ def list_tasks(
     tasks = followup.list_tasks(actor, stores, state.value if state else None, due, real_name, holder=holder, flag=flag)
     names = followup.tag_names(tuple({code for t in tasks for code in t.tags}), stores)
     tags = {tag["code"]: tag for tag in names}
-    return _json(
+    return staff_answer(
         TaskList(
             now=utc_now().isoformat(),
             recent=followup.RECENT_TASKS,
@@ -417,7 +418,7 @@ def get_task(tracking_code: Annotated[str, Path(pattern=TRACKING_CODE_PATTERN)])
     if view.evaluator is not None:
         # Who saw personal data is itself worth knowing; what they saw is not logged.
         logger.info("evaluator shown", extra={"tracking_code": tracking_code, "actor": actor.identity})
-    return _json(TaskDetail.of_view(view, rating))
+    return staff_answer(TaskDetail.of_view(view, rating))
 
 
 # The staff's moves; the citizen's (their verdict, an appeal) are made on the status page, and a
@@ -532,7 +533,7 @@ def act_on_task(
     view = followup.view_of(actor, task, stores)  # the task as the move left it: no second read
     if view.evaluator is not None:
         logger.info("evaluator shown", extra={"tracking_code": tracking_code, "actor": actor.identity})
-    return _json(TaskDetail.of_view(view, followup.rating_for_task(tracking_code, stores)))
+    return staff_answer(TaskDetail.of_view(view, followup.rating_for_task(tracking_code, stores)))
 
 
 @router.get(
@@ -548,7 +549,7 @@ def act_on_task(
 def list_reports() -> Response[Any]:
     actor = current_actor()
     reports = followup.reports(actor, wired()[0])
-    return _json(
+    return staff_answer(
         ReportList(
             reports=[
                 NotAdoptedReport(
@@ -684,7 +685,7 @@ def get_figures(
                 "Content-Disposition": f'attachment; filename="figures-{scope.value}-{chosen.key}.csv"',
             },
         )
-    return _json(answer)
+    return staff_answer(answer)
 
 
 # -- rankings and lists 排名与榜单 (internal) ------------------------------------------------------
@@ -808,7 +809,7 @@ def get_assessment(
     actor = current_actor()
     stores, rules = wired()
     found = staff_figures.assessment(actor, chosen, stores, rules.assessment)
-    return _json(
+    return staff_answer(
         AssessmentAnswer(
             period=chosen.key,
             period_kind=chosen.kind,

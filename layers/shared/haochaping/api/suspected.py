@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from haochaping.api.contract import NO_STORE, answers, json_answer
-from haochaping.api.staff import NO_ROLE, STAFF_SECURITY, actor_of
+from haochaping.api.staff import NO_ROLE, STAFF_SECURITY, Answer, actor_of, staff_answer
 from haochaping.domain.followup import TEXT_LIMIT
 from haochaping.domain.rating import TRACKING_CODE_PATTERN, Rating
 from haochaping.domain.review import Decision
@@ -28,12 +28,6 @@ from haochaping.operations import suspected
 from haochaping.wiring import wired
 
 router = Router()
-
-
-class Answer(BaseModel):
-    """What these routes answer: exactly these fields, as the OpenAPI document states them."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class OverBudget(Answer):
@@ -73,15 +67,6 @@ class HeldDecided(Answer):
     tracking_code: str
     review: Review | None = Field(description="released (it counts) or rejected (not adopted as malicious)")
     counts: bool = Field(description="whether scores count it now")
-
-
-def _json(answer: Answer) -> Response[Any]:
-    return Response(
-        status_code=200,
-        content_type=content_types.APPLICATION_JSON,
-        body=answer.model_dump(mode="json"),
-        headers={"Cache-Control": "no-store"},
-    )
 
 
 def held_summary(rating: Rating, sharing: Counter[str]) -> HeldRating:
@@ -127,7 +112,7 @@ def list_suspected() -> Response[Any]:
     actor = actor_of(router.current_event.raw_event)
     held = suspected.held_ratings(actor, wired()[0])
     sharing = Counter(b.source_id for r in held for b in (r.suspicion.over if r.suspicion else ()))
-    return _json(HeldList(listed=suspected.HELD_LISTED, ratings=[held_summary(r, sharing) for r in held]))
+    return staff_answer(HeldList(listed=suspected.HELD_LISTED, ratings=[held_summary(r, sharing) for r in held]))
 
 
 class HeldDecisionRequest(BaseModel):
@@ -163,4 +148,4 @@ def decide_suspected(
         "held rating decided",
         extra={"tracking_code": tracking_code, "decision": request.decision.value, "actor": actor.identity},
     )
-    return _json(HeldDecided(tracking_code=tracking_code, review=rating.review, counts=rating.counts))
+    return staff_answer(HeldDecided(tracking_code=tracking_code, review=rating.review, counts=rating.counts))
