@@ -378,7 +378,7 @@ def list_tasks(
     ] = None,
     flag: Annotated[
         str | None,
-        Query(pattern="^(awaiting_supervisor|appeal_open)$", description="what the task waits for"),
+        Query(pattern=f"^({'|'.join(followup.FLAGS)})$", description="what the task waits for"),
     ] = None,
 ) -> Response[Any]:
     actor = current_actor()
